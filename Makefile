@@ -1,0 +1,62 @@
+# Everything a developer or CI needs; a fresh machine needs only Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install run migrate test lint check-migrations check-schema pytest schema dbcheck bench reliability clean
+
+help:
+	@echo "make run      - set up, migrate and serve GraphQL + admin on http://127.0.0.1:$(PORT)"
+	@echo "make test     - lint, migration check, schema-drift check and the whole pytest suite"
+	@echo "make schema   - re-export schema.graphql from the code"
+	@echo "make dbcheck  - check the database connection"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when requirements.txt changed.
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py bootstrap_local
+	@echo "GraphQL (GraphiQL in the browser): http://127.0.0.1:$(PORT)/graphql/"
+	@echo "Admin:                              http://127.0.0.1:$(PORT)/admin/"
+	@echo "Health:                             http://127.0.0.1:$(PORT)/healthz"
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-migrations: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+schema: install
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=schema-export DJANGO_ALLOWED_HOSTS=localhost \
+		$(BIN)/python manage.py export_schema config.schema --path schema.graphql
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint pytest
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+dbcheck: install
+	$(BIN)/python manage.py dbcheck
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

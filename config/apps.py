@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ConfigConfig(AppConfig):
+    """Project-level pieces: operator commands such as dbcheck."""
+
+    name = "config"
+    verbose_name = "Project"

@@ -1,0 +1,94 @@
+"""API-key authentication for the GraphQL endpoint.
+
+A key arrives as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Requests carrying a key
+need no CSRF token; browser requests authenticated by the admin session cookie keep Django's
+CSRF protection. A request with neither cookie nor key is anonymous and carries no ambient
+credential, so CSRF does not apply to it either.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+
+from chat.models import ApiKey, hash_api_key, split_api_key
+
+# last_used_at is refreshed at most this often per key, so reads don't each cost a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+API_KEY_PATHS = ("/graphql",)
+
+
+class ApiKeyError(Exception):
+    """The presented key does not authenticate; the message is safe to show the client."""
+
+
+def key_from_request(request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    api_key = request.headers.get("X-API-Key", "").strip()
+    return api_key or None
+
+
+def authenticate_api_key(raw_key: str) -> ApiKey:
+    """Return the usable key matching `raw_key` (with its user loaded) or raise ApiKeyError."""
+    presented_hash = hash_api_key(raw_key)
+    prefix = split_api_key(raw_key)
+    key = (
+        ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+        if prefix is not None
+        else None
+    )
+    # Compare even when no key matched, so timing does not tell which prefixes exist.
+    stored_hash = key.key_hash if key is not None else "0" * 64
+    if not hmac.compare_digest(presented_hash, stored_hash) or key is None:
+        raise ApiKeyError("Invalid API key.")
+    if key.is_revoked:
+        raise ApiKeyError("This API key has been revoked.")
+    now = timezone.now()
+    if key.is_expired(at=now):
+        raise ApiKeyError("This API key has expired.")
+    if not key.user.is_active:
+        raise ApiKeyError("Invalid API key.")
+    if key.last_used_at is None or key.last_used_at < now - LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def unauthenticated(message: str) -> JsonResponse:
+    return JsonResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="api"'},
+    )
+
+
+class ApiKeyMiddleware:
+    """Authenticate GraphQL requests by API key; decide where CSRF applies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.api_key = None
+        if not request.path.startswith(API_KEY_PATHS):
+            return self.get_response(request)
+        raw_key = key_from_request(request)
+        if raw_key is None:
+            if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+                request._dont_enforce_csrf_checks = True
+            return self.get_response(request)
+        try:
+            key = authenticate_api_key(raw_key)
+        except ApiKeyError as exc:
+            return unauthenticated(str(exc))
+        request.user = key.user
+        request.api_key = key
+        request._dont_enforce_csrf_checks = True
+        return self.get_response(request)

@@ -1,0 +1,181 @@
+"""Database settings: a given PostgreSQL URL (Neon in production) or an embedded server.
+
+Kept free of Django imports so settings.py can call it and tests can exercise it directly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+URL_VARIABLES = ("DATABASE_URL", "DB_URL")
+
+
+class DatabaseConfigError(Exception):
+    """The configured database URL cannot be used; the message says why in one line."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name) or ""
+    try:
+        return int(value) if value.strip() else default
+    except ValueError:
+        raise DatabaseConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def configured_url(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """Return (variable name, URL) of the first database URL variable that is set."""
+    for name in URL_VARIABLES:
+        value = (env.get(name) or "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def is_pooler_host(host: str) -> bool:
+    """Neon's pooled endpoints have `-pooler` in the first label of the host name."""
+    return "-pooler" in host.split(".", 1)[0]
+
+
+def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE_URL") -> dict:
+    """Translate a PostgreSQL URL and the DB_* variables into a Django DATABASES entry."""
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "postgis"}:
+        shown = scheme or "(none)"
+        raise DatabaseConfigError(
+            f"{source} must be a postgresql:// URL (scheme {shown!r} is not PostgreSQL)"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_health_checks=True)
+    except ValueError as exc:
+        raise DatabaseConfigError(f"{source} is not a valid database URL: {exc}") from None
+    if not config.get("NAME"):
+        raise DatabaseConfigError(f"{source} names no database (add /dbname to the URL)")
+
+    config["ENGINE"] = "django.db.backends.postgresql"
+    options = config.setdefault("OPTIONS", {})
+    # Fail fast instead of hanging when the host is unreachable or Neon is waking up.
+    options.setdefault("connect_timeout", _int(env, "DB_CONNECT_TIMEOUT", 10))
+
+    if _flag(env, "DB_POOL"):
+        # psycopg's pool keeps connections open itself; Django's persistent connections must be off.
+        options["pool"] = {
+            "min_size": _int(env, "DB_POOL_MIN", 1),
+            "max_size": _int(env, "DB_POOL_MAX", 10),
+            "timeout": _int(env, "DB_POOL_TIMEOUT", 10),
+        }
+        config["CONN_MAX_AGE"] = 0
+    else:
+        # Below Neon's idle-connection close so a kept connection is never stale for long.
+        config["CONN_MAX_AGE"] = _int(env, "DB_CONN_MAX_AGE", 60)
+
+    host = config.get("HOST") or ""
+    # Transaction-mode poolers (PgBouncer, Neon's -pooler endpoints) cannot keep named cursors.
+    config["DISABLE_SERVER_SIDE_CURSORS"] = _flag(env, "DB_PGBOUNCER") or is_pooler_host(host)
+
+    test_name = (env.get("DJANGO_TEST_DB_NAME") or "").strip()
+    if test_name:
+        config["TEST"] = {"NAME": test_name}
+    return config
+
+
+def embedded_data_dir(base_dir: Path, env: Mapping[str, str]) -> Path:
+    return Path(env.get("EMBEDDED_PG_DIR") or base_dir / ".data" / "postgres").resolve()
+
+
+def start_embedded_server(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL for this data folder and return its URL.
+
+    pgserver counts the processes using a data folder and stops the server when the last one
+    exits, so runserver's autoreloader, tests and management commands can share it.
+    """
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
+        warnings.simplefilter("ignore")
+        import pgserver
+        from pgserver.postgres_server import PostgresServer
+
+        with PostgresServer._lock:
+            _forget_dead_users(data_dir)
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+
+    def forget_dead_users_at_exit() -> None:
+        with PostgresServer._lock:
+            _forget_dead_users(data_dir)
+
+    # atexit runs hooks last-in first-out: this one runs just before pgserver's own cleanup,
+    # so a child killed on the way out (runserver's reloader does that) does not keep it alive.
+    atexit.register(forget_dead_users_at_exit)
+    _exit_cleanly_on_sigterm()
+    return server.get_uri()
+
+
+def _forget_dead_users(data_dir: Path) -> None:
+    """Drop processes that died without saying goodbye (kill -9) from pgserver's user list,
+    so the server still stops when the last live user exits."""
+    import json
+
+    import psutil
+
+    pids_file = data_dir / ".handle_pids.json"
+    if not pids_file.exists():
+        return
+    try:
+        pids = json.loads(pids_file.read_text())
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        pids_file.write_text(json.dumps(alive))
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit so the embedded server is released (atexit runs)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def resolve(base_dir: Path, env: Mapping[str, str] | None = None) -> tuple[dict, str]:
+    """Return the Django database settings and a one-line description of where they point."""
+    env = os.environ if env is None else env
+    found = configured_url(env)
+    if found:
+        source, url = found
+        config = database_config(url, env, source=source)
+        host = config.get("HOST") or "local socket"
+        return config, f"{source} ({host}/{config['NAME']})"
+
+    data_dir = embedded_data_dir(base_dir, env)
+    url = start_embedded_server(data_dir)
+    config = database_config(url, env, source="embedded server URL")
+    try:
+        shown = data_dir.relative_to(base_dir)
+    except ValueError:
+        shown = data_dir
+    return config, f"embedded PostgreSQL in {shown} (no DATABASE_URL set)"
+
+
+def announce(description: str) -> None:
+    """Say once which database is used; runserver's reloaded child stays quiet."""
+    if os.environ.get("RUN_MAIN") != "true":
+        print(f"Database: {description}", file=sys.stderr)

@@ -1,0 +1,208 @@
+"""Settings for every environment; what differs between machines comes from the environment.
+
+Every variable is listed with its default in `.env.example` and the README.
+"""
+
+import os
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from config import database
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A local `.env` fills in what the real environment does not set (never overrides it).
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
+
+
+def env_decimal(name: str) -> Decimal | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be a decimal number, got {value!r}") from None
+
+
+DEBUG = env_flag("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
+    SECRET_KEY = "django-insecure-development-only-key-never-used-with-debug-off"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off "
+        "(comma-separated host names, e.g. api.example.com)"
+    )
+# Origins allowed to POST with the admin session cookie from another host (https://app.example.com).
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.postgres",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "strawberry_django",
+    "config",
+    "chat",
+    "learn",
+    "monitoring",
+    "students",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After AuthenticationMiddleware: an API key replaces the session user on the GraphQL path.
+    "config.auth.ApiKeyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL only: DATABASE_URL (or DB_URL), else an embedded server under .data/postgres.
+try:
+    _default_db, DATABASE_DESCRIPTION = database.resolve(BASE_DIR)
+except database.DatabaseConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+DATABASES = {"default": _default_db}
+EMBEDDED_DATABASE = database.configured_url(os.environ) is None
+if EMBEDDED_DATABASE:
+    database.announce(DATABASE_DESCRIPTION)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed, compressed files from `collectstatic` in production; plain files while developing.
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_flag("DJANGO_STATIC_MANIFEST", not DEBUG)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        ),
+    },
+}
+
+# --- Security (https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/) ---
+# Behind a TLS-terminating proxy (Render, Fly, a load balancer) that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 30)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The health check is probed over plain HTTP by load balancers.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- GraphQL ---
+GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
+GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# Introspection and "Did you mean …?" hints help developers and attackers alike: on in DEBUG only.
+GRAPHQL_INTROSPECTION = env_flag("GRAPHQL_INTROSPECTION", DEBUG)
+GRAPHQL_FIELD_SUGGESTIONS = env_flag("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
+GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 100)
+
+STRAWBERRY_DJANGO = {
+    "FIELD_DESCRIPTION_FROM_HELP_TEXT": True,
+    "TYPE_DESCRIPTION_FROM_MODEL_DOCSTRING": True,
+    "MUTATIONS_DEFAULT_HANDLE_ERRORS": True,
+    "PAGINATION_DEFAULT_LIMIT": GRAPHQL_PAGE_SIZE,
+    "PAGINATION_MAX_LIMIT": GRAPHQL_PAGE_SIZE,
+}
+
+# --- Chat usage caps (per user per day; empty means no cap) and audit privacy ---
+DAILY_TOKEN_CAP = env_int("DAILY_TOKEN_CAP", 0) or None
+DAILY_COST_CAP = env_decimal("DAILY_COST_CAP")
+LLM_STORE_PROMPT_TEXT = env_flag("LLM_STORE_PROMPT_TEXT", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Strawberry logs every GraphQL error with its traceback; ours are logged in config.errors.
+        "strawberry.execution": {"level": "CRITICAL"},
+        # The embedded server's start/stop chatter; the one line that matters is printed above.
+        "pgserver": {"level": "WARNING"},
+    },
+}
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"

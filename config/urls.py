@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path
+
+from config.schema import schema
+from config.views import GraphQLView, healthz
+
+admin.site.site_header = "Data service administration"
+admin.site.site_title = "Data service admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path(
+        "graphql/",
+        GraphQLView.as_view(schema=schema, graphql_ide="graphiql" if settings.DEBUG else None),
+        name="graphql",
+    ),
+    path("healthz", healthz, name="healthz"),
+]

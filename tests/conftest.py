@@ -1,0 +1,76 @@
+"""Shared fixtures: users, API keys and GraphQL clients that go through the real URL,
+middleware and authentication."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from strawberry_django.test.client import TestClient
+
+from chat import services as chat_services
+from tests.factories import UserFactory
+
+GRAPHQL_URL = "/graphql/"
+
+
+class GraphQLClient(TestClient):
+    """strawberry-django's test client with an optional API key on every request.
+
+    `execute()` returns the whole JSON body ({"data": ..., "errors": ...}) so tests can
+    assert exact responses, errors included.
+    """
+
+    def __init__(self, api_key: str | None = None, client: Client | None = None):
+        super().__init__(GRAPHQL_URL, client or Client())
+        self.api_key = api_key
+
+    def request(self, body, headers=None, files=None):
+        headers = dict(headers or {})
+        if self.api_key:
+            headers.setdefault("Authorization", f"Bearer {self.api_key}")
+        return super().request(body, headers, files)
+
+    def execute(self, query: str, variables: dict | None = None) -> dict:
+        response = self.request(self._build_body(query, variables))
+        return response.json()
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("alice", perms=["chat.view_thread"], is_staff=False) -> User."""
+
+    def make(username: str = "alice", *, perms: list[str] | tuple[str, ...] = (), **fields):
+        return UserFactory(username=username, perms=list(perms), **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_api_key(db):
+    """make_api_key(user, name="test") -> plaintext key."""
+
+    def make(user, name: str = "test", **fields) -> str:
+        _, raw_key = chat_services.api_key_create(user=user, name=name, **fields)
+        return raw_key
+
+    return make
+
+
+@pytest.fixture
+def api_client(make_api_key):
+    """api_client(user) -> GraphQLClient authenticated with a fresh API key of that user."""
+
+    def make(user) -> GraphQLClient:
+        return GraphQLClient(api_key=make_api_key(user))
+
+    return make
+
+
+@pytest.fixture
+def anon_client(db) -> GraphQLClient:
+    return GraphQLClient()
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", is_staff=True, is_superuser=True)
