@@ -7,6 +7,7 @@ import logging
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import MaskErrors
 
 logger = logging.getLogger("config.graphql")
 
@@ -14,11 +15,23 @@ MASKED_MESSAGE = "Unexpected error."
 
 
 class UserError(Exception):
-    """An expected failure whose message is meant for the client (bad input, cap reached, …)."""
+    """An expected failure whose message is meant for the client (bad input, cap reached, …).
+
+    `code` goes to the error's `extensions.code` so clients can branch on it.
+    """
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
 
 
 class NotFound(UserError, ObjectDoesNotExist):
     """The object does not exist or is not visible to the caller; both read the same."""
+
+    code = "NOT_FOUND"
 
 
 # Exceptions raised in resolvers whose message is written for the client.
@@ -48,3 +61,56 @@ def should_mask_error(error: GraphQLError) -> bool:
         "Unexpected error in GraphQL field %s", ".".join(map(str, error.path)), exc_info=original
     )
     return True
+
+
+def validation_message(error: ValidationError) -> tuple[str, dict[str, list[str]]]:
+    """'field: problem; other: problem' and the same as {field: [problems]}."""
+    if hasattr(error, "error_dict"):
+        fields = {
+            field: [m for e in errors for m in e.messages]
+            for field, errors in error.error_dict.items()
+        }
+    else:
+        fields = {"__all__": error.messages}
+    parts = [
+        "; ".join(problems) if field == "__all__" else f"{field}: {'; '.join(problems)}"
+        for field, problems in fields.items()
+    ]
+    return "; ".join(parts), fields
+
+
+def client_error(error: GraphQLError) -> GraphQLError:
+    """Give expected errors a readable message and an `extensions.code`."""
+    original = error.original_error
+    extensions = dict(error.extensions or {})
+    message = error.message
+    if isinstance(original, ValidationError):
+        message, fields = validation_message(original)
+        extensions.update(code="VALIDATION_ERROR", fields=fields)
+    elif isinstance(original, PermissionDenied):
+        extensions["code"] = "FORBIDDEN"
+    elif isinstance(original, UserError):
+        extensions["code"] = original.code
+    elif isinstance(original, ObjectDoesNotExist):
+        extensions["code"] = "NOT_FOUND"
+    else:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )
+
+
+class ClientErrors(MaskErrors):
+    """Mask unexpected errors; give expected ones a readable message and a code."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask_error, error_message=MASKED_MESSAGE)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [client_error(error) for error in super()._process_errors(errors)]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import strawberry
 from django.conf import settings
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
-from config.errors import MASKED_MESSAGE, should_mask_error
+from config.errors import ClientErrors
 from config.extensions import IntrospectionSwitch, PageSizeLimit
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
@@ -32,22 +32,31 @@ _mutations = _with_fields(ChatMutation, LearnMutation, MonitoringMutation, Stude
 Query = merge_types("Query", _queries)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    config=StrawberryConfig(
-        disable_field_suggestions=not settings.GRAPHQL_FIELD_SUGGESTIONS,
-        # Batched requests (a JSON list of operations) stay refused: one operation per request.
-        batching_config=None,
-    ),
-    extensions=[
-        # Limits first: they are validation rules, so a refused request never reaches the database.
-        lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
-        lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-        PageSizeLimit,
-        IntrospectionSwitch,
-        lambda: MaskErrors(should_mask_error=should_mask_error, error_message=MASKED_MESSAGE),
-        DjangoOptimizerExtension,
-    ],
-)
+# Limits first: they are validation rules, so a refused request never reaches the database.
+# Factories, not instances: each request gets fresh extension objects.
+EXTENSIONS = [
+    lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
+    lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+    lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+    PageSizeLimit,
+    IntrospectionSwitch,
+    ClientErrors,
+    DjangoOptimizerExtension,
+]
+
+
+def build_schema(query: type, mutation: type | None = None) -> strawberry.Schema:
+    """A schema with this project's configuration, limits and error masking."""
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        config=StrawberryConfig(
+            disable_field_suggestions=not settings.GRAPHQL_FIELD_SUGGESTIONS,
+            # Batched requests (a JSON list of operations) stay refused: one operation per request.
+            batching_config=None,
+        ),
+        extensions=EXTENSIONS,
+    )
+
+
+schema = build_schema(Query, Mutation)

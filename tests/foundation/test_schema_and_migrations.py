@@ -18,7 +18,9 @@ def test_committed_schema_matches_the_code():
     exported = schema.as_str()
 
     # then
-    assert committed.rstrip("\n") == exported, "schema.graphql is stale: run `make schema` and commit it"
+    assert committed.rstrip("\n") == exported, (
+        "schema.graphql is stale: run `make schema` and commit it"
+    )
 
 
 @pytest.mark.django_db

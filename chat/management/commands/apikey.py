@@ -35,7 +35,7 @@ class Command(BaseCommand):
         expires_at = timezone.now() + timedelta(days=days) if days else None
         key, raw_key = services.api_key_create(user=user, name=name, expires_at=expires_at)
         self.stdout.write(
-            f"Created API key {key.prefix} for {username}. Copy it now; it is not stored:"
+            f"Created API key {key.prefix} for {username}; copy it now, it is not stored:"
         )
         self.stdout.write(raw_key)
 

@@ -7,7 +7,13 @@ from django.core.management.base import BaseCommand
 from chat import services
 
 CREDENTIALS_FILE = settings.BASE_DIR / ".data" / "local-credentials.txt"
-SHOWN_PATH = ".data/local-credentials.txt"
+
+
+def shown_path() -> str:
+    try:
+        return str(CREDENTIALS_FILE.relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(CREDENTIALS_FILE)
 
 
 class Command(BaseCommand):
@@ -23,9 +29,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if user_model.objects.filter(is_superuser=True).exists():
             if CREDENTIALS_FILE.exists():
-                self.stdout.write(
-                    f"Local credentials: {CREDENTIALS_FILE.relative_to(settings.BASE_DIR)}"
-                )
+                self.stdout.write(f"Local credentials: {shown_path()}")
             return
         password = secrets.token_urlsafe(12)
         user = user_model.objects.create_superuser("admin", "admin@localhost", password)
@@ -39,4 +43,4 @@ class Command(BaseCommand):
         CREDENTIALS_FILE.parent.mkdir(parents=True, exist_ok=True)
         CREDENTIALS_FILE.write_text(text)
         CREDENTIALS_FILE.chmod(0o600)
-        self.stdout.write(text + f"(saved to {SHOWN_PATH})")
+        self.stdout.write(text + f"(saved to {shown_path()})")

@@ -1,3 +1,4 @@
+import re
 import statistics
 import time
 
@@ -36,9 +37,15 @@ def classify(message: str) -> str:
     return "connection failed"
 
 
-def first_line(message: str) -> str:
+DRIVER_NOISE = re.compile(
+    r"^(connection failed: )?(connection to server (at|on) .*? failed: )?((FATAL|ERROR):\s+)?"
+)
+
+
+def server_said(message: str) -> str:
+    """The server's own words from a psycopg error, without the driver's preamble."""
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else message.strip()
+    return DRIVER_NOISE.sub("", lines[0]) if lines else "no details"
 
 
 class Command(BaseCommand):
@@ -67,8 +74,10 @@ class Command(BaseCommand):
                     cursor.fetchone()
                     timings.append((time.perf_counter() - started) * 1000)
         except OperationalError as exc:
-            detail = first_line(str(exc))
-            raise CommandError(f"dbcheck failed: {classify(detail)} — {detail}") from None
+            message = str(exc)
+            raise CommandError(
+                f"dbcheck failed: {classify(message)} — {server_said(message)}"
+            ) from None
 
         ssl = f"yes ({row[1]})" if row and row[0] else "no"
         executor = MigrationExecutor(connection)

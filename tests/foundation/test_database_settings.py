@@ -1,0 +1,216 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config import database
+
+NEON_POOLER_URL = (
+    "postgresql://app:s3cret@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb"
+    "?sslmode=require&channel_binding=require"
+)
+NEON_DIRECT_URL = (
+    "postgres://app:s3cret@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require"
+)
+
+
+def test_database_url_is_preferred_over_db_url():
+    # when
+    found = database.configured_url(
+        {"DATABASE_URL": "postgres://a@h/one", "DB_URL": "postgres://b@h/two"}
+    )
+
+    # then
+    assert found == ("DATABASE_URL", "postgres://a@h/one")
+
+
+def test_db_url_is_used_when_database_url_is_absent_or_blank():
+    # when
+    found = database.configured_url({"DATABASE_URL": "  ", "DB_URL": "postgres://b@h/two"})
+
+    # then
+    assert found == ("DB_URL", "postgres://b@h/two")
+
+
+def test_neon_pooler_url_keeps_ssl_options_and_disables_server_side_cursors():
+    # when
+    config = database.database_config(NEON_POOLER_URL, {})
+
+    # then
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["HOST"] == "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
+    assert config["NAME"] == "neondb"
+    assert config["USER"] == "app"
+    assert config["PASSWORD"] == "s3cret"
+    assert config["OPTIONS"] == {
+        "sslmode": "require",
+        "channel_binding": "require",
+        "connect_timeout": 10,
+    }
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert config["CONN_MAX_AGE"] == 60
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_direct_neon_host_keeps_server_side_cursors():
+    # when
+    config = database.database_config(NEON_DIRECT_URL, {})
+
+    # then
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is False
+    assert config["OPTIONS"]["sslmode"] == "require"
+
+
+def test_pgbouncer_flag_disables_server_side_cursors():
+    # when
+    config = database.database_config("postgresql://u@localhost:6432/app", {"DB_PGBOUNCER": "1"})
+
+    # then
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_pool_settings_come_from_the_environment():
+    # given
+    env = {"DB_POOL": "1", "DB_POOL_MIN": "2", "DB_POOL_MAX": "8", "DB_POOL_TIMEOUT": "5"}
+
+    # when
+    config = database.database_config(NEON_DIRECT_URL, env)
+
+    # then
+    assert config["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 8, "timeout": 5}
+    assert config["CONN_MAX_AGE"] == 0
+
+
+def test_conn_max_age_comes_from_the_environment():
+    # when
+    config = database.database_config(NEON_DIRECT_URL, {"DB_CONN_MAX_AGE": "30"})
+
+    # then
+    assert config["CONN_MAX_AGE"] == 30
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "mysql://u@h/db",
+            "DATABASE_URL must be a postgresql:// URL (scheme 'mysql' is not PostgreSQL)",
+        ),
+        (
+            "sqlite:///db.sqlite3",
+            "DATABASE_URL must be a postgresql:// URL (scheme 'sqlite' is not PostgreSQL)",
+        ),
+        (
+            "not a url",
+            "DATABASE_URL must be a postgresql:// URL (scheme '(none)' is not PostgreSQL)",
+        ),
+        ("postgresql://u@h", "DATABASE_URL names no database (add /dbname to the URL)"),
+    ],
+)
+def test_unusable_urls_are_refused_with_one_line(url, message):
+    # when
+    with pytest.raises(database.DatabaseConfigError) as excinfo:
+        database.database_config(url, {})
+
+    # then
+    assert str(excinfo.value) == message
+
+
+def test_bad_numbers_in_db_variables_are_refused():
+    # when
+    with pytest.raises(database.DatabaseConfigError) as excinfo:
+        database.database_config(NEON_DIRECT_URL, {"DB_CONN_MAX_AGE": "soon"})
+
+    # then
+    assert str(excinfo.value) == "DB_CONN_MAX_AGE must be a whole number, got 'soon'"
+
+
+def test_the_suite_runs_on_postgresql():
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+EMBEDDED_SCRIPT = """
+import json, sys
+from pathlib import Path
+import psycopg
+from config import database
+config, description = database.resolve(Path(sys.argv[1]), {"EMBEDDED_PG_DIR": sys.argv[2]})
+with psycopg.connect(dbname=config["NAME"], user=config["USER"], **config["OPTIONS"]) as conn:
+    version = conn.execute("SHOW server_version_num").fetchone()[0]
+print(json.dumps({"description": description, "version": int(version)}))
+"""
+
+
+def test_embedded_server_starts_without_a_url_and_stops_when_the_last_user_exits(tmp_path):
+    # given
+    data_dir = tmp_path / "pg"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(settings.BASE_DIR)}
+
+    # when
+    result = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_SCRIPT, str(tmp_path), str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+    # then
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["description"] == "embedded PostgreSQL in pg (no DATABASE_URL set)"
+    assert answer["version"] >= 160000
+    assert (data_dir / "PG_VERSION").exists()
+    assert not (data_dir / "postmaster.pid").exists(), "server still running after its user exited"
+    assert json.loads((data_dir / ".handle_pids.json").read_text()) == []
+
+
+def run_manage(*args, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env_overrides}
+    return subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        cwd="/",
+    )
+
+
+def test_startup_fails_fast_without_a_secret_key_outside_debug():
+    # when
+    result = run_manage(
+        "check", env_overrides={"DJANGO_DEBUG": "0", "DATABASE_URL": NEON_DIRECT_URL}
+    )
+
+    # then
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Configuration error: DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
+        "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')\n"
+    )
+
+
+def test_startup_fails_fast_without_allowed_hosts_outside_debug():
+    # when
+    result = run_manage(
+        "check",
+        env_overrides={
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DATABASE_URL": NEON_DIRECT_URL,
+        },
+    )
+
+    # then
+    assert result.returncode == 2
+    assert result.stderr == (
+        "Configuration error: DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off "
+        "(comma-separated host names, e.g. api.example.com)\n"
+    )
