@@ -15,7 +15,10 @@ from config import database
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local `.env` fills in what the real environment does not set (never overrides it).
-load_dotenv(BASE_DIR / ".env", override=False)
+# DJANGO_ENV_FILE names another file; an empty value reads none.
+_env_file = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 
 def env_flag(name: str, default: bool) -> bool:

@@ -147,7 +147,7 @@ print(json.dumps({"description": description, "version": int(version)}))
 def test_embedded_server_starts_without_a_url_and_stops_when_the_last_user_exits(tmp_path):
     # given
     data_dir = tmp_path / "pg"
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(settings.BASE_DIR)}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(settings.BASE_DIR), "DJANGO_ENV_FILE": ""}
 
     # when
     result = subprocess.run(
@@ -170,7 +170,7 @@ def test_embedded_server_starts_without_a_url_and_stops_when_the_last_user_exits
 
 
 def run_manage(*args, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env_overrides}
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DJANGO_ENV_FILE": "", **env_overrides}
     return subprocess.run(
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
         capture_output=True,

@@ -15,6 +15,7 @@ def dbcheck(url: str) -> subprocess.CompletedProcess:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
+        "DJANGO_ENV_FILE": "",
         "DJANGO_DEBUG": "1",
         "DATABASE_URL": url,
         "DB_CONNECT_TIMEOUT": "3",

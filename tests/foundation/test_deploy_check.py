@@ -7,6 +7,7 @@ from django.conf import settings
 PRODUCTION_ENV = {
     "PATH": "/usr/bin:/bin",
     "HOME": "/tmp",
+    "DJANGO_ENV_FILE": "",
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "k7Vq2xR9mZpL4tW8nB3cY6hJ1fD5sG0aQeUiOuTyMnXbVcZlKjHgFdSa",
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
