@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.conf import settings
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         _, raw_key = services.api_key_create(user=user, name="local development")
         text = (
             "Local development credentials (embedded database only)\n"
-            "Admin: http://127.0.0.1:8000/admin/\n"
+            f"Admin: http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/\n"
             f"  username: admin\n  password: {password}\n"
             f"API key (send as 'Authorization: Bearer <key>'):\n  {raw_key}\n"
         )
