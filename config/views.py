@@ -3,6 +3,7 @@ import logging
 from cross_web import HTTPException
 from django.db import connection
 from django.http import JsonResponse
+from django.middleware.csrf import get_token
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
@@ -12,6 +13,11 @@ logger = logging.getLogger(__name__)
 
 class GraphQLView(StrawberryGraphQLView):
     """The GraphQL endpoint; GraphiQL is served to browsers only when DEBUG is on."""
+
+    def render_graphql_ide(self, request):
+        # GraphiQL sends the csrftoken cookie back as X-CSRFToken; make sure it is set.
+        get_token(request)
+        return super().render_graphql_ide(request)
 
     def dispatch(self, request, *args, **kwargs):
         try:
