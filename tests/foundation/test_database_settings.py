@@ -1,12 +1,12 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from config import database
+from tests.processes import run_manage
 
 NEON_POOLER_URL = (
     "postgresql://app:s3cret@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb"
@@ -169,24 +169,9 @@ def test_embedded_server_starts_without_a_url_and_stops_when_the_last_user_exits
     assert json.loads((data_dir / ".handle_pids.json").read_text()) == []
 
 
-def run_manage(*args, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DJANGO_ENV_FILE": "", **env_overrides}
-    return subprocess.run(
-        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-        cwd="/",
-    )
-
-
 def test_startup_fails_fast_without_a_secret_key_outside_debug():
     # when
-    result = run_manage(
-        "check", env_overrides={"DJANGO_DEBUG": "0", "DATABASE_URL": NEON_DIRECT_URL}
-    )
+    result = run_manage("check", env={"DJANGO_DEBUG": "0", "DATABASE_URL": NEON_DIRECT_URL})
 
     # then
     assert result.returncode == 2
@@ -201,7 +186,7 @@ def test_startup_fails_fast_without_allowed_hosts_outside_debug():
     # when
     result = run_manage(
         "check",
-        env_overrides={
+        env={
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "x" * 50,
             "DATABASE_URL": NEON_DIRECT_URL,

@@ -1,33 +1,18 @@
 import socket
 import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 from tests.foundation.fake_postgres import FakePostgres
+from tests.processes import run_manage
 
 
 def dbcheck(url: str) -> subprocess.CompletedProcess:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": "/tmp",
-        "DJANGO_ENV_FILE": "",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": url,
-        "DB_CONNECT_TIMEOUT": "3",
-    }
-    return subprocess.run(
-        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "dbcheck"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-        cwd="/",
+    return run_manage(
+        "dbcheck", env={"DJANGO_DEBUG": "1", "DATABASE_URL": url, "DB_CONNECT_TIMEOUT": "3"}
     )
 
 

@@ -1,13 +1,6 @@
-import subprocess
-import sys
-from pathlib import Path
-
-from django.conf import settings
+from tests.processes import run_manage
 
 PRODUCTION_ENV = {
-    "PATH": "/usr/bin:/bin",
-    "HOME": "/tmp",
-    "DJANGO_ENV_FILE": "",
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "k7Vq2xR9mZpL4tW8nB3cY6hJ1fD5sG0aQeUiOuTyMnXbVcZlKjHgFdSa",
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
@@ -17,22 +10,7 @@ PRODUCTION_ENV = {
 
 def test_check_deploy_is_clean_with_production_settings():
     # when
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(Path(settings.BASE_DIR) / "manage.py"),
-            "check",
-            "--deploy",
-            "--fail-level",
-            "WARNING",
-        ],
-        capture_output=True,
-        text=True,
-        env=PRODUCTION_ENV,
-        timeout=120,
-        check=False,
-        cwd="/",
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
 
     # then
     assert result.returncode == 0, result.stderr + result.stdout
