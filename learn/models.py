@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.core.validators import MaxValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from learn.tags import TagsField
+from learn.tags import TagsField, normalize_tags
 
 FILENAME_MAX_LENGTH = 255
 # GraphQL's Int is 32-bit; sizes stay within it so every stored value can be served.
@@ -47,6 +48,7 @@ class LearnItem(models.Model):
     # Null and "" stay distinct: the legacy store round-tripped missing values as null.
     filename = models.CharField(  # noqa: DJ001
         max_length=FILENAME_MAX_LENGTH,
+        validators=[ProhibitNullCharactersValidator()],
         null=True,
         blank=True,
         help_text="Original file name of the example; null when unknown.",
@@ -58,7 +60,10 @@ class LearnItem(models.Model):
         help_text="Size of the example in bytes (0 to 2147483647); null when unknown.",
     )
     notes = models.TextField(  # noqa: DJ001
-        null=True, blank=True, help_text="Why this example is good or bad; null when none."
+        null=True,
+        blank=True,
+        validators=[ProhibitNullCharactersValidator()],
+        help_text="Why this example is good or bad; null when none.",
     )
     tags = TagsField(
         help_text="Distinct, trimmed tags (each at most 64 characters, no commas); may be empty."
@@ -110,3 +115,21 @@ class LearnItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.filename or '(no file)'}"
+
+    def clean_fields(self, exclude=None):
+        # Tags are normalised even when empty-looking: Django skips blank values ([] but also
+        # None, "" and {}) in clean_fields, and only a list may reach the database.
+        exclude = set(exclude or ())
+        errors = {}
+        if "tags" not in exclude:
+            exclude.add("tags")
+            try:
+                self.tags = normalize_tags(self.tags)
+            except ValidationError as exc:
+                errors["tags"] = exc.error_list
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)

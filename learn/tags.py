@@ -44,6 +44,8 @@ def normalize_tags(value: object, *, field: str = "tags") -> list[str]:
                     f"{where}: must be at most {TAG_MAX_LENGTH} characters", code="max_length"
                 )
             )
+        elif "\x00" in tag:
+            errors.append(ValidationError(f"{where}: must not contain NUL characters", code="nul"))
         elif "," in tag:
             errors.append(ValidationError(f"{where}: must not contain a comma", code="comma"))
         elif tag in first_index:
@@ -79,19 +81,18 @@ class TagListFormField(forms.CharField):
         return [part.strip() for part in text.split(",") if part.strip()]
 
     def has_changed(self, initial, data) -> bool:
-        return (initial or []) != self.to_python(data)
+        # `initial` is the stored list, or its text when it comes back from a hidden input.
+        before = self.to_python(initial) if isinstance(initial, str) else list(initial or [])
+        return before != self.to_python(data)
 
 
 class TagsField(models.JSONField):
-    """A jsonb list of tags; `full_clean()` trims and validates it (see normalize_tags)."""
+    """A jsonb list of tags (LearnItem.clean_fields trims and validates it: normalize_tags)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("default", list)
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        return normalize_tags(value, field=self.name)
 
     def formfield(self, **kwargs):
         # Skip JSONField's JSON textarea: the admin edits tags as comma-separated text.
