@@ -41,7 +41,12 @@ def _item_id(raw: object) -> int:
 
 def _locked_item(item_id: object) -> LearnItem:
     pk = _item_id(item_id)
-    item = LearnItem.objects.select_for_update().select_related("created_by").filter(pk=pk).first()
+    item = (
+        LearnItem.objects.select_related("created_by")
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
+    )
     if item is None:
         raise NotFound(f"No learn item with id {str(item_id)!r}.")
     return item
