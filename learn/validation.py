@@ -29,6 +29,7 @@ def clean_new_item(item: LearnItem) -> None:
     """Validate an unsaved item without a query per row (for batches).
 
     Check and unique constraints are left to the database, which enforces them on insert;
-    the field validators already cover what they check (kind, size ≥ 0, tags list).
+    the field validators already cover what they check (kind, size range, tags list).
+    `created_by` is the signed-in user (or none), so its existence query is skipped too.
     """
-    item.full_clean(validate_unique=False, validate_constraints=False)
+    item.full_clean(exclude=["created_by"], validate_unique=False, validate_constraints=False)
