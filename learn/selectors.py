@@ -23,11 +23,12 @@ TAG_FREQUENCY_SQL = """
     LIMIT %s
 """
 
-# Every day of the range, also those without items; the day bounds are computed in SQL so
-# the created_at index serves the join.
+# Every day of the range, also those without items. `day` is a local midnight (timestamp
+# without time zone); AT TIME ZONE turns it into the instant it is in the server's zone.
+# The bounds are plain ranges on created_at, so its index serves the join.
 ITEMS_PER_DAY_SQL = """
     SELECT day::date, COUNT(item.id)
-    FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS day
+    FROM generate_series(%(start)s::timestamp, %(end)s::timestamp, interval '1 day') AS day
     LEFT JOIN learn_learnitem AS item
       ON item.created_at >= (day AT TIME ZONE %(tz)s)
      AND item.created_at < ((day + interval '1 day') AT TIME ZONE %(tz)s)
