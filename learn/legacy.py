@@ -35,7 +35,7 @@ def fingerprint(item: LearnItem, *, created_at_given: bool) -> str:
         "size_bytes": item.size_bytes,
         "notes": item.notes,
         "tags": sorted(item.tags),
-        "created_at": item.created_at.astimezone(UTC).isoformat() if created_at_given else None,
+        "created_at": item.created_at.isoformat() if created_at_given else None,
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -63,15 +63,20 @@ def _check_types(data: dict) -> list[str]:
 
 
 def _created_at(data: dict) -> datetime | None:
-    """The line's created_at as an aware datetime (naive means UTC), or None."""
+    """The line's created_at in UTC (naive means UTC), or None when absent or unusable."""
     value = data.get("created_at")
     try:
         parsed = parse_datetime(value) if isinstance(value, str) else None
     except ValueError:  # well-formed but impossible, e.g. month 13
         return None
-    if parsed is not None and timezone.is_naive(parsed):
+    if parsed is None:
+        return None
+    if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00
+        return None
 
 
 def parse_line(raw: bytes) -> LearnItem:

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, ProhibitNullCharactersValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from learn.tags import TagsField, normalize_tags
+from learn.tags import TagsField, normalize_tags, validate_storable_text
 
 FILENAME_MAX_LENGTH = 255
 # GraphQL's Int is 32-bit; sizes stay within it so every stored value can be served.
@@ -48,7 +48,7 @@ class LearnItem(models.Model):
     # Null and "" stay distinct: the legacy store round-tripped missing values as null.
     filename = models.CharField(  # noqa: DJ001
         max_length=FILENAME_MAX_LENGTH,
-        validators=[ProhibitNullCharactersValidator()],
+        validators=[validate_storable_text],
         null=True,
         blank=True,
         help_text="Original file name of the example; null when unknown.",
@@ -62,7 +62,7 @@ class LearnItem(models.Model):
     notes = models.TextField(  # noqa: DJ001
         null=True,
         blank=True,
-        validators=[ProhibitNullCharactersValidator()],
+        validators=[validate_storable_text],
         help_text="Why this example is good or bad; null when none.",
     )
     tags = TagsField(
@@ -132,4 +132,5 @@ class LearnItem(models.Model):
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if errors:
-            raise ValidationError(errors)
+            order = [field.name for field in self._meta.fields]
+            raise ValidationError({name: errors[name] for name in sorted(errors, key=order.index)})

@@ -15,6 +15,23 @@ TAG_MAX_LENGTH = 64
 TAGS_MAX_COUNT = 50
 
 
+def text_problem(value: str) -> str | None:
+    """Why PostgreSQL cannot store `value` as text (NUL, lone surrogate), or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must not contain lone surrogate characters"
+    return None
+
+
+def validate_storable_text(value: str) -> None:
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError(f"{problem[0].upper()}{problem[1:]}.", code="unstorable_text")
+
+
 def normalize_tags(value: object, *, field: str = "tags") -> list[str]:
     """Return `value` as a clean tag list (None means no tags) or raise ValidationError."""
     if value is None:
@@ -44,8 +61,8 @@ def normalize_tags(value: object, *, field: str = "tags") -> list[str]:
                     f"{where}: must be at most {TAG_MAX_LENGTH} characters", code="max_length"
                 )
             )
-        elif "\x00" in tag:
-            errors.append(ValidationError(f"{where}: must not contain NUL characters", code="nul"))
+        elif problem := text_problem(tag):
+            errors.append(ValidationError(f"{where}: {problem}", code="unstorable_text"))
         elif "," in tag:
             errors.append(ValidationError(f"{where}: must not contain a comma", code="comma"))
         elif tag in first_index:

@@ -77,7 +77,11 @@ def test_create_refuses_bad_fields_naming_them(editor_client):
             "field": "sizeBytes",
             "message": "Ensure this value is greater than or equal to 0.",
         },
-        {"kind": "VALIDATION", "field": "notes", "message": "Null characters are not allowed."},
+        {
+            "kind": "VALIDATION",
+            "field": "notes",
+            "message": "Must not contain NUL characters.",
+        },
     ]
     assert LearnItem.objects.count() == 0
 
