@@ -13,21 +13,36 @@ FILENAME_MAX_LENGTH = 255
 SIZE_BYTES_MAX = 2**31 - 1
 
 
+def all_tags_q(tags: list[str], prefix: str = "") -> models.Q:
+    """Carries every one of `tags`: `tags @> '[...]'`, served by the GIN index."""
+    return models.Q(**{f"{prefix}tags__contains": tags})
+
+
+def any_tag_q(tags: list[str], prefix: str = "") -> models.Q:
+    """Carries at least one of `tags`: `tags ?| array[...]`, served by the GIN index."""
+    return models.Q(**{f"{prefix}tags__has_any_keys": tags})
+
+
+def search_q(text: str, prefix: str = "") -> models.Q:
+    """Notes or filename contain `text`, ignoring case."""
+    return models.Q(**{f"{prefix}notes__icontains": text}) | models.Q(
+        **{f"{prefix}filename__icontains": text}
+    )
+
+
 class LearnItemQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-created_at", "-id")
 
     def with_all_tags(self, tags: list[str]):
-        """Items whose tags contain every one of `tags` (`tags @> '[...]'`, uses the GIN index)."""
-        return self.filter(tags__contains=tags)
+        return self.filter(all_tags_q(tags))
 
-    def with_any_tag(self, tags: list[str]):
-        """Items with at least one of `tags` (`tags ?| array[...]`, uses the GIN index)."""
-        return self.filter(tags__has_any_keys=tags)
-
-    def search(self, text: str):
-        """Case-insensitive substring match on notes or filename."""
-        return self.filter(models.Q(notes__icontains=text) | models.Q(filename__icontains=text))
+    def by_id(self, raw_id: object):
+        """The item with this id, or none when `raw_id` is not a possible id (e.g. "abc")."""
+        text = str(raw_id)
+        if text.isascii() and text.isdigit() and int(text) < 2**63:
+            return self.filter(pk=int(text))
+        return self.none()
 
 
 class JsonbTypeof(models.Func):

@@ -50,9 +50,7 @@ class Query:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Item id.")]
     ) -> LearnItemType | None:
         require_perm(info, VIEW)
-        if not (id.isascii() and id.isdigit() and int(id) < 2**63):
-            return None
-        return selectors.learn_item_list().filter(pk=int(id))
+        return LearnItem.objects.by_id(id)
 
     @strawberry.field(description="Counts over the whole learn store.")
     def learn_stats(self, info: Info) -> LearnStatsType:

@@ -32,19 +32,11 @@ INSERT_NEW_SQL = """
 """
 
 
-def _item_id(raw: object) -> int:
-    text = str(raw)
-    if text.isascii() and text.isdigit() and int(text) < 2**63:
-        return int(text)
-    raise NotFound(f"No learn item with id {text!r}.")
-
-
 def _locked_item(item_id: object) -> LearnItem:
-    pk = _item_id(item_id)
     item = (
-        LearnItem.objects.select_related("created_by")
+        LearnItem.objects.by_id(item_id)
+        .select_related("created_by")
         .select_for_update(of=("self",))
-        .filter(pk=pk)
         .first()
     )
     if item is None:
@@ -85,10 +77,12 @@ def learn_item_update(*, item_id: object, changes: Mapping[str, object]) -> Lear
     if unknown:
         raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
     item = _locked_item(item_id)
+    if not changes:
+        return item
     for name, value in changes.items():
         setattr(item, name, value)
     item.full_clean()
-    item.save(update_fields=list(changes) or None)
+    item.save(update_fields=list(changes))
     return item
 
 
@@ -149,6 +143,7 @@ def learn_items_import(
     return outcome
 
 
+@transaction.atomic
 def learn_items_insert_new(*, items: Sequence[LearnItem]) -> int:
     """Insert fingerprinted items, skipping any whose fingerprint is already stored.
 
@@ -176,6 +171,6 @@ def learn_items_insert_new(*, items: Sequence[LearnItem]) -> int:
         ),
         strict=True,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(INSERT_NEW_SQL, [list(column) for column in columns])
         return len(cursor.fetchall())

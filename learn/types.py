@@ -14,7 +14,7 @@ from strawberry import UNSET, auto
 
 from config.errors import UserError
 from learn import selectors
-from learn.models import LearnItem
+from learn.models import LearnItem, all_tags_q, any_tag_q, search_q
 
 
 @strawberry.enum(name="LearnItemKind", description="Whether an example is good or bad.")
@@ -43,21 +43,19 @@ class LearnItemFilter:
         description="Items carrying every one of these tags (exact, case-sensitive)."
     )
     def tags_all(self, value: list[str], prefix: str) -> Q:
-        return Q(**{f"{prefix}tags__contains": value})
+        return all_tags_q(value, prefix)
 
     @strawberry_django.filter_field(
         description="Items carrying at least one of these tags (an empty list matches nothing)."
     )
     def tags_any(self, value: list[str], prefix: str) -> Q:
-        return Q(**{f"{prefix}tags__has_any_keys": value})
+        return any_tag_q(value, prefix)
 
     @strawberry_django.filter_field(
         description="Case-insensitive text that the notes or the filename contain."
     )
     def search(self, value: str, prefix: str) -> Q:
-        return Q(**{f"{prefix}notes__icontains": value}) | Q(
-            **{f"{prefix}filename__icontains": value}
-        )
+        return search_q(value, prefix)
 
     @strawberry_django.filter_field(description="Created at or after this time.")
     def created_from(self, value: datetime, prefix: str) -> Q:
