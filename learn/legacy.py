@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from learn.models import LearnItem
-from learn.validation import clean_new_item, validation_messages
+from learn.validation import clean_new_item, described, field_errors
 
 LEGACY_FIELDS = ("kind", "filename", "size_bytes", "notes", "tags", "created_at")
 
@@ -105,7 +105,7 @@ def parse_line(raw: bytes) -> LearnItem:
     try:
         clean_new_item(item)
     except ValidationError as exc:
-        messages = (message.rstrip(".") for _, message in validation_messages(exc))
+        messages = (described(name, text).rstrip(".") for name, text in field_errors(exc))
         raise LegacyLineError("; ".join(messages)) from None
     item.import_fingerprint = fingerprint(item, created_at_given=created_at is not None)
     return item

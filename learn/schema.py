@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.db.models import QuerySet
+from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.pagination import OffsetPaginated
 
 from config.context import Info, require_perm
@@ -61,7 +62,11 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry_django.mutation(handle_django_errors=True, description="Save a new learn item.")
-    def learn_item_create(self, info: Info, input: LearnItemCreateInput) -> LearnItemType:
+    def learn_item_create(
+        self,
+        info: Info,
+        input: Annotated[LearnItemCreateInput, strawberry.argument(description="The new item.")],
+    ) -> LearnItemType:
         user = require_perm(info, ADD)
         return services.learn_item_create(created_by=user, **input_data(input))
 
@@ -72,7 +77,9 @@ class Mutation:
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Item id.")],
-        input: LearnItemUpdateInput,
+        input: Annotated[
+            LearnItemUpdateInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> LearnItemType:
         require_perm(info, CHANGE)
         return services.learn_item_update(item_id=id, changes=input_data(input))
@@ -110,7 +117,11 @@ class Mutation:
         return LearnItemsImportResultType(
             items=outcome.items,
             errors=[
-                LearnItemImportErrorType(index=e.index, field=e.field, message=e.message)
-                for e in outcome.errors
+                LearnItemImportErrorType(
+                    index=error.index,
+                    field=to_camel_case(error.field) if error.field else None,
+                    message=error.message,
+                )
+                for error in outcome.errors
             ],
         )

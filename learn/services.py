@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 
 from config.errors import NotFound
 from learn.models import LearnItem
-from learn.validation import clean_new_item, validation_messages
+from learn.validation import clean_new_item, field_errors
 
 IMPORT_MAX_ITEMS = 1000
 EDITABLE_FIELDS = frozenset({"kind", "filename", "size_bytes", "notes", "tags"})
@@ -99,7 +99,7 @@ def learn_item_delete(*, item_id: object) -> LearnItem:
 @dataclass
 class ItemError:
     index: int
-    field: str | None
+    field: str | None  # model field name
     message: str
 
 
@@ -133,7 +133,7 @@ def learn_items_import(
         except ValidationError as exc:
             outcome.errors.extend(
                 ItemError(index=index, field=name, message=message)
-                for name, message in validation_messages(exc)
+                for name, message in field_errors(exc)
             )
         else:
             valid.append(item)

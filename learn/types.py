@@ -10,11 +10,17 @@ import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 from strawberry import UNSET, auto
 
 from config.errors import UserError
 from learn import selectors
 from learn.models import LearnItem, all_tags_q, any_tag_q, search_q
+
+
+def aware(value: datetime) -> datetime:
+    """A time given without an offset is read in the server's time zone."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 @strawberry.enum(name="LearnItemKind", description="Whether an example is good or bad.")
@@ -59,11 +65,11 @@ class LearnItemFilter:
 
     @strawberry_django.filter_field(description="Created at or after this time.")
     def created_from(self, value: datetime, prefix: str) -> Q:
-        return Q(**{f"{prefix}created_at__gte": value})
+        return Q(**{f"{prefix}created_at__gte": aware(value)})
 
     @strawberry_django.filter_field(description="Created strictly before this time.")
     def created_before(self, value: datetime, prefix: str) -> Q:
-        return Q(**{f"{prefix}created_at__lt": value})
+        return Q(**{f"{prefix}created_at__lt": aware(value)})
 
 
 @strawberry_django.order_type(
@@ -104,7 +110,11 @@ def input_data(value: object) -> dict[str, object]:
         given = getattr(value, field.python_name)
         if given is UNSET:
             continue
-        data[field.python_name] = given.value if isinstance(given, enum.Enum) else given
+        if isinstance(given, enum.Enum):
+            given = given.value
+        elif isinstance(given, datetime):
+            given = aware(given)
+        data[field.python_name] = given
     return data
 
 

@@ -1,4 +1,4 @@
-"""Turning Django validation errors into (field, message) pairs that name the field."""
+"""Validating new items in batches, and reading Django validation errors field by field."""
 
 from __future__ import annotations
 
@@ -7,22 +7,22 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from learn.models import LearnItem
 
 
-def validation_messages(error: ValidationError) -> list[tuple[str | None, str]]:
-    """Flatten `error` to (field or None, message); messages read on their own.
-
-    Tag messages already start with the field and position (``tags[2]: …``); others get
-    ``field: `` in front.
-    """
+def field_errors(error: ValidationError) -> list[tuple[str | None, str]]:
+    """Flatten `error` to (model field or None, message) pairs, in field order."""
     if not hasattr(error, "error_dict"):
         return [(None, message) for message in error.messages]
-    pairs: list[tuple[str | None, str]] = []
-    for field, errors in error.error_dict.items():
-        name = None if field == NON_FIELD_ERRORS else field
-        for message in ValidationError(errors).messages:
-            if name and not message.startswith((f"{name}:", f"{name}[")):
-                message = f"{name}: {message}"
-            pairs.append((name, message))
-    return pairs
+    return [
+        (None if field == NON_FIELD_ERRORS else field, message)
+        for field, errors in error.error_dict.items()
+        for message in ValidationError(errors).messages
+    ]
+
+
+def described(field: str | None, message: str) -> str:
+    """The message with its field in front, unless it already names it (``tags[2]: …``)."""
+    if field is None or message.startswith((f"{field}:", f"{field}[")):
+        return message
+    return f"{field}: {message}"
 
 
 def clean_new_item(item: LearnItem) -> None:

@@ -23,8 +23,8 @@ ERRORS = [
     {"index": 1, "field": "tags", "message": "tags[2]: duplicate of tags[0] ('ok')"},
     {
         "index": 3,
-        "field": "size_bytes",
-        "message": "size_bytes: Ensure this value is greater than or equal to 0.",
+        "field": "sizeBytes",
+        "message": "Ensure this value is greater than or equal to 0.",
     },
 ]
 

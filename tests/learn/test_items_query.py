@@ -1,3 +1,4 @@
+import warnings
 from datetime import UTC, datetime
 
 import pytest
@@ -102,6 +103,16 @@ def test_created_range_includes_from_and_excludes_before(store, reader_client):
 
     # then
     assert result == (2, ["landing_page.html", "spam_antipattern.md"])
+
+
+def test_times_without_offset_are_read_in_the_server_time_zone(store, reader_client):
+    # when: no "naive datetime" warning either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = filenames(reader_client, {"createdFrom": "2025-11-22T05:03:00"})
+
+    # then
+    assert result == (2, ["Onboarding.txt", "long_intro.md"])
 
 
 def test_filters_combine(store, reader_client):
