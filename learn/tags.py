@@ -85,7 +85,6 @@ class TagListFormField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "Comma-separated, e.g. email, conversion.")
-        kwargs.pop("max_length", None)
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
