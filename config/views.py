@@ -1,6 +1,8 @@
 import logging
 
 from cross_web import HTTPException
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
@@ -22,6 +24,15 @@ class GraphQLView(StrawberryGraphQLView):
     def dispatch(self, request, *args, **kwargs):
         try:
             return self.run(request=request)
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return JsonResponse(
+                {
+                    "data": None,
+                    "errors": [{"message": f"Request body too large (limit {limit} bytes)."}],
+                },
+                status=413,
+            )
         except HTTPException as exc:
             # Malformed HTTP requests (bad JSON, batches, GET mutations) answer in GraphQL's shape.
             return JsonResponse(

@@ -216,3 +216,23 @@ def test_page_size_at_the_limit_is_accepted():
     # then
     assert result.errors is None
     assert len(result.data["root"]["items"]) == 100
+
+
+@pytest.mark.django_db
+def test_oversized_body_is_refused_as_json(settings):
+    # given
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    # when
+    response = GraphQLClient().client.post(
+        "/graphql/",
+        {"query": "{ viewer { username } }", "variables": {"pad": "x" * 2000}},
+        content_type="application/json",
+    )
+
+    # then
+    assert response.status_code == 413
+    assert response.json() == {
+        "data": None,
+        "errors": [{"message": "Request body too large (limit 1000 bytes)."}],
+    }
