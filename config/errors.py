@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import MaskErrors
@@ -12,6 +13,13 @@ from strawberry.extensions import MaskErrors
 logger = logging.getLogger("config.graphql")
 
 MASKED_MESSAGE = "Unexpected error."
+
+# The database is restarting, unreachable or dropped the connection: worth a retry, so the
+# client gets a 503 with this message instead of a masked error (the details stay in the log).
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_UNAVAILABLE_MESSAGE = "The database is temporarily unavailable; retry shortly."
+DATABASE_UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = 2
 
 
 class UserError(Exception):
@@ -57,6 +65,13 @@ def should_mask_error(error: GraphQLError) -> bool:
         return should_mask_error(original) if original.original_error else False
     if isinstance(original, EXPOSED_ERRORS):
         return False
+    if isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
+        logger.warning(
+            "Database unavailable in GraphQL field %s: %s",
+            ".".join(map(str, error.path)),
+            original.__class__.__name__,
+        )
+        return False
     logger.error(
         "Unexpected error in GraphQL field %s", ".".join(map(str, error.path)), exc_info=original
     )
@@ -93,6 +108,9 @@ def client_error(error: GraphQLError) -> GraphQLError:
         extensions["code"] = original.code
     elif isinstance(original, ObjectDoesNotExist):
         extensions["code"] = "NOT_FOUND"
+    elif isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
+        message = DATABASE_UNAVAILABLE_MESSAGE
+        extensions["code"] = DATABASE_UNAVAILABLE_CODE
     else:
         return error
     return GraphQLError(
@@ -113,4 +131,36 @@ class ClientErrors(MaskErrors):
         super().__init__(should_mask_error=should_mask_error, error_message=MASKED_MESSAGE)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [client_error(error) for error in super()._process_errors(errors)]
+        processed = [client_error(error) for error in super()._process_errors(errors)]
+        if any(
+            (error.extensions or {}).get("code") == DATABASE_UNAVAILABLE_CODE for error in processed
+        ):
+            mark_unavailable(getattr(self.execution_context.context, "response", None))
+        return processed
+
+
+def mark_unavailable(response) -> None:
+    """Answer 503 with Retry-After, so clients and load balancers retry instead of failing."""
+    if response is not None:
+        response.status_code = 503
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+
+
+def database_unavailable_response():
+    """The whole answer when the database fails before GraphQL runs (e.g. authentication)."""
+    from django.http import JsonResponse
+
+    response = JsonResponse(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": DATABASE_UNAVAILABLE_MESSAGE,
+                    "extensions": {"code": DATABASE_UNAVAILABLE_CODE},
+                }
+            ],
+        },
+        status=503,
+    )
+    mark_unavailable(response)
+    return response
