@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import MaskErrors
@@ -20,6 +20,13 @@ DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_UNAVAILABLE_MESSAGE = "The database is temporarily unavailable; retry shortly."
 DATABASE_UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 2
+
+# PostgreSQL refused a value the request carried (a NUL character, a number out of range, a
+# date it cannot represent) that no validation caught: the client's input, so say so.
+INVALID_VALUE_MESSAGE = (
+    "A value in this request cannot be handled by the database "
+    "(for example a NUL character or a number out of range)."
+)
 
 
 class UserError(Exception):
@@ -65,11 +72,12 @@ def should_mask_error(error: GraphQLError) -> bool:
         return should_mask_error(original) if original.original_error else False
     if isinstance(original, EXPOSED_ERRORS):
         return False
-    if isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
+    if isinstance(original, (*DATABASE_UNAVAILABLE_ERRORS, DataError)):
         logger.warning(
-            "Database unavailable in GraphQL field %s: %s",
+            "Database refused GraphQL field %s: %s: %s",
             ".".join(map(str, error.path)),
             original.__class__.__name__,
+            str(original).splitlines()[0] if str(original) else "",
         )
         return False
     logger.error(
@@ -111,6 +119,9 @@ def client_error(error: GraphQLError) -> GraphQLError:
     elif isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
         message = DATABASE_UNAVAILABLE_MESSAGE
         extensions["code"] = DATABASE_UNAVAILABLE_CODE
+    elif isinstance(original, DataError):
+        message = INVALID_VALUE_MESSAGE
+        extensions["code"] = "INVALID_VALUE"
     else:
         return error
     return GraphQLError(
