@@ -30,7 +30,8 @@ class PageSizeLimit(SchemaExtension):
     """Refuse page sizes above settings.GRAPHQL_PAGE_SIZE before anything runs.
 
     Checks `first`/`last`/`limit` arguments and the `limit` of a `pagination` input, whether
-    written inline or passed as variables, and reports the argument by name.
+    written inline or passed as variables, and reports the argument by name. A negative
+    `pagination.offset` is refused too.
     """
 
     def on_operation(self) -> Iterator[None]:
@@ -51,6 +52,15 @@ class PageSizeLimit(SchemaExtension):
                 name = node.name.value
                 value = value_of(node.value)
                 if name == "pagination" and isinstance(value, dict):
+                    offset = value.get("offset")
+                    if isinstance(offset, int) and offset < 0:
+                        # A negative offset would reach the ORM as a negative slice.
+                        self.report_error(
+                            GraphQLError(
+                                f"Page offset must be 0 or more: 'pagination.offset' is {offset}.",
+                                node,
+                            )
+                        )
                     name, value = "pagination.limit", value.get("limit")
                 elif name not in PAGE_SIZE_ARGUMENTS:
                     return
