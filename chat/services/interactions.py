@@ -11,15 +11,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
 from chat.services.access import thread_for
-from chat.services.threads import new_message, touch_thread
+from chat.services.threads import ID_TAKEN, new_message, touch_thread
 
 DAILY_CAP_REACHED = "DAILY_CAP_REACHED"
 MAX_CALLS = 10
+COST_QUANTUM = Decimal("0.000001")
 
 # One statement adds a recording to the day's totals, but only while they stay within the
 # caps (NULL: no cap). A first row of the day is inserted only if the recording alone fits;
@@ -148,7 +149,7 @@ def interaction_record(
         cost=sum((max(call.cost, Decimal(0)) for call in calls), Decimal(0)),
     )
     asked = new_message(thread=thread, role=Message.Role.USER, created_at=now, **vars(user_message))
-    asked.save(force_insert=True)
+    _insert_message(asked, "user_message")
     digest = prompt_digest(prompt)
     stored_prompt = prompt if settings.LLM_STORE_PROMPT_TEXT else None
     result = Interaction(thread=thread, user_message=asked, assistant_message=asked)
@@ -182,10 +183,18 @@ def interaction_record(
         created_at=timezone.now(),
         **vars(assistant_message),
     )
-    answered.save(force_insert=True)
+    _insert_message(answered, "assistant_message")
     result.assistant_message = answered
     touch_thread(thread, answered.created_at)
     return result
+
+
+def _insert_message(message: Message, field_name: str) -> None:
+    """Insert; a client id already taken is refused (the whole recording rolls back)."""
+    try:
+        message.save(force_insert=True)
+    except IntegrityError:
+        raise ValidationError({field_name: f"id: {ID_TAKEN}"}) from None
 
 
 def _save_call(request: LLMRequest, response: LLMResponse, index: int) -> None:
@@ -198,6 +207,7 @@ def _save_call(request: LLMRequest, response: LLMResponse, index: int) -> None:
         raise ValidationError(
             {"calls": [f"calls[{index}].{name}: {m}" for name, ms in problems for m in ms]}
         ) from None
+    response.cost = response.cost.quantize(COST_QUANTUM)  # as stored: 0.001 -> 0.001000
     request.save(force_insert=True)
     response.request = request
     response.save(force_insert=True)
