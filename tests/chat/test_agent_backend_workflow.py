@@ -1,7 +1,9 @@
 """The agent chat backend's workflow (chat_sessions / chat_messages) through GraphQL."""
 
 from datetime import timedelta
+from io import StringIO
 
+from django.core.management import call_command
 from django.utils import timezone
 
 from chat.models import Message, Thread
@@ -103,3 +105,21 @@ def test_list_active_sessions_most_recent_first(alice_client):
     assert everything == (3, ["a", "c", "b"])
     assert active_this_week == (3, ["a", "c", "b"])
     assert idle_for_a_month == (0, [])
+
+
+def test_sessions_older_than_30_days_are_purged(alice_client):
+    # given: an old session with messages and a recent one
+    for session_id in ["old", "recent"]:
+        get_or_create_session(alice_client, session_id)
+        alice_client.execute(
+            MESSAGE_APPEND, {"threadId": session_id, "input": {"role": "USER", "content": "hi"}}
+        )
+    Thread.objects.filter(pk="old").update(updated_at=timezone.now() - timedelta(days=31))
+
+    # when
+    out = StringIO()
+    call_command("purge_threads", "--older-than", "30d", "--yes", stdout=out)
+
+    # then
+    assert out.getvalue().startswith("Deleted 1 thread(s) and 1 message(s)")
+    assert thread_ids(alice_client) == (1, ["recent"])

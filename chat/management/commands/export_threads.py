@@ -85,6 +85,7 @@ class Command(BaseCommand):
             if output
             else nullcontext(self.stdout)
         )
+        self.stdout.ending = ""  # lines carry their own newlines
         write_page = self.write_jsonl if format == "jsonl" else self.write_csv
         with target as out, tqdm(total=total, unit="thread", file=err, disable=not show_bar) as bar:
             writer = csv.writer(out) if format == "csv" else None
