@@ -69,15 +69,23 @@ class ChatUserType:
     username: str = strawberry_django.field(description="Login name.")
 
 
-@strawberry_django.type(Message, name="Message", description="One item of a thread.")
+@strawberry.type(name="Message", description="One item of a thread.")
 class MessageType:
-    id: strawberry.ID = strawberry_django.field(description="Message id (any string).")
-    thread_id: strawberry.ID = strawberry_django.field(description="The thread's id.")
-    type: str = strawberry_django.field(description="Item type, e.g. 'message'.")
-    role: MessageRole = strawberry_django.field(description="Who wrote it.")
-    content: str = strawberry_django.field(description="The text.")
-    metadata: JSON = strawberry_django.field(description="Free JSON object.")
-    created_at: datetime = strawberry_django.field(description="When it was written.")
+    """A plain (not strawberry-django) type: its fields are read as attributes without a
+    resolver each, which keeps long message lists cheap. Messages are loaded by ThreadType's
+    `messages` window and by the mutations, never by the optimizer."""
+
+    id: strawberry.ID = strawberry.field(description="Message id (any string).")
+    thread_id: strawberry.ID = strawberry.field(description="The thread's id.")
+    type: str = strawberry.field(description="Item type, e.g. 'message'.")
+    role: MessageRole = strawberry.field(description="Who wrote it.")
+    content: str = strawberry.field(description="The text.")
+    metadata: JSON = strawberry.field(description="Free JSON object.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, (cls, Message))
 
 
 @strawberry_django.type(Thread, name="Thread", description="A conversation and its messages.")
