@@ -189,6 +189,12 @@ def interaction_record(
     return result
 
 
+def to_camel_case(name: str) -> str:
+    """tokens_out -> tokensOut, as the API names the field."""
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
 def _insert_message(message: Message, field_name: str) -> None:
     """Insert; a client id already taken is refused (the whole recording rolls back)."""
     try:
@@ -205,7 +211,13 @@ def _save_call(request: LLMRequest, response: LLMResponse, index: int) -> None:
     except ValidationError as exc:
         problems = exc.message_dict.items()
         raise ValidationError(
-            {"calls": [f"calls[{index}].{name}: {m}" for name, ms in problems for m in ms]}
+            {
+                "calls": [
+                    f"calls[{index}].{to_camel_case(name)}: {m}"
+                    for name, ms in problems
+                    for m in ms
+                ]
+            }
         ) from None
     response.cost = response.cost.quantize(COST_QUANTUM)  # as stored: 0.001 -> 0.001000
     request.save(force_insert=True)

@@ -242,7 +242,7 @@ def test_a_failure_in_the_middle_leaves_no_rows(session, alice_client):
         {
             "kind": "VALIDATION",
             "field": "calls",
-            "message": "calls[1].tokens_out: Ensure this value is greater than or equal to 0.",
+            "message": "calls[1].tokensOut: Ensure this value is greater than or equal to 0.",
             "code": None,
         }
     ]

@@ -131,7 +131,7 @@ def test_more_than_100_messages_at_once_is_refused(alice_client):
 LIST = """
 query ($last: Int) { threads(pagination: {limit: 100}) {
     totalCount
-    results { id title messages(last: $last) { id role content createdAt } }
+    results { id title owner { username } messages(last: $last) { id role content createdAt } }
 } }
 """
 
@@ -151,7 +151,7 @@ def test_threads_with_last_messages_take_constant_queries(
         )
 
     # when: API key lookup and its last-used stamp (2), the count (1), the page of threads
-    # (1), the last 20 messages of every thread of the page (1)
+    # joined with their owners (1), the last 20 messages of every thread of the page (1)
     with django_assert_num_queries(5) as captured:
         result = alice_client.execute(LIST, {"last": 20})
 
