@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from strawberry_django.pagination import OffsetPaginated
 
@@ -43,6 +44,25 @@ from config.context import Info, require_user
 from config.errors import NotFound, UserError
 
 ThreadId = Annotated[strawberry.ID, strawberry.argument(description="Thread id (any string).")]
+UsageUser = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Another user's username (staff with the view permission); default you."
+    ),
+]
+
+
+def usage_subject(info: Info, username: str | None, perm: str):
+    """The caller, or the named user for staff holding `perm`; anyone else reads as unknown."""
+    caller = require_user(info)
+    if username is None or username == caller.get_username():
+        return caller
+    found = None
+    if caller.is_staff and caller.has_perm(perm):
+        found = get_user_model().objects.filter(username=username).first()
+    if found is None:
+        raise NotFound(f"No user named {username[:150]!r}.")
+    return found
 
 
 @strawberry.type
@@ -62,8 +82,8 @@ class Query:
         return Thread.objects.visible_to(require_user(info)).by_id(id)
 
     @strawberry.field(description="Your usage of today and the daily caps.")
-    def usage_today(self, info: Info) -> UsageTodayType:
-        user = require_user(info)
+    def usage_today(self, info: Info, user: UsageUser = None) -> UsageTodayType:
+        user = usage_subject(info, user, "chat.view_usagedaily")
         return UsageTodayType(
             usage=selectors.usage_today(user=user),
             token_cap=settings.DAILY_TOKEN_CAP,
@@ -86,8 +106,9 @@ class Query:
         by: Annotated[
             UsageBy, strawberry.argument(description="Also group by this (default NONE).")
         ] = UsageBy.NONE,
+        user: UsageUser = None,
     ) -> UsageReportType:
-        user = require_user(info)
+        user = usage_subject(info, user, "chat.view_llmrequest")
         if end < start:
             raise UserError("usage: 'to' must not be before 'from'.")
         if (end - start).days + 1 > selectors.USAGE_MAX_DAYS:

@@ -148,3 +148,43 @@ def test_api_key_revoke_own_only(alice, bob, alice_client, bob_client):
     assert by_alice["data"]["apiKeyRevoke"]["name"] == "laptop"
     assert by_alice["data"]["apiKeyRevoke"]["revokedAt"] is not None
     assert malformed["data"]["apiKeyRevoke"]["messages"][0]["code"] == "NOT_FOUND"
+
+
+def test_staff_with_the_permission_read_another_users_usage(history, api_client, make_user):
+    # given
+    client = api_client(
+        make_user(
+            "accountant",
+            is_staff=True,
+            perms=["chat.view_llmrequest", "chat.view_usagedaily"],
+        )
+    )
+
+    # when
+    result = client.execute(
+        'query { usage(from: "2026-11-01", to: "2026-11-30", user: "bob") { requests tokens } '
+        'usageToday(user: "bob") { usage { requests } } }'
+    )
+
+    # then
+    assert result == {
+        "data": {
+            "usage": {"requests": 1, "tokens": 1998},
+            "usageToday": {"usage": {"requests": 0}},
+        }
+    }
+
+
+@pytest.mark.parametrize("username", ["bob", "nobody"])
+def test_other_users_usage_reads_as_unknown(history, alice_client, username):
+    # when
+    result = alice_client.execute(
+        'query ($u: String) { usage(from: "2026-11-01", to: "2026-11-30", user: $u) { requests } }',
+        {"u": username},
+    )
+
+    # then
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
+        (f"No user named '{username}'.", "NOT_FOUND")
+    ]
