@@ -29,6 +29,37 @@ validate_object_id = RegexValidator(
 SEARCH_CONFIG = "simple"
 
 
+def unstorable(text: str) -> str | None:
+    """Why PostgreSQL cannot store `text` (NUL characters, lone surrogates), or None."""
+    if "\x00" in text:
+        return "Must not contain NUL characters."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode (no lone surrogates)."
+    return None
+
+
+def validate_storable_text(value: str) -> None:
+    problem = unstorable(value)
+    if problem:
+        raise ValidationError(problem, code="unstorable_text")
+
+
+def validate_storable_json(value) -> None:
+    """Strings and keys anywhere in a JSON value must be storable in jsonb."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            validate_storable_text(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def is_possible_id(raw_id: object) -> bool:
     """Whether `raw_id` could be a stored id; anything else is simply not found."""
     if not isinstance(raw_id, str) or not 0 < len(raw_id) <= OBJECT_ID_MAX_LENGTH:
@@ -146,6 +177,7 @@ class ThreadQuerySet(models.QuerySet):
 def metadata_object(value) -> None:
     if not isinstance(value, dict):
         raise ValidationError("Must be a JSON object.")
+    validate_storable_json(value)
 
 
 class Thread(models.Model):
@@ -165,9 +197,19 @@ class Thread(models.Model):
         help_text="The user the thread belongs to.",
     )
     agent_type = models.CharField(
-        max_length=64, blank=True, default="", help_text="Which agent serves it; may be empty."
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="Which agent serves it; may be empty.",
     )
-    title = models.CharField(max_length=255, blank=True, default="", help_text="Display title.")
+    title = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="Display title.",
+    )
     metadata = models.JSONField(
         default=dict, blank=True, validators=[metadata_object], help_text="Free JSON object."
     )
@@ -219,10 +261,15 @@ class Message(models.Model):
         help_text="Insertion order; breaks ties between equal creation times.",
     )
     type = models.CharField(
-        max_length=32, default="message", help_text="Item type, e.g. 'message' or 'tool_call'."
+        max_length=32,
+        default="message",
+        validators=[validate_storable_text],
+        help_text="Item type, e.g. 'message' or 'tool_call'.",
     )
     role = models.CharField(max_length=16, choices=Role.choices, help_text="Who wrote it.")
-    content = models.TextField(blank=True, default="", help_text="The text.")
+    content = models.TextField(
+        blank=True, default="", validators=[validate_storable_text], help_text="The text."
+    )
     metadata = models.JSONField(
         default=dict, blank=True, validators=[metadata_object], help_text="Free JSON object."
     )
@@ -266,14 +313,25 @@ class LLMRequest(models.Model):
         related_name="llm_requests",
         help_text="The user message that prompted the call.",
     )
-    provider = models.CharField(max_length=64, help_text="e.g. 'openai'.")
-    model = models.CharField(max_length=128, help_text="e.g. 'gpt-4o-mini'.")
+    provider = models.CharField(
+        max_length=64, validators=[validate_storable_text], help_text="e.g. 'openai'."
+    )
+    model = models.CharField(
+        max_length=128, validators=[validate_storable_text], help_text="e.g. 'gpt-4o-mini'."
+    )
     route_mode = models.CharField(
-        max_length=32, blank=True, default="", help_text="e.g. 'single' or 'compare'."
+        max_length=32,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="e.g. 'single' or 'compare'.",
     )
     prompt_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the prompt text.")
     prompt_text = models.TextField(  # noqa: DJ001 -- null: not stored, "" an empty prompt
-        null=True, blank=True, help_text="Only when LLM_STORE_PROMPT_TEXT is on."
+        null=True,
+        blank=True,
+        validators=[validate_storable_text],
+        help_text="Only when LLM_STORE_PROMPT_TEXT is on.",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -299,7 +357,7 @@ class LLMResponse(models.Model):
         max_digits=12, decimal_places=6, default=0, validators=[MinValueValidator(0)]
     )
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="", validators=[validate_storable_text])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -349,7 +407,7 @@ class ContextSnapshot(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_context_snapshots"
     )
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="context_snapshots")
-    context = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -366,8 +424,8 @@ class UserPreference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_preferences"
     )
-    key = models.CharField(max_length=100)
-    value = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=100, validators=[validate_storable_text])
+    value = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,13 +10,23 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
 
 from chat import selectors
-from chat.models import ApiKey, LLMRequest, Message, Thread, UsageDaily, Window
+from chat.models import (
+    ApiKey,
+    LLMRequest,
+    Message,
+    Thread,
+    UsageDaily,
+    Window,
+    unstorable,
+    validate_storable_json,
+)
 from config.errors import UserError
 
 
@@ -36,6 +46,11 @@ def window_of(first: int | None, last: int | None) -> Window:
 
 
 DEFAULT_MESSAGES = 100
+
+
+def matches_nothing_if_unstorable(value: str) -> Q | None:
+    """Text the database cannot hold (NUL, lone surrogates) matches nothing, without an error."""
+    return Q(pk__in=[]) if unstorable(value) else None
 
 
 def message_window_prefetch(info: strawberry.Info) -> Prefetch:
@@ -125,16 +140,22 @@ class ThreadType:
     description="Conditions a thread must all meet (fields left out do not filter).",
 )
 class ThreadFilter:
-    agent_type: str | None = strawberry_django.filter_field(description="Exactly this agent type.")
+    @strawberry_django.filter_field(description="Exactly this agent type.")
+    def agent_type(self, value: str, prefix: str) -> Q:
+        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}agent_type": value})
 
     @strawberry_django.filter_field(description="Threads of the user with this username.")
     def owner(self, value: str, prefix: str) -> Q:
-        return Q(**{f"{prefix}owner__username": value})
+        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}owner__username": value})
 
     @strawberry_django.filter_field(
         description='Metadata containing this JSON object (e.g. {"mode": "full_book"}).'
     )
     def metadata_contains(self, value: JSON, prefix: str) -> Q:
+        try:
+            validate_storable_json(value)
+        except ValidationError:
+            return Q(pk__in=[])
         return Q(**{f"{prefix}metadata__contains": value})
 
     @strawberry_django.filter_field(
@@ -142,7 +163,7 @@ class ThreadFilter:
         '"a phrase", -excluded, or. Case- and accent-sensitive stemming is not applied.'
     )
     def search(self, value: str, prefix: str) -> Q:
-        return selectors.message_search_q(value, prefix)
+        return matches_nothing_if_unstorable(value) or selectors.message_search_q(value, prefix)
 
     @strawberry_django.filter_field(description="Created at or after this time.")
     def created_from(self, value: datetime, prefix: str) -> Q:

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
+from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread, unstorable
 from chat.services.access import thread_for
 from chat.services.threads import ID_TAKEN, new_message, touch_thread
 
@@ -139,6 +139,8 @@ def interaction_record(
     if not 1 <= len(calls) <= MAX_CALLS:
         raise ValidationError({"calls": f"between 1 and {MAX_CALLS} model calls, got {len(calls)}"})
     thread = thread_for(user, thread_id, action="change")
+    if problem := unstorable(prompt):
+        raise ValidationError({"prompt": problem})
     now = timezone.now()
     usage_add(
         user=user,

@@ -134,3 +134,63 @@ def test_metadata_must_be_an_object(alice_client):
         }
     ]
     assert Thread.objects.count() == 0
+
+
+def test_text_postgres_cannot_store_is_refused_naming_the_field(alice_client):
+    # given
+    alice_client.execute(THREAD_CREATE, {"input": {"id": "t1"}})
+
+    # when
+    thread = alice_client.execute(
+        THREAD_CREATE, {"input": {"title": "a\x00b", "metadata": {"k\x00": "v"}}}
+    )
+    message = alice_client.execute(
+        MESSAGE_APPEND, {"threadId": "t1", "input": {"role": "USER", "content": "bad \ud800"}}
+    )
+
+    # then
+    assert thread["data"]["threadCreate"]["messages"] == [
+        {
+            "kind": "VALIDATION",
+            "field": "title",
+            "message": "Must not contain NUL characters.",
+            "code": "unstorable_text",
+        },
+        {
+            "kind": "VALIDATION",
+            "field": "metadata",
+            "message": "Must not contain NUL characters.",
+            "code": "unstorable_text",
+        },
+    ]
+    assert message["data"]["messageAppend"]["messages"] == [
+        {
+            "kind": "VALIDATION",
+            "field": "content",
+            "message": "Must be valid Unicode (no lone surrogates).",
+            "code": "unstorable_text",
+        }
+    ]
+    assert (Thread.objects.count(), Message.objects.count()) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"search": "a\x00b"},
+        {"owner": "\ud800"},
+        {"agentType": "x\x00"},
+        {"metadataContains": {"\x00": 1}},
+    ],
+)
+def test_filters_with_text_postgres_cannot_hold_match_nothing(alice_client, filters):
+    # given
+    alice_client.execute(THREAD_CREATE, {"input": {"id": "t1"}})
+
+    # when
+    result = alice_client.execute(
+        "query ($f: ThreadFilter) { threads(filters: $f) { totalCount } }", {"f": filters}
+    )
+
+    # then
+    assert result == {"data": {"threads": {"totalCount": 0}}}

@@ -291,3 +291,23 @@ def test_between_one_and_ten_calls(session, alice_client):
     )
     assert too_many["data"]["interactionRecord"]["messages"][0]["field"] == "calls"
     assert rows() == (0, 0, 0, 0)
+
+
+def test_unstorable_prompt_or_call_text_is_refused(session, alice_client):
+    # when
+    bad_prompt = record(alice_client, [call()], prompt="lone \ud800")
+    bad_model = record(alice_client, [call(model="gpt\x00")])
+
+    # then
+    assert bad_prompt["data"]["interactionRecord"]["messages"] == [
+        {
+            "kind": "VALIDATION",
+            "field": "prompt",
+            "message": "Must be valid Unicode (no lone surrogates).",
+            "code": None,
+        }
+    ]
+    assert bad_model["data"]["interactionRecord"]["messages"][0]["message"] == (
+        "calls[0].model: Must not contain NUL characters."
+    )
+    assert rows() == (0, 0, 0, 0)
