@@ -228,3 +228,27 @@ def test_last_messages_are_read_by_a_backward_index_scan(alice):
     # then: 10 index scans that each stop after 20 rows, not 2,000 rows read
     assert "Index Scan Backward using chat_message_thread_order" in plan
     assert "(actual rows=20 loops=10)" in plan
+
+
+def test_aliased_windows_with_different_arguments_are_each_right(alice, alice_client):
+    # given
+    for n in range(3):
+        thread = ThreadFactory(id=f"t{n}", owner=alice)
+        for m in range(4):
+            MessageFactory(thread=thread, id=f"t{n}m{m}")
+
+    # when
+    result = alice_client.execute(
+        "{ threads(ordering: [{id: ASC}]) { results { id "
+        "oldest: messages(first: 1) { id } newest: messages(last: 2) { id } } } }"
+    )
+
+    # then
+    assert result["data"]["threads"]["results"] == [
+        {
+            "id": f"t{n}",
+            "oldest": [{"id": f"t{n}m0"}],
+            "newest": [{"id": f"t{n}m2"}, {"id": f"t{n}m3"}],
+        }
+        for n in range(3)
+    ]
