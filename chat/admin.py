@@ -146,6 +146,20 @@ class ThreadAdmin(BigTableAdminMixin, admin.ModelAdmin):
         if changes:
             services.thread_update(user=request.user, thread_id=obj.pk, changes=changes)
 
+    def get_deleted_objects(self, objs, request):
+        """Counts instead of listing every message (a thread may have thousands)."""
+        ids = [obj.pk for obj in objs]
+        messages = Message.objects.filter(thread_id__in=ids).count()
+        perms_needed = set() if self.has_delete_permission(request) else {"thread"}
+        summary = [f"Thread: {obj} ({obj.pk})" for obj in objs]
+        return summary, {"threads": len(ids), "messages": messages}, perms_needed, []
+
+    def delete_model(self, request, obj):
+        services.threads_delete(thread_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.threads_delete(thread_ids=list(queryset.values_list("pk", flat=True)))
+
 
 @admin.register(Message)
 class MessageAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

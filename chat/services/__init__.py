@@ -10,7 +10,7 @@ from chat.services.interactions import (
     usage_add,
 )
 from chat.services.keys import api_key_create, api_key_revoke
-from chat.services.purge import thread_purge_inactive
+from chat.services.purge import messages_delete, thread_purge_inactive, threads_delete
 from chat.services.threads import (
     message_append,
     thread_clear,
@@ -29,10 +29,12 @@ __all__ = [
     "api_key_revoke",
     "interaction_record",
     "message_append",
+    "messages_delete",
     "thread_clear",
     "thread_create",
     "thread_delete",
     "thread_purge_inactive",
     "thread_update",
+    "threads_delete",
     "usage_add",
 ]

@@ -1,4 +1,5 @@
-"""Deleting inactive threads in batches (purge_threads)."""
+"""Deleting threads and messages in a few set-based statements (no rows loaded into memory),
+and inactive threads in batches (purge_threads)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,26 @@ PURGE_BATCH_SQL = """
     SELECT (SELECT count(*) FROM threads), (SELECT count(*) FROM messages)
 """
 
+# The same, for given threads: messages only (clear) or everything (delete).
+CLEAR_SQL = """
+    WITH unlinked AS (
+        UPDATE chat_llmrequest SET message_id = NULL
+        WHERE thread_id = ANY(%(threads)s) AND message_id IS NOT NULL
+    )
+    DELETE FROM chat_message WHERE thread_id = ANY(%(threads)s)
+"""
+DELETE_SQL = """
+    WITH unlinked AS (
+        UPDATE chat_llmrequest SET thread_id = NULL, message_id = NULL
+        WHERE thread_id = ANY(%(threads)s)
+    ), snapshots AS (
+        DELETE FROM chat_contextsnapshot WHERE thread_id = ANY(%(threads)s)
+    ), messages AS (
+        DELETE FROM chat_message WHERE thread_id = ANY(%(threads)s)
+    )
+    DELETE FROM chat_thread WHERE id = ANY(%(threads)s)
+"""
+
 COUNT_SQL = """
     SELECT count(*),
            (SELECT count(*) FROM chat_message m JOIN chat_thread t ON t.id = m.thread_id
@@ -58,3 +79,15 @@ def thread_purge_inactive(*, cutoff: datetime, batch_size: int = 500) -> Iterato
         if not threads:
             return
         yield threads, messages
+
+
+def messages_delete(*, thread_ids: list[str]) -> None:
+    """Delete every message of these threads; audit rows stay, unlinked."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLEAR_SQL, {"threads": thread_ids})
+
+
+def threads_delete(*, thread_ids: list[str]) -> None:
+    """Delete these threads with their messages and snapshots; audit rows stay, unlinked."""
+    with connection.cursor() as cursor:
+        cursor.execute(DELETE_SQL, {"threads": thread_ids})

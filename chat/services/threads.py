@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from chat.models import Message, Thread, generate_object_id
 from chat.services.access import thread_for
+from chat.services.purge import messages_delete, threads_delete
 
 THREAD_EDITABLE_FIELDS = frozenset({"title", "agent_type", "metadata"})
 ID_TAKEN = "This id is already taken."
@@ -68,9 +69,7 @@ def thread_update(*, user: AbstractBaseUser, thread_id: str, changes: Mapping[st
 def thread_delete(*, user: AbstractBaseUser, thread_id: str) -> Thread:
     """Delete a thread with its messages; the returned copy keeps its id."""
     thread = thread_for(user, thread_id, action="delete", lock=True)
-    pk = thread.pk
-    thread.delete()
-    thread.id = pk
+    threads_delete(thread_ids=[thread.pk])
     return thread
 
 
@@ -78,7 +77,7 @@ def thread_delete(*, user: AbstractBaseUser, thread_id: str) -> Thread:
 def thread_clear(*, user: AbstractBaseUser, thread_id: str) -> Thread:
     """Delete every message of a thread; the thread stays."""
     thread = thread_for(user, thread_id, action="change", lock=True)
-    Message.objects.filter(thread=thread).delete()
+    messages_delete(thread_ids=[thread.pk])
     thread.updated_at = timezone.now()
     thread.save(update_fields=["updated_at"])
     return thread

@@ -122,3 +122,26 @@ def test_thread_title_edit_goes_through_the_service(admin_client_, data):
     thread = Thread.objects.get()
     assert thread.title == "Renamed"
     assert thread.updated_at > data.updated_at
+
+
+def test_delete_confirmation_counts_instead_of_listing_messages(admin_client_, data):
+    # when
+    response = admin_client_.get("/admin/chat/thread/thread_admin/delete/")
+
+    # then
+    assert response.status_code == 200
+    assert dict(response.context["model_count"]) == {"threads": 1, "messages": 2}
+    assert "Restock" not in response.content.decode()
+
+
+def test_deleting_threads_keeps_the_audit_unlinked(admin_client_, data):
+    # when
+    response = admin_client_.post(
+        "/admin/chat/thread/",
+        {"action": "delete_selected", "_selected_action": ["thread_admin"], "post": "yes"},
+    )
+
+    # then
+    assert response.status_code == 302
+    assert Thread.objects.count() == 0
+    assert list(LLMRequest.objects.values_list("thread_id", flat=True)) == [None]
