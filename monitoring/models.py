@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -157,7 +158,10 @@ class SystemHealth(models.Model):
     )
     status = models.CharField(max_length=8, choices=Status.choices, help_text="Its state.")
     latency_ms = models.FloatField(
-        null=True, blank=True, help_text="Response time of the check in milliseconds."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Response time of the check in milliseconds.",
     )
     details = models.JSONField(
         default=dict,
