@@ -1,8 +1,14 @@
+import re
+from datetime import UTC, datetime
+
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from config.admin_utils import EstimatedCountPaginator
 from config.context import NOT_SIGNED_IN
+from monitoring.admin import PlannerEstimatePaginator
 from monitoring.models import MonitoringLog, SystemHealth
 from tests.monitoring.factories import (
     MonitoringLogFactory,
@@ -156,3 +162,53 @@ def test_admin_log_list_uses_the_estimated_count(admin_client_):
     changelist = response.context["cl"]
     assert isinstance(changelist.paginator, EstimatedCountPaginator)
     assert changelist.show_full_result_count is False
+
+
+def date_choices(html: str) -> list[str]:
+    block = html.split('<nav class="toplinks">', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r"<a href=\"[^\"]*\"[^>]*>([^<]+)</a>", block)
+
+
+def test_admin_date_hierarchy_lists_the_periods_with_logs_without_a_distinct_scan(
+    admin_client_, settings
+):
+    # given: logs in October and December, none in November
+    for month in (10, 12, 12):
+        MonitoringLogFactory(timestamp=datetime(2026, month, 3, 8, tzinfo=UTC))
+    MonitoringLogFactory(timestamp=datetime(2026, 12, 9, 8, tzinfo=UTC))
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        months = admin_client_.get("/admin/monitoring/monitoringlog/")
+    days = admin_client_.get(
+        "/admin/monitoring/monitoringlog/", {"timestamp__year": "2026", "timestamp__month": "12"}
+    )
+
+    # then
+    assert date_choices(months.content.decode()) == [
+        "&lsaquo; All dates",
+        "October 2026",
+        "December 2026",
+    ]
+    assert date_choices(days.content.decode()) == [
+        "&lsaquo; 2026",
+        "December 3",
+        "December 9",
+    ]
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+
+
+def test_admin_filtered_log_list_uses_the_planner_estimate_when_big(superuser):
+    # given: a paginator that treats one row as "big"
+    MonitoringLogFactory.create_batch(3, level=40)
+
+    class Tiny(PlannerEstimatePaginator):
+        exact_count_below = 1
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        count = Tiny(MonitoringLog.objects.filter(level=40), 100).count
+
+    # then: an EXPLAIN, not a COUNT(*)
+    assert isinstance(count, int)
+    assert [q["sql"].split(" ", 1)[0] for q in queries.captured_queries] == ["EXPLAIN"]
