@@ -1,7 +1,8 @@
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
+from django.utils import timezone
 
 from monitoring.models import Level
 from tests.monitoring.factories import T0, MonitoringLogFactory, SystemHealthFactory
@@ -167,3 +168,24 @@ def test_stats_include_the_latest_health(reader_client, db):
             }
         }
     }
+
+
+def test_day_buckets_follow_the_server_time_zone_across_a_dst_change(reader_client, db):
+    # given: Berlin leaves summer time on 2026-10-25 (that day has 25 hours)
+    MonitoringLogFactory(level=Level.ERROR, timestamp=datetime(2026, 10, 24, 22, 30, tzinfo=UTC))
+    MonitoringLogFactory(level=Level.INFO, timestamp=datetime(2026, 10, 25, 22, 30, tzinfo=UTC))
+    MonitoringLogFactory(level=Level.INFO, timestamp=datetime(2026, 10, 25, 23, 30, tzinfo=UTC))
+
+    # when
+    with timezone.override("Europe/Berlin"):
+        result = reader_client.execute(
+            "query ($range: MonitoringTimeRange!) { monitoringStats(range: $range) "
+            "{ errorRate(bucket: DAY) { start total errors } } }",
+            {"range": {"from": "2026-10-25T00:00:00+02:00", "to": "2026-10-27T00:00:00+01:00"}},
+        )
+
+    # then: local midnights; 22:30 UTC on the 25th is still the 25th in Berlin (23:30 CET)
+    assert result["data"]["monitoringStats"]["errorRate"] == [
+        {"start": "2026-10-24T22:00:00+00:00", "total": 2, "errors": 1},
+        {"start": "2026-10-25T23:00:00+00:00", "total": 1, "errors": 0},
+    ]
