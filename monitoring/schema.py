@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.pagination import OffsetPaginated
@@ -62,8 +63,8 @@ class Query:
         ] = None,
     ) -> MonitoringLogConnectionType:
         require_perm(info, VIEW_LOG)
-        if first < 1:
-            raise UserError("logs: 'first' must be at least 1.")
+        if not 1 <= first <= settings.GRAPHQL_PAGE_SIZE:
+            raise UserError(f"logs: 'first' must be between 1 and {settings.GRAPHQL_PAGE_SIZE}.")
         q = filters.q() if filters else Q()
         page = selectors.log_page(filters=q, first=first, after=after)
         return MonitoringLogConnectionType.of(page)

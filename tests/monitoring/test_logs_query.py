@@ -182,3 +182,21 @@ def test_a_page_takes_constant_queries(rows, reader_client, django_assert_num_qu
 
     # then
     assert len(result["nodes"]) == rows
+
+
+def test_page_size_must_be_positive(reader_client, db):
+    # when
+    result = reader_client.execute(PAGE, {"first": 0})
+
+    # then
+    assert [e["message"] for e in result["errors"]] == ["logs: 'first' must be between 1 and 100."]
+
+
+def test_context_contains_must_be_an_object(reader_client, db):
+    # when
+    result = reader_client.execute(PAGE, {"first": 5, "filters": {"contextContains": [1]}})
+
+    # then
+    assert [e["message"] for e in result["errors"]] == [
+        "logs: 'contextContains' must be a JSON object."
+    ]
