@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from monitoring import services
 from monitoring.models import MonitoringLog
 from tests.monitoring.factories import MonitoringLogFactory, MonitoringResultFactory
 
@@ -81,3 +82,16 @@ def test_a_policy_is_required(db):
     with pytest.raises(CommandError) as error:
         prune()
     assert str(error.value) == "Give --keep-days and/or --keep-rows."
+
+
+def test_pruning_runs_in_batches_of_the_given_size(aged):
+    # given
+    policy = services.logs_prune_policy(keep_days=None, keep_rows=3)
+    batches: list[int] = []
+
+    # when
+    deleted = services.logs_prune(policy=policy, batch_size=2, on_batch=batches.append)
+
+    # then: one transaction per batch; the last, short one ends the run
+    assert (deleted, batches) == (7, [2, 2, 2, 1])
+    assert remaining() == ["d0", "d1", "d2"]
