@@ -3,6 +3,7 @@ readable logistic model (weights named and versioned here; see docs/students.md)
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -239,7 +240,8 @@ def dropout_risk_compute(
     }
     with connection.cursor() as cursor:
         cursor.execute(FEATURES_SQL, params)
-        rows = cursor.fetchall()
+        # Django reads jsonb as text (it decodes JSON fields itself).
+        rows = [(pk, sid, code, json.loads(f)) for pk, sid, code, f in cursor.fetchall()]
         scored = [(row, score(row[3])) for row in rows]
         cursor.execute(
             PREDICTIONS_INSERT_SQL,

@@ -212,8 +212,14 @@ class DropoutPredictionType:
 
 
 def _events_prefetch_args(info: strawberry.Info) -> tuple[int, int]:
+    """`offset` and `last` of the selected `events` field (literals arrive as text)."""
     args = info.selected_fields[0].arguments if info.selected_fields else {}
-    return args.get("offset", 0) or 0, args.get("last", EVENTS_DEFAULT)
+    offset = args.get("offset")
+    last = args.get("last")
+    return (
+        max(0, int(offset)) if offset is not None else 0,
+        max(0, min(int(last), EVENTS_MAX)) if last is not None else EVENTS_DEFAULT,
+    )
 
 
 def _events_attr(offset: int, last: int) -> str:
@@ -222,7 +228,6 @@ def _events_attr(offset: int, last: int) -> str:
 
 def _events_prefetch(info: strawberry.Info) -> Prefetch:
     offset, last = _events_prefetch_args(info)
-    last = max(0, min(last, EVENTS_MAX))
     queryset = models.LearningEvent.objects.select_related("module").order_by(
         "-occurred_at", "-id"
     )[offset : offset + last]
