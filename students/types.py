@@ -352,7 +352,9 @@ class StudentOrder:
     def risk_score(self, info: strawberry.Info, value: auto, prefix: str) -> list:
         if not may(info, VIEW_PREDICTION):
             raise PermissionDenied(f"You don't have permission to do this ({VIEW_PREDICTION}).")
-        return [value.resolve(f"{prefix}latest_prediction__risk_score")]
+        order = value.resolve(f"{prefix}latest_prediction__risk_score")
+        order.nulls_first, order.nulls_last = None, True
+        return [order]
 
 
 @strawberry_django.type(models.ActionLog, name="ActionLog", description="One audited write.")
