@@ -19,6 +19,10 @@ from students.models import (
 LATEST_PREDICTIONS = 5
 
 
+def may_see_email(request) -> bool:
+    return request.user.has_perm("students.view_student_email")
+
+
 def actor_of(request) -> Actor:
     return Actor(user=request.user, api_key=None)
 
@@ -76,6 +80,22 @@ class StudentAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []
+
+    # Emails are personal data: shown and searched only with the explicit permission
+    # (adding a student still asks for one).
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if may_see_email(request) else [f for f in shown if f != "email"]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if may_see_email(request) else [f for f in fields if f != "email"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or may_see_email(request):
+            return fields
+        return [f for f in fields if f != "email"]
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -166,3 +166,23 @@ def test_action_log_is_read_only_even_for_superusers(admin_client_, student_with
     entry.refresh_from_db()
     assert entry.action == "dropout_risk.compute"
     assert ActionLog.objects.filter(pk=entry.pk).exists()
+
+
+def test_staff_without_the_email_permission_see_no_emails(make_user, student_with_data):
+    # given
+    clerk = make_user(
+        "clerk", is_staff=True, perms=["students.view_student", "students.change_student"]
+    )
+    client = Client()
+    client.force_login(clerk)
+
+    # when
+    listing = client.get("/admin/students/student/")
+    page = client.get(f"/admin/students/student/{student_with_data.pk}/change/")
+    by_email = client.get("/admin/students/student/", {"q": "s001@school"})
+
+    # then
+    assert listing.status_code == page.status_code == 200
+    assert "s001@school.example" not in listing.content.decode()
+    assert "s001@school.example" not in page.content.decode()
+    assert list(by_email.context["cl"].result_list) == []
