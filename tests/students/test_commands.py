@@ -40,5 +40,5 @@ def test_recompute_restores_derived_records(system_actor, capsys):
 
 def test_recompute_names_unknown_students(db):
     # when / then
-    with pytest.raises(CommandError, match="No student with code ghost."):
+    with pytest.raises(CommandError, match=r"No student with code ghost\."):
         call_command("recompute_performance", "ghost")
