@@ -66,7 +66,11 @@ class ConceptModule(models.Model):
 
 
 class Student(models.Model):
-    """One learner, shared by the staff dashboard and the dropout detection."""
+    """One learner, shared by the staff dashboard and the dropout detection.
+
+    The student foreign keys of the other models carry no index of their own: each model's
+    composite index (or unique constraint) starts with the student and serves those lookups.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -134,7 +138,9 @@ class Draft(models.Model):
         SUBMITTED = "submitted", "Submitted"
         REVIEWED = "reviewed", "Reviewed"
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="drafts")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="drafts", db_index=False
+    )
     module = models.ForeignKey(ConceptModule, on_delete=models.PROTECT, related_name="drafts")
     content = models.TextField(help_text="The text of the work.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -171,7 +177,9 @@ class Assessment(models.Model):
         EXAM = "exam", "Exam"
         ASSIGNMENT = "assignment", "Assignment"
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="assessments")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="assessments", db_index=False
+    )
     module = models.ForeignKey(ConceptModule, on_delete=models.PROTECT, related_name="assessments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     title = models.CharField(max_length=200, blank=True, default="", help_text="e.g. 'Quiz 2'.")
@@ -203,7 +211,9 @@ class Assessment(models.Model):
 class AttemptHistory(models.Model):
     """One attempt at an assessment; numbers run 1, 2, 3 … per assessment without gaps."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="attempts")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="attempts")
     attempt_number = models.PositiveIntegerField()
     score = models.FloatField()
@@ -243,7 +253,9 @@ class LearningEvent(models.Model):
         SUBMIT = "submit", "Submit"
         QUIZ = "quiz", "Quiz"
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="learning_events")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="learning_events", db_index=False
+    )
     module = models.ForeignKey(
         ConceptModule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -279,7 +291,7 @@ class PerformanceRecord(models.Model):
     (services.performance_recompute) after every write that changes its inputs."""
 
     student = models.ForeignKey(
-        Student, on_delete=models.CASCADE, related_name="performance_records"
+        Student, on_delete=models.CASCADE, related_name="performance_records", db_index=False
     )
     module = models.ForeignKey(ConceptModule, on_delete=models.CASCADE, related_name="+")
     mastery = models.FloatField(help_text="Mean of the latest score share of each assessment.")
@@ -335,7 +347,9 @@ class ActionLog(models.Model):
 class FeatureSet(models.Model):
     """The dropout-model inputs of one student as of one instant."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="feature_sets")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="feature_sets", db_index=False
+    )
     features = models.JSONField()
     feature_version = models.CharField(max_length=32)
     window_start = models.DateTimeField()
@@ -353,7 +367,9 @@ class FeatureSet(models.Model):
 class DropoutPrediction(models.Model):
     """One computed dropout risk; recomputing adds a new one and keeps the history."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="predictions")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
     feature_set = models.OneToOneField(
         FeatureSet, on_delete=models.CASCADE, related_name="prediction"
     )

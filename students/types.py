@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 from strawberry_django.permissions import HasPerm
 
 from students import models
@@ -226,11 +227,42 @@ def _events_attr(offset: int, last: int) -> str:
     return f"_recent_events_{offset}_{last}"
 
 
+EVENT_COLUMNS = {
+    "eventType": "event_type",
+    "occurredAt": "occurred_at",
+    "durationS": "duration_s",
+    "metadata": "metadata",
+    "eventId": "event_id",
+}
+
+
+def _selected_names(selections) -> set[str]:
+    """Field names selected, looking into fragments."""
+    names = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:
+            names |= _selected_names(selection.selections)
+    return names
+
+
+def _events_queryset(info: strawberry.Info):
+    """Only the columns the query selects; the module joined only when it is selected."""
+    queryset = models.LearningEvent.objects.order_by("-occurred_at", "-id")
+    if not info.selected_fields:
+        return queryset.select_related("module")
+    names = _selected_names(info.selected_fields[0].selections)
+    columns = ["id", "student_id", "occurred_at"]
+    columns += [column for name, column in EVENT_COLUMNS.items() if name in names]
+    if "module" in names:
+        return queryset.select_related("module").only(*columns, "module")
+    return queryset.only(*columns)
+
+
 def _events_prefetch(info: strawberry.Info) -> Prefetch:
     offset, last = _events_prefetch_args(info)
-    queryset = models.LearningEvent.objects.select_related("module").order_by(
-        "-occurred_at", "-id"
-    )[offset : offset + last]
+    queryset = _events_queryset(info)[offset : offset + last]
     return Prefetch("recent_events", queryset=queryset, to_attr=_events_attr(offset, last))
 
 
