@@ -19,31 +19,33 @@ from config.context import Info, require_perm
 from config.errors import UserError
 from students import risk, selectors, services
 from students.audit import Actor
-from students.models import ActionLog, ConceptModule, Student
-from students.types import (
-    ActionLogType,
+from students.inputs import (
     ActionTargetInput,
     AssessmentRecordInput,
-    AttemptType,
     ConceptModuleCreateInput,
-    ConceptModuleType,
     DraftSubmitInput,
-    DraftType,
     DropoutRiskComputeResultType,
     LearningEventInput,
     LearningEventsRecordResultType,
+    StudentCreateInput,
+    StudentRiskType,
+    StudentUpdateInput,
+    TimeRangeInput,
+    input_data,
+)
+from students.models import ActionLog, ConceptModule, Student
+from students.types import (
+    ActionLogType,
+    AttemptType,
+    ConceptModuleType,
+    DraftType,
     LearningEventType,
     PerformanceRecordType,
     RiskBandEnum,
-    StudentCreateInput,
     StudentFilter,
     StudentOrder,
-    StudentRiskType,
     StudentType,
-    StudentUpdateInput,
-    TimeRangeInput,
     aware,
-    input_data,
     risk_factors,
 )
 
