@@ -1,11 +1,13 @@
 import threading
+import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from students import services
 from students.audit import Actor
-from students.models import ActionLog, Assessment, AttemptHistory
+from students.models import ActionLog, Assessment, AttemptHistory, LearningEvent, Student
 from tests.students.factories import ConceptModuleFactory, StudentFactory
 
 
@@ -87,3 +89,47 @@ def test_an_attempt_rolled_back_after_numbering_leaves_no_gap():
     assert sorted(AttemptHistory.objects.values_list("attempt_number", flat=True)) == [1, 2, 3, 4]
     assert Assessment.objects.get().attempt_count == 4
     assert ActionLog.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_with_one_email_in_different_cases_keep_one():
+    # given: four enrolments at once, same address in four spellings
+    spellings = ["ada@example.com", "ADA@example.com", "Ada@Example.com", "ada@EXAMPLE.COM"]
+    refused: list[dict] = []
+
+    def create(n):
+        try:
+            services.student_create(actor=Actor(), code=f"s{n}", name="Ada", email=spellings[n])
+        except ValidationError as exc:
+            refused.append(exc.message_dict)
+
+    # when
+    failures = run_together(len(spellings), create)
+
+    # then: the unique index on lower(email) decided; the others got the field error
+    assert failures == []
+    assert Student.objects.count() == 1
+    assert refused == [{"email": ["A student with this email already exists."]}] * 3
+    assert ActionLog.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replays_of_one_event_batch_store_it_once():
+    # given
+    StudentFactory(code="s001")
+    batch = [
+        {"student": "s001", "event_type": "view", "event_id": uuid.UUID(int=n + 1)}
+        for n in range(50)
+    ]
+    stored: list[int] = []
+
+    # when
+    failures = run_together(
+        4,
+        lambda n: stored.append(len(services.learning_events_record(actor=Actor(), events=batch))),
+    )
+
+    # then
+    assert failures == []
+    assert sum(stored) == 50
+    assert LearningEvent.objects.count() == 50

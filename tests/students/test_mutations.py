@@ -334,3 +334,44 @@ def test_update_changes_only_the_given_fields(world, staff_client):
     # then
     assert result == {"code": "s001", "name": "Student s001", "status": "GRADUATED"}
     assert ActionLog.objects.get().payload == {"status": "graduated"}
+
+
+def test_draft_saved_then_submitted_by_id(world, staff_client):
+    # given: saved without submitting
+    saved = run(
+        staff_client,
+        "draftSubmit",
+        {"input": {"student": "s001", "module": "alg1", "content": "v1", "submit": False}},
+    )
+
+    # when
+    submitted = run(
+        staff_client,
+        "draftSubmit",
+        {"input": {"student": "s001", "module": "alg1", "content": "v2", "id": saved["id"]}},
+    )
+
+    # then
+    assert (saved["status"], submitted) == ("DRAFT", {"id": saved["id"], "status": "SUBMITTED"})
+    assert Draft.objects.get(pk=saved["id"]).content == "v2"
+    assert list(ActionLog.objects.order_by("id").values_list("action", flat=True)) == [
+        "draft.save",
+        "draft.submit",
+    ]
+
+
+def test_a_replayed_single_event_returns_the_stored_one(world, staff_client):
+    # given
+    event = {
+        "student": "s001",
+        "eventType": "LOGIN",
+        "eventId": "00000000-0000-0000-0000-000000000001",
+    }
+    first = run(staff_client, "learningEventRecord", {"input": event})
+
+    # when
+    again = run(staff_client, "learningEventRecord", {"input": event})
+
+    # then
+    assert first == again == {"eventType": "LOGIN"}
+    assert LearningEvent.objects.count() == 1
