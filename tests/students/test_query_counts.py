@@ -189,3 +189,46 @@ def test_last_events_read_only_the_returned_rows(system_actor):
     assert [(n["Index Name"], n["Actual Rows"]) for n in scans] == [
         ("students_event_student_recent", 10)
     ]
+
+
+def test_events_take_variables_and_aliases(staff_client, system_actor):
+    # given
+    StudentFactory(code="s000")
+    services.learning_events_record(
+        actor=system_actor,
+        events=[
+            {"student": "s000", "event_type": "view", "occurred_at": T0 + timedelta(minutes=m)}
+            for m in range(3)
+        ],
+    )
+
+    # when
+    by_variable = staff_client.execute(
+        "query ($n: Int!) { students { results { events(last: $n) { occurredAt } } } }", {"n": 1}
+    )
+    same_twice = staff_client.execute(
+        "{ students { results { a: events(last: 2) { occurredAt } "
+        "b: events(last: 2) { eventType } } } }"
+    )
+
+    # then
+    assert by_variable == {
+        "data": {
+            "students": {"results": [{"events": [{"occurredAt": "2026-01-05T09:02:00+00:00"}]}]}
+        }
+    }
+    assert same_twice == {
+        "data": {
+            "students": {
+                "results": [
+                    {
+                        "a": [
+                            {"occurredAt": "2026-01-05T09:02:00+00:00"},
+                            {"occurredAt": "2026-01-05T09:01:00+00:00"},
+                        ],
+                        "b": [{"eventType": "VIEW"}, {"eventType": "VIEW"}],
+                    }
+                ]
+            }
+        }
+    }
