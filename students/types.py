@@ -1,4 +1,4 @@
-"""GraphQL types of the students app: records, their filters and orders, inputs and results."""
+"""GraphQL types of the students app: records, with their filter and order."""
 
 from __future__ import annotations
 

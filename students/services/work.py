@@ -86,7 +86,10 @@ def draft_review(*, actor: Actor, draft_id: object, feedback: str) -> Draft:
     """Review a submitted draft, with feedback."""
     text = str(draft_id)
     draft = (
-        Draft.objects.select_for_update().filter(pk=int(text)).first()
+        Draft.objects.select_for_update(of=("self",))
+        .select_related("student")
+        .filter(pk=int(text))
+        .first()
         if text.isascii() and text.isdigit() and int(text) < 2**63
         else None
     )
@@ -108,7 +111,7 @@ def draft_review(*, actor: Actor, draft_id: object, feedback: str) -> Draft:
         action="draft.review",
         target_type="draft",
         target_id=draft.pk,
-        payload={"feedback_length": len(feedback)},
+        payload={"student": draft.student.code, "feedback_length": len(feedback)},
     )
     return draft
 
