@@ -1,15 +1,18 @@
 import hashlib
+import json
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -441,7 +444,7 @@ class UserPreference(models.Model):
 # The first or last N messages of each of many threads in one statement: one index scan of
 # (thread_id, created_at, seq) per thread, stopping after N rows, however long the thread.
 WINDOW_SQL = """
-    SELECT m.*
+    SELECT m.id, m.thread_id, m.type, m.role, m.content, m.metadata, m.created_at, m.seq
     FROM unnest(%(threads)s::varchar[]) AS t(id)
     CROSS JOIN LATERAL (
         SELECT * FROM chat_message
@@ -465,15 +468,33 @@ class Window:
         return f"_messages_{'last' if self.from_end else 'first'}_{self.size}"
 
 
-def window_messages(*, thread_ids: list[str], window: Window) -> list[Message]:
+class MessageRow(NamedTuple):
+    """A message as read for display: a plain tuple, several times cheaper to build than a
+    model instance (a page of 100 threads shows up to 2,000 messages)."""
+
+    id: str
+    thread_id: str
+    type: str
+    role: str
+    content: str
+    metadata: dict
+    created_at: datetime
+    seq: int
+
+
+def window_messages(*, thread_ids: list[str], window: Window) -> list[MessageRow]:
     """The window of each thread, in order; one query for all threads."""
     direction = "DESC" if window.from_end else "ASC"
-    return list(
-        Message.objects.raw(
-            WINDOW_SQL.format(direction=direction),
-            {"threads": thread_ids, "limit": window.size},
+    with connection.cursor() as cursor:
+        cursor.execute(
+            WINDOW_SQL.format(direction=direction), {"threads": thread_ids, "limit": window.size}
         )
-    )
+        rows = cursor.fetchall()
+    # jsonb arrives as text (Django's loader leaves decoding to JSONField).
+    return [
+        MessageRow(pk, thread, kind, role, content, json.loads(metadata), created_at, seq)
+        for pk, thread, kind, role, content, metadata, created_at, seq in rows
+    ]
 
 
 class MessageWindowPrefetcher:

@@ -15,6 +15,7 @@ from chat.models import (
     SEARCH_CONFIG,
     LLMRequest,
     Message,
+    MessageRow,
     Thread,
     UsageDaily,
     Window,
@@ -46,7 +47,7 @@ def window_queryset(window: Window) -> QuerySet[Message]:
     return queryset
 
 
-def thread_window(thread: Thread, window: Window) -> list[Message]:
+def thread_window(thread: Thread, window: Window) -> list[MessageRow]:
     """The prefetched window, else one query."""
     prefetched = getattr(thread, window.attr, None)
     if prefetched is not None:

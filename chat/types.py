@@ -21,6 +21,7 @@ from chat.models import (
     ApiKey,
     LLMRequest,
     Message,
+    MessageRow,
     Thread,
     UsageDaily,
     Window,
@@ -87,8 +88,8 @@ class ChatUserType:
 @strawberry.type(name="Message", description="One item of a thread.")
 class MessageType:
     """A plain (not strawberry-django) type: its fields are read as attributes without a
-    resolver each, which keeps long message lists cheap. Messages are loaded by ThreadType's
-    `messages` window and by the mutations, never by the optimizer."""
+    resolver each, which keeps long message lists cheap. Served from MessageRow tuples (the
+    `messages` window of ThreadType) or Message instances (mutations), never by the optimizer."""
 
     id: strawberry.ID = strawberry.field(description="Message id (any string).")
     thread_id: strawberry.ID = strawberry.field(description="The thread's id.")
@@ -100,7 +101,7 @@ class MessageType:
 
     @classmethod
     def is_type_of(cls, obj, info) -> bool:
-        return isinstance(obj, (cls, Message))
+        return isinstance(obj, (cls, Message, MessageRow))
 
 
 @strawberry_django.type(Thread, name="Thread", description="A conversation and its messages.")
