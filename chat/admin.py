@@ -13,8 +13,8 @@ from chat.models import (
     Thread,
     UsageDaily,
     UserPreference,
-    is_possible_id,
 )
+from chat.validation import is_possible_id
 from config.admin_utils import BigTableAdminMixin, export_csv_action
 
 PREVIEW_CHARS = 120

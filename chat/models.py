@@ -1,78 +1,31 @@
 import hashlib
-import json
 import secrets
 import string
-from dataclasses import dataclass
-from datetime import datetime
-from operator import attrgetter
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
-from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
-from django.db import connection, models
+from django.core.validators import MinValueValidator
+from django.db import models
 from django.utils import timezone
+
+from chat.validation import (
+    OBJECT_ID_MAX_LENGTH,
+    is_possible_id,
+    metadata_object,
+    validate_object_id,
+    validate_storable_json,
+    validate_storable_text,
+)
+from chat.windows import MessageWindowPrefetcher
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 KEY_PREFIX_LENGTH = 10
 KEY_SCHEME = "dk"
 
-# Thread and message ids: client-supplied (ChatKit's `thread_abc123def456`, a legacy session
-# id, a UUID) or generated as `<prefix>_<16 hex>`. Never parsed: any string is just looked up.
-OBJECT_ID_MAX_LENGTH = 100
-OBJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
-validate_object_id = RegexValidator(
-    OBJECT_ID_PATTERN,
-    "Use letters, digits and . _ : - only, starting with a letter or digit.",
-)
 # Message content is searched with this text-search configuration (no stemming: chats mix
 # languages). The expression index below and the `search` filter must use the same one.
 SEARCH_CONFIG = "simple"
-
-
-def unstorable(text: str) -> str | None:
-    """Why PostgreSQL cannot store `text` (NUL characters, lone surrogates), or None."""
-    if "\x00" in text:
-        return "Must not contain NUL characters."
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode (no lone surrogates)."
-    return None
-
-
-def validate_storable_text(value: str) -> None:
-    problem = unstorable(value)
-    if problem:
-        raise ValidationError(problem, code="unstorable_text")
-
-
-def validate_storable_json(value) -> None:
-    """Strings and keys anywhere in a JSON value must be storable in jsonb."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            validate_storable_text(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def is_possible_id(raw_id: object) -> bool:
-    """Whether `raw_id` could be a stored id; anything else is simply not found."""
-    if not isinstance(raw_id, str) or not 0 < len(raw_id) <= OBJECT_ID_MAX_LENGTH:
-        return False
-    return "\x00" not in raw_id and raw_id.isprintable()
-
-
-def generate_object_id(prefix: str) -> str:
-    """A readable, unguessable id such as `thread_3f9c0a6d1e2b4c58`."""
-    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -175,12 +128,6 @@ class ThreadQuerySet(models.QuerySet):
 
     def recently_active(self):
         return self.order_by("-updated_at", "-id")
-
-
-def metadata_object(value) -> None:
-    if not isinstance(value, dict):
-        raise ValidationError("Must be a JSON object.")
-    validate_storable_json(value)
 
 
 class Thread(models.Model):
@@ -441,74 +388,5 @@ class UserPreference(models.Model):
         return f"{self.user_id}: {self.key}"
 
 
-# The first or last N messages of each of many threads in one statement: one index scan of
-# (thread_id, created_at, seq) per thread, stopping after N rows, however long the thread.
-WINDOW_SQL = """
-    SELECT m.id, m.thread_id, m.type, m.role, m.content, m.metadata, m.created_at, m.seq
-    FROM unnest(%(threads)s::varchar[]) AS t(id)
-    CROSS JOIN LATERAL (
-        SELECT * FROM chat_message
-        WHERE thread_id = t.id
-        ORDER BY created_at {direction}, seq {direction}
-        LIMIT %(limit)s
-    ) AS m
-    ORDER BY m.created_at, m.seq
-"""
-
-
-@dataclass(frozen=True)
-class Window:
-    """The first `size` messages of a thread, or its last `size` (`from_end`), in order."""
-
-    size: int
-    from_end: bool
-
-    @property
-    def attr(self) -> str:
-        return f"_messages_{'last' if self.from_end else 'first'}_{self.size}"
-
-
-class MessageRow(NamedTuple):
-    """A message as read for display: a plain tuple, several times cheaper to build than a
-    model instance (a page of 100 threads shows up to 2,000 messages)."""
-
-    id: str
-    thread_id: str
-    type: str
-    role: str
-    content: str
-    metadata: dict
-    created_at: datetime
-    seq: int
-
-
-def window_messages(*, thread_ids: list[str], window: Window) -> list[MessageRow]:
-    """The window of each thread, in order; one query for all threads."""
-    direction = "DESC" if window.from_end else "ASC"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            WINDOW_SQL.format(direction=direction), {"threads": thread_ids, "limit": window.size}
-        )
-        rows = cursor.fetchall()
-    # jsonb arrives as text (Django's loader leaves decoding to JSONField).
-    return [
-        MessageRow(pk, thread, kind, role, content, json.loads(metadata), created_at, seq)
-        for pk, thread, kind, role, content, metadata, created_at, seq in rows
-    ]
-
-
-class MessageWindowPrefetcher:
-    """Makes `Prefetch("message_window", queryset=window_queryset(w), to_attr=w.attr)` load the
-    window of every thread of a page with one LATERAL query (Django's prefetch protocol)."""
-
-    def __get__(self, instance, owner):
-        return self
-
-    def get_prefetch_querysets(self, instances, querysets=None):
-        window: Window = querysets[0].chat_window
-        messages = window_messages(thread_ids=[t.pk for t in instances], window=window)
-        return messages, attrgetter("thread_id"), attrgetter("pk"), False, window.attr, False
-
-
-# Not a field: lets `Prefetch("message_window", …)` load message windows (see above).
+# Not a field: lets `Prefetch("message_window", …)` load message windows (chat/windows.py).
 Thread.message_window = MessageWindowPrefetcher()

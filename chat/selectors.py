@@ -15,12 +15,10 @@ from chat.models import (
     SEARCH_CONFIG,
     LLMRequest,
     Message,
-    MessageRow,
     Thread,
     UsageDaily,
-    Window,
-    window_messages,
 )
+from chat.windows import MessageRow, Window, window_messages
 
 USAGE_MAX_DAYS = 731
 

@@ -21,13 +21,11 @@ from chat.models import (
     ApiKey,
     LLMRequest,
     Message,
-    MessageRow,
     Thread,
     UsageDaily,
-    Window,
-    unstorable,
-    validate_storable_json,
 )
+from chat.validation import unstorable, validate_storable_json
+from chat.windows import MessageRow, Window
 from config.errors import UserError
 
 

@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread, unstorable
+from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
 from chat.services.access import thread_for
 from chat.services.threads import ID_TAKEN, new_message, touch_thread
+from chat.validation import unstorable
 
 DAILY_CAP_REACHED = "DAILY_CAP_REACHED"
 MAX_CALLS = 10

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Message, Thread, generate_object_id
+from chat.models import Message, Thread
 from chat.services.access import thread_for
 from chat.services.purge import messages_delete, threads_delete
+from chat.validation import generate_object_id
 
 THREAD_EDITABLE_FIELDS = frozenset({"title", "agent_type", "metadata"})
 ID_TAKEN = "This id is already taken."

@@ -3,8 +3,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
-from chat.models import WINDOW_SQL, Message, Thread
+from chat.models import Message, Thread
 from chat.selectors import message_search_q
+from chat.windows import WINDOW_SQL
 from tests.chat.factories import MessageFactory, ThreadFactory
 from tests.chat.graphql import THREAD, thread_ids
 
