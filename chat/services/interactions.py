@@ -134,8 +134,8 @@ def interaction_record(
     """Record one prompt: the user message, one request and response per model call (several
     in compare mode), one assistant message, the thread's activity time and the day's usage.
 
-    The usage is added first, in one statement that refuses to pass the daily caps; any
-    failure afterwards rolls everything back.
+    Every call is validated first; then the usage is added, in one statement that refuses
+    to pass the daily caps; any failure afterwards rolls everything back.
     """
     if not 1 <= len(calls) <= MAX_CALLS:
         raise ValidationError({"calls": f"between 1 and {MAX_CALLS} model calls, got {len(calls)}"})
@@ -143,43 +143,41 @@ def interaction_record(
     if problem := unstorable(prompt):
         raise ValidationError({"prompt": problem})
     now = timezone.now()
+    stored_prompt = prompt if settings.LLM_STORE_PROMPT_TEXT else None
+    pairs = [
+        _validated_call(
+            call,
+            index,
+            LLMRequest(
+                user=user,
+                api_key=api_key,
+                thread=thread,
+                route_mode=route_mode,
+                prompt_sha256=prompt_digest(prompt),
+                prompt_text=stored_prompt,
+                created_at=now,
+            ),
+        )
+        for index, call in enumerate(calls)
+    ]
+    responses = [response for _, response in pairs]
     usage_add(
         user=user,
         day=timezone.localdate(now),
-        requests=len(calls),
-        tokens_in=sum(max(call.tokens_in, 0) for call in calls),
-        tokens_out=sum(max(call.tokens_out, 0) for call in calls),
-        cost=sum((max(call.cost, Decimal(0)) for call in calls), Decimal(0)),
+        requests=len(pairs),
+        tokens_in=sum(response.tokens_in for response in responses),
+        tokens_out=sum(response.tokens_out for response in responses),
+        cost=sum((response.cost for response in responses), Decimal(0)),
     )
     asked = new_message(thread=thread, role=Message.Role.USER, created_at=now, **vars(user_message))
     _insert_message(asked, "user_message")
-    digest = prompt_digest(prompt)
-    stored_prompt = prompt if settings.LLM_STORE_PROMPT_TEXT else None
-    result = Interaction(thread=thread, user_message=asked, assistant_message=asked)
-    for index, call in enumerate(calls):
-        request = LLMRequest(
-            user=user,
-            api_key=api_key,
-            thread=thread,
-            message=asked,
-            provider=call.provider,
-            model=call.model,
-            route_mode=route_mode,
-            prompt_sha256=digest,
-            prompt_text=stored_prompt,
-            created_at=now,
-        )
-        response = LLMResponse(
-            request=request,
-            tokens_in=call.tokens_in,
-            tokens_out=call.tokens_out,
-            cost=call.cost,
-            latency_ms=call.latency_ms,
-            error=call.error,
-            created_at=now,
-        )
-        _save_call(request, response, index)
-        result.requests.append(request)
+    requests = [request for request, _ in pairs]
+    for request in requests:
+        request.message = asked
+    LLMRequest.objects.bulk_create(requests)
+    for request, response in pairs:
+        response.request = request
+    LLMResponse.objects.bulk_create(responses)
     answered = new_message(
         thread=thread,
         role=Message.Role.ASSISTANT,
@@ -187,9 +185,10 @@ def interaction_record(
         **vars(assistant_message),
     )
     _insert_message(answered, "assistant_message")
-    result.assistant_message = answered
     touch_thread(thread, answered.created_at)
-    return result
+    return Interaction(
+        thread=thread, user_message=asked, assistant_message=answered, requests=requests
+    )
 
 
 def to_camel_case(name: str) -> str:
@@ -206,10 +205,25 @@ def _insert_message(message: Message, field_name: str) -> None:
         raise ValidationError({field_name: f"id: {ID_TAKEN}"}) from None
 
 
-def _save_call(request: LLMRequest, response: LLMResponse, index: int) -> None:
-    """Validate and save one call; errors name the call's position (calls[1].tokensIn)."""
+def _validated_call(
+    call: LLMCall, index: int, request: LLMRequest
+) -> tuple[LLMRequest, LLMResponse]:
+    """The call's request and response, validated before anything is written; errors name the
+    call's position and the API field (calls[1].tokensOut)."""
+    request.provider, request.model = call.provider, call.model
+    response = LLMResponse(
+        tokens_in=call.tokens_in,
+        tokens_out=call.tokens_out,
+        cost=call.cost,
+        latency_ms=call.latency_ms,
+        error=call.error,
+        created_at=request.created_at,
+    )
     try:
-        request.full_clean()
+        if not call.cost.is_finite():
+            raise ValidationError({"cost": "Must be a finite number."})
+        # Foreign keys are set by this service, not by the client: not looked up again.
+        request.full_clean(exclude=["user", "api_key", "thread", "message"])
         response.full_clean(exclude=["request"])
     except ValidationError as exc:
         problems = exc.message_dict.items()
@@ -223,6 +237,4 @@ def _save_call(request: LLMRequest, response: LLMResponse, index: int) -> None:
             }
         ) from None
     response.cost = response.cost.quantize(COST_QUANTUM)  # as stored: 0.001 -> 0.001000
-    request.save(force_insert=True)
-    response.request = request
-    response.save(force_insert=True)
+    return request, response

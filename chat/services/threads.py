@@ -104,7 +104,8 @@ def new_message(
         metadata={} if metadata is None else metadata,
         created_at=created_at or timezone.now(),
     )
-    message.full_clean(validate_unique=False, validate_constraints=False, exclude=["seq"])
+    # The thread was just looked up; uniqueness and the role check are left to the database.
+    message.full_clean(validate_unique=False, validate_constraints=False, exclude=["seq", "thread"])
     return message
 
 

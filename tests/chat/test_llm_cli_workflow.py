@@ -230,14 +230,14 @@ def test_caps_are_per_day(session, alice, alice_client, settings):
     assert "requests" in result["data"]["interactionRecord"]
 
 
-def test_a_failure_in_the_middle_leaves_no_rows(session, alice_client):
+def test_an_invalid_second_response_in_compare_mode_writes_nothing(session, alice_client):
     # given: the second response of a compare is invalid (negative tokens)
     calls = [call("gpt-4o"), call("claude-sonnet", tokens_out=-5)]
 
     # when
     result = record(alice_client, calls, route_mode="compare")
 
-    # then: the usage, the user message and the first request were written, then rolled back
+    # then
     assert result["data"]["interactionRecord"]["messages"] == [
         {
             "kind": "VALIDATION",
@@ -250,15 +250,21 @@ def test_a_failure_in_the_middle_leaves_no_rows(session, alice_client):
     assert Thread.objects.get(pk=session).title == "CLI"
 
 
-def test_an_assistant_message_id_already_taken_rolls_everything_back(session, alice_client):
-    # given
+def test_a_failure_at_the_last_write_rolls_everything_back(session, alice_client):
+    # given: an assistant message id that is already taken
     record(alice_client, [call()], assistantMessage={"id": "answer-1", "content": "a"})
     written = rows()
 
-    # when
-    result = record(alice_client, [call()], assistantMessage={"id": "answer-1", "content": "b"})
+    # when: the usage, the user message, both requests and responses are written, then the
+    # assistant message fails
+    result = record(
+        alice_client,
+        [call("gpt-4o"), call("claude-sonnet")],
+        route_mode="compare",
+        assistantMessage={"id": "answer-1", "content": "b"},
+    )
 
-    # then
+    # then: none of it is left
     assert result["data"]["interactionRecord"]["messages"] == [
         {
             "kind": "VALIDATION",
@@ -333,3 +339,35 @@ def test_a_retried_recording_with_client_ids_is_not_counted_twice(session, alice
     ]
     assert rows() == written
     assert UsageDaily.objects.get().requests == 1
+
+
+@pytest.mark.parametrize(
+    ("cost", "message"),
+    [
+        ("NaN", "calls[0].cost: Must be a finite number."),
+        ("1e20", "calls[0].cost: Ensure that there are no more than 12 digits in total."),
+        ("0.0000001", "calls[0].cost: Ensure that there are no more than 6 decimal places."),
+        ("-1", "calls[0].cost: Ensure this value is greater than or equal to 0."),
+    ],
+)
+def test_costs_the_database_cannot_hold_are_refused(session, alice_client, cost, message):
+    # when
+    result = record(alice_client, [call(cost=cost)])
+
+    # then
+    assert [m["message"] for m in result["data"]["interactionRecord"]["messages"]] == [message]
+    assert rows() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("calls", [1, 3, 10])
+def test_recording_takes_the_same_queries_for_any_number_of_calls(
+    session, alice_client, calls, django_assert_num_queries
+):
+    # when: API key (1; its last-use stamp is fresh), savepoint and release (2), the thread (1),
+    # the usage upsert (1), the user message (1), all requests (1), all responses (1), the
+    # assistant message (1), the thread's activity time (1)
+    with django_assert_num_queries(10):
+        result = record(alice_client, [call(f"m{n}") for n in range(calls)])
+
+    # then
+    assert len(result["data"]["interactionRecord"]["requests"]) == calls
