@@ -180,7 +180,7 @@ def interaction_record(
         user_message=asked,
         assistant_message=assistant_message,
         answer=answered,
-        responses=[(request, response) for request, response in pairs],
+        calls=pairs,
     )
     if not _insert_prompt(asked):
         return _stored_recording(thread=thread, retried=asked)
@@ -217,7 +217,7 @@ def recording_digest(
     user_message: Message,
     assistant_message: MessageData,
     answer: Message,
-    responses: Sequence[tuple[LLMRequest, LLMResponse]],
+    calls: Sequence[tuple[LLMRequest, LLMResponse]],
 ) -> str:
     """SHA-256 of a recording as the client sent it (canonical JSON, values as stored): a retry
     under the same user message id must give the same digest to get the stored recording."""
@@ -240,7 +240,7 @@ def recording_digest(
                 "latency_ms": response.latency_ms,
                 "error": response.error,
             }
-            for request, response in responses
+            for request, response in calls
         ],
     }
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
