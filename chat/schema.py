@@ -232,7 +232,8 @@ class Mutation:
         description="Record one prompt in one transaction: the user message, one LLM request "
         "and response per call (several in compare mode), one assistant message, the thread's "
         "updatedAt and today's usage. Over a daily cap nothing is written and the answer is an "
-        "OperationInfo with code DAILY_CAP_REACHED.",
+        "OperationInfo with code DAILY_CAP_REACHED. Idempotent on userMessage.id: the same "
+        "recording again returns the stored one, writing and counting nothing.",
     )
     def interaction_record(
         self,

@@ -276,7 +276,10 @@ class InteractionRecordInput:
         description="The prompt sent to the model(s); stored as a SHA-256 hash, as text only "
         "when the deployment sets LLM_STORE_PROMPT_TEXT."
     )
-    user_message: InteractionMessageInput = strawberry.field(description="What the user wrote.")
+    user_message: InteractionMessageInput = strawberry.field(
+        description="What the user wrote. With a client id, a retry of the same recording "
+        "returns the stored one; the id with another payload, thread or user is refused."
+    )
     assistant_message: InteractionMessageInput = strawberry.field(
         description="The one answer shown (in compare mode: the summary or chosen answer)."
     )
