@@ -5,6 +5,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from chat import services
@@ -273,3 +274,50 @@ def test_concurrent_identical_retries_store_and_count_one_recording(settings):
     assert (Message.objects.count(), len(request_ids), LLMResponse.objects.count()) == (2, 2, 2)
     usage = UsageDaily.objects.get()
     assert (usage.requests, usage.tokens, usage.cost) == (2, 60, Decimal("0.02"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_attempts_with_two_payloads_under_one_id_store_one_of_them(settings):
+    # given: 3 attempts of each of two different recordings, all under the id "prompt-1"
+    settings.DAILY_TOKEN_CAP = settings.DAILY_COST_CAP = None
+    owner = UserFactory(username="alice")
+    services.thread_create(owner=owner, id="race")
+    runs = 6
+    barrier = threading.Barrier(runs)
+    outcomes: list[tuple[str, str]] = []
+    failures: list[BaseException] = []
+
+    def attempt(content: str):
+        try:
+            barrier.wait()
+            recorded = services.interaction_record(
+                user=owner,
+                api_key=None,
+                thread_id="race",
+                prompt=content,
+                user_message=services.MessageData(id="prompt-1", content=content),
+                assistant_message=services.MessageData(content="a"),
+                calls=[services.LLMCall(provider="p", model="m", tokens_in=5, tokens_out=5)],
+            )
+            outcomes.append(("recorded", recorded.user_message.content))
+        except ValidationError as exc:
+            outcomes.append(("refused", exc.message_dict["user_message"][0]))
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=attempt, args=("q1" if n % 2 else "q2",)) for n in range(6)]
+
+    # when
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    # then: the payload that got there first is stored once; the other one is refused
+    assert failures == []
+    winner = Message.objects.get(pk="prompt-1").content
+    assert sorted(outcomes) == [("recorded", winner)] * 3 + [("refused", DIFFERENT)] * 3
+    assert (Message.objects.count(), LLMRequest.objects.count()) == (2, 1)
+    assert UsageDaily.objects.get().requests == 1
