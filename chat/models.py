@@ -14,10 +14,9 @@ from chat.validation import (
     is_possible_id,
     metadata_object,
     validate_object_id,
-    validate_storable_json,
-    validate_storable_text,
 )
 from chat.windows import MessageWindowPrefetcher
+from config.text import validate_storable_json, validate_storable_text
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 KEY_PREFIX_LENGTH = 10

@@ -42,12 +42,11 @@ from chat.types import (
     UsageReportType,
     UsageTodayType,
     UserPreferenceType,
-    aware,
-    input_data,
 )
 from chat.validation import is_possible_id
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
+from config.inputs import aware, input_data
 
 ThreadId = Annotated[strawberry.ID, strawberry.argument(description="Thread id (any string).")]
 PreferenceKey = Annotated[

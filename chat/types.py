@@ -12,7 +12,6 @@ import strawberry_django
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.utils import timezone
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
 
@@ -26,14 +25,10 @@ from chat.models import (
     UsageDaily,
     UserPreference,
 )
-from chat.validation import unstorable, validate_storable_json
 from chat.windows import MessageRow, Window
 from config.errors import UserError
-
-
-def aware(value: datetime) -> datetime:
-    """A time given without an offset is read in the server's time zone."""
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+from config.inputs import aware
+from config.text import unstorable, validate_storable_json
 
 
 def window_of(first: int | None, last: int | None) -> Window:
@@ -193,21 +188,6 @@ class ThreadOrder:
     created_at: auto = strawberry_django.order_field(description="By creation time.")
     title: auto = strawberry_django.order_field(description="By title.")
     id: auto = strawberry_django.order_field(description="By id.")
-
-
-def input_data(value: object) -> dict[str, object]:
-    """The fields of an input that were given, as model field values."""
-    data = {}
-    for field in value.__strawberry_definition__.fields:
-        given = getattr(value, field.python_name)
-        if given is UNSET:
-            continue
-        if isinstance(given, enum.Enum):
-            given = given.value
-        elif isinstance(given, datetime):
-            given = aware(given)
-        data[field.python_name] = given
-    return data
 
 
 @strawberry.input(name="ThreadCreateInput", description="A new thread.")

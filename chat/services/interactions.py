@@ -18,7 +18,7 @@ from django.utils import timezone
 from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
 from chat.services.access import thread_for
 from chat.services.threads import ID_TAKEN, new_message, touch_thread
-from chat.validation import unstorable
+from config.text import unstorable
 
 DAILY_CAP_REACHED = "DAILY_CAP_REACHED"
 MAX_CALLS = 10

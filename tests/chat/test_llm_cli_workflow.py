@@ -309,7 +309,7 @@ def test_unstorable_prompt_or_call_text_is_refused(session, alice_client):
         {
             "kind": "VALIDATION",
             "field": "prompt",
-            "message": "Must be valid Unicode (no lone surrogates).",
+            "message": "Must not contain lone surrogate characters.",
             "code": None,
         }
     ]
