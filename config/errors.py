@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import DataError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import MaskErrors
@@ -27,6 +27,14 @@ INVALID_VALUE_MESSAGE = (
     "A value in this request cannot be handled by the database "
     "(for example a NUL character or a number out of range)."
 )
+# A constraint refused the write and no validation had caught it first (a null where a value
+# is required, a duplicate that lost a race): say which kind, never the SQL.
+DATABASE_REFUSALS = (DataError, IntegrityError)
+CONSTRAINT_MESSAGES = {
+    "23505": ("This conflicts with data already stored (a duplicate).", "CONFLICT"),
+    "23503": ("This refers to something that does not exist (any more).", "INVALID_VALUE"),
+    "23514": ("A value is outside what is allowed.", "INVALID_VALUE"),
+}
 
 
 class UserError(Exception):
@@ -72,7 +80,7 @@ def should_mask_error(error: GraphQLError) -> bool:
         return should_mask_error(original) if original.original_error else False
     if isinstance(original, EXPOSED_ERRORS):
         return False
-    if isinstance(original, (*DATABASE_UNAVAILABLE_ERRORS, DataError)):
+    if isinstance(original, (*DATABASE_UNAVAILABLE_ERRORS, *DATABASE_REFUSALS)):
         logger.warning(
             "Database refused GraphQL field %s: %s: %s",
             ".".join(map(str, error.path)),
@@ -119,9 +127,8 @@ def client_error(error: GraphQLError) -> GraphQLError:
     elif isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
         message = DATABASE_UNAVAILABLE_MESSAGE
         extensions["code"] = DATABASE_UNAVAILABLE_CODE
-    elif isinstance(original, DataError):
-        message = INVALID_VALUE_MESSAGE
-        extensions["code"] = "INVALID_VALUE"
+    elif isinstance(original, DATABASE_REFUSALS):
+        message, extensions["code"] = refusal_message(original)
     else:
         return error
     return GraphQLError(
@@ -175,3 +182,23 @@ def database_unavailable_response():
     )
     mark_unavailable(response)
     return response
+
+
+def refusal_message(error: Exception) -> tuple[str, str]:
+    """(message, code) for a value or constraint the database refused."""
+    if isinstance(error, DataError):
+        return INVALID_VALUE_MESSAGE, "INVALID_VALUE"
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate == "23502":  # not_null_violation
+        column = getattr(getattr(cause, "diag", None), "column_name", None)
+        name = _camel(column.removesuffix("_id")) if column else "A value"
+        return f"{name}: must not be null.", "VALIDATION_ERROR"
+    return CONSTRAINT_MESSAGES.get(
+        sqlstate or "", ("This conflicts with data already stored.", "CONFLICT")
+    )
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
