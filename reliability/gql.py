@@ -7,7 +7,7 @@ field added to any app is exercised without editing the suite.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,8 @@ class Operation:
     field: str
     query: str
     variables: dict
+    # Names of the types it returns or takes, and the stems of its `…Id` arguments.
+    related: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
@@ -107,36 +109,57 @@ def selection(type_, depth: int = 0, max_depth: int = 2) -> str:
     return "{ " + " ".join(parts) + " }"
 
 
-def input_value(type_, ids: Mapping[str, str], arg_name: str, return_type: str) -> object:
-    """A valid value for an input type: required fields only, IDs of the probed objects."""
+def input_value(
+    type_,
+    ids: Mapping[str, str],
+    arg_name: str,
+    return_type: str,
+    values: Mapping[str, object] | None = None,
+) -> object:
+    """A valid value for an input type: required fields only, IDs of the probed objects,
+    and `values` for arguments or input fields of those names."""
+    values = values or {}
     if isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
     if isinstance(type_, GraphQLList):
-        return [input_value(type_.of_type, ids, arg_name, return_type)]
+        return [input_value(type_.of_type, ids, arg_name, return_type, values)]
     if isinstance(type_, GraphQLEnumType):
         return next(iter(type_.values))
     if isinstance(type_, GraphQLInputObjectType):
         value = {}
         for name, field in type_.fields.items():
-            if is_required(field) or (name == "id" and unwrap(field.type).name == "ID"):
-                value[name] = input_value(field.type, ids, name, return_type)
+            if (
+                is_required(field)
+                or (name == "id" and unwrap(field.type).name == "ID")
+                or f"{type_.name}.{name}" in values
+            ):
+                # An id inside `MessageAppendInput` is a Message's id.
+                value[name] = input_value(field.type, ids, name, type_.name, values)
         if type_.is_one_of and not value:
             name, field = next(iter(type_.fields.items()))
-            value[name] = input_value(field.type, ids, name, return_type)
+            value[name] = input_value(field.type, ids, name, return_type, values)
         return value
+    if f"{return_type}.{arg_name}" in values:  # e.g. "ContextSnapshotSaveInput.clientId"
+        return values[f"{return_type}.{arg_name}"]
+    if arg_name in values:
+        return values[arg_name]
     if type_.name in ("ID", "String") and (type_.name == "ID" or arg_name.endswith("Id")):
         return id_for(arg_name, return_type, ids)
     return SCALAR_VALUES.get(type_.name, "reliability")
 
 
-def id_for(arg_name: str, return_type: str, ids: Mapping[str, str]) -> str:
-    """`threadId` -> the probed Thread's id; a bare `id` -> the id of what the field returns."""
+def id_for(arg_name: str, context: str, ids: Mapping[str, str]) -> str:
+    """`threadId` -> the probed Thread's id; a bare `id` -> the id of the type the field
+    returns, or of the type its input object is named after (`MessageAppendInput`)."""
     stem = arg_name[:-2] if arg_name.endswith(("Id", "ID")) and len(arg_name) > 2 else ""
     for type_name, value in ids.items():
         if stem and type_name.lower() == stem.lower():
             return value
-    for type_name, value in ids.items():
-        if return_type.lower().startswith(type_name.lower()):
+    for type_name, value in sorted(ids.items(), key=lambda item: -len(item[0])):
+        if context.lower().startswith(type_name.lower()):
+            return value
+    for type_name, value in sorted(ids.items(), key=lambda item: -len(item[0])):
+        if type_name.lower() in context.lower():
             return value
     return "1"
 
@@ -153,12 +176,10 @@ def operations(
     schema: GraphQLSchema | None = None,
     ids: Mapping[str, str] | None = None,
     *,
-    arguments: Callable[[str, str], dict | None] | None = None,
+    values: Mapping[str, object] | None = None,
 ) -> list[Operation]:
-    """One request per root field, every required argument passed as a variable.
-
-    `arguments(kind, field)` may return variables to use instead of the generated ones.
-    """
+    """One request per root field, every required argument (and any id argument) passed
+    as a variable; ids of the probed objects by type, `values` by argument name."""
     schema = schema or load_schema()
     ids = ids or {}
     found = []
@@ -173,14 +194,34 @@ def operations(
                     continue
                 declared.append(f"${arg_name}: {arg.type}")
                 passed.append(f"{arg_name}: ${arg_name}")
-                variables[arg_name] = input_value(arg.type, ids, arg_name, return_type)
-            override = arguments(kind, name) if arguments else None
-            if override is not None:
-                variables = {**variables, **override}
+                variables[arg_name] = input_value(arg.type, ids, arg_name, return_type, values)
+            related = {return_type, *_related_inputs(field)}
             header = f"{kind} Probe" + (f"({', '.join(declared)})" if declared else "")
             call = name + (f"({', '.join(passed)})" if passed else "")
             body = selection(field.type)
-            found.append(Operation(kind, name, f"{header} {{ {call} {body} }}", variables))
+            found.append(
+                Operation(
+                    kind, name, f"{header} {{ {call} {body} }}", variables, frozenset(related)
+                )
+            )
+    return found
+
+
+def _related_inputs(field: GraphQLField) -> set[str]:
+    """Input type names and `…Id` stems reachable from the field's arguments."""
+    found: set[str] = set()
+
+    def visit(name: str, type_) -> None:
+        if name.endswith("Id") and len(name) > 2:
+            found.add(name[:-2][:1].upper() + name[1:-2])
+        named = unwrap(type_)
+        if isinstance(named, GraphQLInputObjectType) and named.name not in found:
+            found.add(named.name)
+            for field_name, input_field in named.fields.items():
+                visit(field_name, input_field.type)
+
+    for arg_name, arg in field.args.items():
+        visit(arg_name, arg.type)
     return found
 
 

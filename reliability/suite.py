@@ -22,6 +22,7 @@ class Actor:
     username: str
     key: str
     password: str | None = None
+    user_id: str | None = None
 
 
 @dataclass
@@ -146,7 +147,7 @@ class Suite:
             )
             user.user_permissions.set(perms)
             _, raw = chat_services.api_key_create(user=user, name=f"{username}-key")
-            return Actor(username=username, key=raw, password=password)
+            return Actor(username=username, key=raw, password=password, user_id=str(user.pk))
 
         # Holds every permission of the apps and owns the objects other callers probe.
         self.actors["owner"] = make("owner", perms=all_perms)
@@ -157,7 +158,27 @@ class Suite:
         revoked_user = user_model.objects.get(username="owner")
         key, raw = chat_services.api_key_create(user=revoked_user, name="revoked-key")
         chat_services.api_key_revoke(key=key)
-        self.actors["revoked"] = Actor(username="owner", key=raw)
+        self.actors["revoked"] = Actor(username="owner", key=raw, user_id=str(revoked_user.pk))
+
+    def new_actor(self, username: str, *, all_perms: bool = True) -> Actor:
+        """Another user (by default holding every permission of the apps) with a fresh key."""
+        with self.orm():
+            from django.contrib.auth import get_user_model
+            from django.contrib.auth.models import Permission
+
+            from chat import services as chat_services
+
+            user = get_user_model().objects.create_user(
+                username=f"{username}-{secrets.token_hex(3)}"
+            )
+            if all_perms:
+                user.user_permissions.set(
+                    Permission.objects.filter(content_type__app_label__in=APPS)
+                )
+            _, raw = chat_services.api_key_create(user=user, name=f"{username}-key")
+            actor = Actor(username=user.username, key=raw, user_id=str(user.pk))
+        self.actors[user.username] = actor
+        return actor
 
     def secrets(self) -> dict[str, str]:
         """Every value that must never be shown: keys, passwords, hashes, the secret key."""
@@ -170,6 +191,10 @@ class Suite:
             if actor.password:
                 found[f"password of {name}"] = actor.password
         with self.orm():
+            from chat.models import ApiKey
+
+            for prefix, key_hash in ApiKey.objects.values_list("prefix", "key_hash"):
+                found[f"hash of API key {prefix}"] = key_hash
             for username, password in get_user_model().objects.values_list("username", "password"):
                 if password and not password.startswith("!"):
                     found[f"password hash of {username}"] = password

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -44,21 +45,38 @@ def run(suite: Suite) -> list[Result]:
     results = []
     with suite.server() as (server, _client):
         for mode in ("positive", "negative"):
-            results.append(_run_mode(suite, st, server.url, server.log_path, mode, fields))
+            # A user of its own holding every permission. apiKeyRevoke gets its own run with
+            # a second key: a generated id may well be the key in use, which is then revoked.
+            log_offset = server.log_path.stat().st_size
+            main_key = suite.new_actor("fuzzer").key
+            revoke_key = suite.new_actor("fuzzer-revoke").key
+            runs = [
+                _run(suite, st, server.url, mode, main_key, ["--exclude-name", REVOKE], "main"),
+                _run(suite, st, server.url, mode, revoke_key, ["--include-name", REVOKE], "revoke"),
+            ]
+            results.append(_evaluate(suite, server.log_path, log_offset, mode, fields, runs))
     return results
 
 
-def _run_mode(suite: Suite, st: Path, url: str, server_log: Path, mode: str, fields: int) -> Result:
-    har = suite.run_dir / f"schemathesis-{mode}.har"
-    log_before = server_log.stat().st_size if server_log.exists() else 0
+REVOKE = "Mutation.apiKeyRevoke"
+# The root field of a generated request: `mutation {\n  threadCreate(…`.
+ROOT_FIELD = re.compile(r"^\s*(?:query|mutation)?[^{]*\{\s*(\w+)")
+
+
+def _run(
+    suite: Suite, st: Path, url: str, mode: str, key: str, select: list[str], label: str
+) -> tuple[list[dict], str, int]:
+    """Run schemathesis; (HAR entries, its output, its exit code)."""
+    har = suite.run_dir / f"schemathesis-{mode}-{label}.har"
     command = [
         str(st),
         "run",
         str(SCHEMA_FILE),
         "--url",
         f"{url}/graphql/",
+        *select,
         "--header",
-        f"Authorization: Bearer {suite.actors['owner'].key}",
+        f"Authorization: Bearer {key}",
         "--mode",
         mode,
         "--max-examples",
@@ -67,6 +85,10 @@ def _run_mode(suite: Suite, st: Path, url: str, server_log: Path, mode: str, fie
         SEED,
         "--checks",
         "not_a_server_error",
+        # Keep generating after an answer with errors (expected refusals count as failures
+        # for schemathesis' GraphQL check); the suite judges the answers itself below.
+        "--continue-on-failure",
+        "--no-shrink",
         "--workers",
         "2",
         "--phases",
@@ -85,6 +107,9 @@ def _run_mode(suite: Suite, st: Path, url: str, server_log: Path, mode: str, fie
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(suite.run_dir),
         "SCHEMATHESIS_TELEMETRY": "false",
+        # reliability/st_hooks.py: how to generate the JSON scalar.
+        "SCHEMATHESIS_HOOKS": "reliability.st_hooks",
+        "PYTHONPATH": str(SCHEMA_FILE.parent),
     }
     done = subprocess.run(
         command,
@@ -95,8 +120,21 @@ def _run_mode(suite: Suite, st: Path, url: str, server_log: Path, mode: str, fie
         timeout=900,
         check=False,
     )
-    (suite.run_dir / f"schemathesis-{mode}.out").write_text(done.stdout + done.stderr)
+    output = done.stdout + done.stderr
+    (suite.run_dir / f"schemathesis-{mode}-{label}.out").write_text(output)
     entries = json.loads(har.read_text())["log"]["entries"] if har.exists() else []
+    return entries, output, done.returncode
+
+
+def _evaluate(
+    suite: Suite,
+    server_log: Path,
+    log_offset: int,
+    mode: str,
+    fields: int,
+    runs: list[tuple[list[dict], str, int]],
+) -> Result:
+    entries = [entry for run_entries, _output, _code in runs for entry in run_entries]
     statuses: Counter[int] = Counter()
     tracebacks = masked = 0
     with suite.responses_log.open("a", encoding="utf-8") as out:
@@ -107,22 +145,37 @@ def _run_mode(suite: Suite, st: Path, url: str, server_log: Path, mode: str, fie
             tracebacks += any(marker in text for marker in TRACEBACK_MARKERS)
             masked += "Unexpected error." in text
             out.write(f"--- schemathesis {status}\n{text}\n")
+    per_field: Counter[str] = Counter()
+    for entry in entries:
+        match = ROOT_FIELD.search(_query_of(entry))
+        per_field[match.group(1) if match else "?"] += 1
     server_errors = sum(count for status, count in statuses.items() if status >= 500)
     with server_log.open("rb") as log:
-        log.seek(log_before)
+        log.seek(log_offset)
         unexpected = [
             line
             for line in log.read().decode("utf-8", "replace").splitlines()
             if "Unexpected error in GraphQL field" in line
         ]
     ok = bool(entries) and server_errors == 0 and tracebacks == 0 and masked == 0
-    tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+    tail = [output.strip().splitlines()[-1] for _entries, output, _code in runs if output.strip()]
     figure = (
-        f"{len(entries)} operations tried over {fields} queries/mutations "
-        f"(up to {EXAMPLES} generated per field), statuses {dict(sorted(statuses.items()))}; "
+        f"{len(entries)} operations tried over {len(per_field)}/{fields} queries/mutations "
+        f"(per field: min {min(per_field.values(), default=0)}, "
+        f"max {max(per_field.values(), default=0)}), statuses {dict(sorted(statuses.items()))}; "
         f"server errors {server_errors}, tracebacks {tracebacks}, masked errors {masked}"
     )
-    details = [f"server log: {line[:200]}" for line in unexpected[:5]] + [
-        f"schemathesis: {line}" for line in tail
-    ]
+    by_field = Counter(line.rsplit(" ", 1)[-1] for line in unexpected)
+    details = [
+        f"unexpected errors logged in field {field}: {count}"
+        for field, count in by_field.most_common()
+    ] + [f"schemathesis: {line}" for line in tail]
     return Result(f"5 fuzzing, {mode} mode", ok, figure, details)
+
+
+def _query_of(entry: dict) -> str:
+    try:
+        body = json.loads(entry["request"].get("postData", {}).get("text") or "{}")
+    except ValueError:
+        return ""
+    return body.get("query", "") if isinstance(body, dict) else ""

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from reliability.load import fill_marker, is_ok
 from reliability.suite import Result, Suite
-from reliability.workload import OPERATIONS
+from reliability.workload import operations
 
 ROUNDS = 3
 
@@ -16,6 +16,7 @@ def run(suite: Suite, *, name: str, database_url: str | None = None, **server_en
     key = suite.actors["owner"].key
     details: list[str] = []
     terminated = 0
+    ops = operations(suite)
     sent = failed = 0
     with suite.server(database_url=database_url, **server_env) as (server, client):
         # Enough parallel requests to reach every worker thread's persistent connection.
@@ -23,7 +24,7 @@ def run(suite: Suite, *, name: str, database_url: str | None = None, **server_en
 
         def burst() -> list[bool]:
             def one(i: int) -> bool:
-                operation = OPERATIONS[i % len(OPERATIONS)]
+                operation = ops[i % len(ops)]
                 query, variables, marker = operation.make(i)
                 if marker is not None:
                     variables = fill_marker(variables, f"idle-{i}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reliability.bouncer import PgBouncer
-from reliability.cases import authz, hostile, idle, restart
+from reliability.cases import authz, concurrency, hostile, idle, restart
 from reliability.suite import Result, Suite
 
 
@@ -42,6 +42,7 @@ def run(suite: Suite) -> list[Result]:
             hostile.run(suite, name="3/4 pooler: hostile queries", database_url=url, **extra),
             authz.run(suite, name="3/7 pooler: authorization matrix", database_url=url, **extra),
         ]
+        results += concurrency.run(suite, prefix="3/6", database_url=url, **extra)
     finally:
         bouncer.stop()
         suite.bouncer = None

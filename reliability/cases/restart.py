@@ -11,9 +11,9 @@ import time
 from collections import Counter
 
 from reliability.client import Response
-from reliability.load import Sample, is_ok, run_load
+from reliability.load import Operation, Sample, run_load
 from reliability.suite import Result, Suite
-from reliability.workload import OPERATIONS
+from reliability.workload import operations
 
 LOAD_SECONDS = 30
 RESTART_AT = 10
@@ -53,19 +53,26 @@ def run(
         suite.pg.start(wait=False)
         marks["accepting"] = suite.pg.wait_accepting()
 
+    ops = operations(suite)
     with suite.server(database_url=database_url, **server_env) as (_server, client):
         samples = run_load(
             client,
             suite.actors["owner"].key,
-            OPERATIONS,
+            ops,
             seconds=LOAD_SECONDS,
             threads=LOAD_THREADS,
             events=[(RESTART_AT, restart)],
         )
-    return evaluate(suite, name, samples, marks)
+    return evaluate(suite, name, samples, marks, ops)
 
 
-def evaluate(suite: Suite, name: str, samples: list[Sample], marks: dict[str, float]) -> Result:
+def evaluate(
+    suite: Suite,
+    name: str,
+    samples: list[Sample],
+    marks: dict[str, float],
+    ops: list[Operation],
+) -> Result:
     down, accepting = marks["down"], marks["accepting"]
     after_accept = [s for s in samples if s.ok and s.response.finished >= accepting]
     recovered = min((s.response.finished for s in after_accept), default=None)
@@ -75,7 +82,8 @@ def evaluate(suite: Suite, name: str, samples: list[Sample], marks: dict[str, fl
     outside = [s for s in failures if s.response.finished < down or s.response.started > window_end]
     after_recovery = [s for s in failures if s.response.started >= window_end]
     unclear = [s for s in failures if not clear_failure(s.response)]
-    lost = acknowledged_writes_lost(suite, samples)
+    lost_by_op = acknowledged_writes_lost(suite, samples, ops)
+    lost = sum(lost_by_op.values())
     acknowledged = sum(1 for s in samples if s.written)
     first_success = (recovered - accepting) if recovered is not None else None
 
@@ -97,17 +105,22 @@ def evaluate(suite: Suite, name: str, samples: list[Sample], marks: dict[str, fl
     )
     kinds = Counter(failure_label(s.response) for s in failures)
     details = [f"failure: {count} x {label}" for label, count in kinds.most_common(5)]
+    acked = Counter(s.operation for s in samples if s.written)
+    details.append(
+        "acknowledged writes: "
+        + ", ".join(f"{op} {acked[op]} (lost {lost_by_op.get(op, 0)})" for op in sorted(acked))
+    )
     details += [
         f"unclear failure: {s.response.status} {s.response.text[:200]!r}" for s in unclear[:3]
     ]
     return Result(name, ok, figure, details)
 
 
-def acknowledged_writes_lost(suite: Suite, samples: list[Sample]) -> int:
+def acknowledged_writes_lost(
+    suite: Suite, samples: list[Sample], ops: list[Operation]
+) -> dict[str, int]:
     """Every write answered OK must be in the database with the content it was sent."""
-    from reliability.workload import OPERATIONS as ops
-
-    lost = 0
+    lost: dict[str, int] = {}
     for operation in ops:
         if operation.check_sql is None:
             continue
@@ -118,8 +131,5 @@ def acknowledged_writes_lost(suite: Suite, samples: list[Sample]) -> int:
             continue
         ids, markers = zip(*written, strict=True)
         found = suite.pg.query(operation.check_sql, (list(map(str, ids)), list(markers)))[0][0]
-        lost += len(written) - found
+        lost[operation.name] = len(written) - found
     return lost
-
-
-__all__ = ["is_ok", "run"]
