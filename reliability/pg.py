@@ -126,9 +126,10 @@ class Postgres:
         except (FileNotFoundError, IndexError, ValueError):
             return None
 
-    def kill9(self, *, grace: float = 5.0) -> None:
+    def kill9(self, *, grace: float = 5.0) -> int:
         """SIGKILL the postmaster (a crash); its orphaned children notice and exit by themselves,
-        any still alive after `grace` seconds are killed too so the server can start again."""
+        any still alive after `grace` seconds are killed too so the server can start again.
+        Returns how many had to be killed."""
         pid = self.postmaster_pid()
         if pid is None:
             raise RuntimeError("PostgreSQL is not running")
@@ -138,6 +139,7 @@ class Postgres:
         for proc in alive:
             proc.kill()
         psutil.wait_procs(alive, timeout=grace)
+        return len(alive)
 
     def accepting(self) -> bool:
         try:

@@ -65,7 +65,10 @@ class Browser:
         return response
 
 
-def crawl_admin(client: Client, username: str, password: str) -> tuple[list[Response], list[str]]:
+def crawl_admin(
+    client: Client, username: str, password: str, first: list[str]
+) -> tuple[list[Response], list[str]]:
+    """Sign in, then read `first` and every admin page reachable by links (breadth first)."""
     browser = Browser(client)
     login = browser.get("/admin/login/")
     token = CSRF_INPUT.search(login.text)
@@ -84,7 +87,8 @@ def crawl_admin(client: Client, username: str, password: str) -> tuple[list[Resp
     if done.status != 302 or "sessionid" not in browser.cookies:
         return [login, done], [f"admin login failed: {done.status}"]
     pages: list[Response] = []
-    queue, seen = deque(["/admin/"]), {"/admin/"}
+    queue = deque(dict.fromkeys(["/admin/", *first]))
+    seen = set(queue)
     while queue and len(pages) < MAX_ADMIN_PAGES:
         path = queue.popleft()
         response = browser.get(path)
@@ -124,13 +128,25 @@ def secrets_scan(suite: Suite) -> Result:
         for wrong in ("dk_aaaaaaaaaa_wrong", suite.actors["owner"].key + "x", "not-a-key"):
             client.graphql("{ viewer { username } }", key=wrong)
         root = suite.actors["root"]
-        pages, problems = crawl_admin(client, root.username, root.password)
+        # The pages most likely to show a secret first: every user and every API key.
+        first = [
+            f"/admin/auth/user/{pk}/change/" for (pk,) in suite.pg.query("SELECT id FROM auth_user")
+        ]
+        first += [
+            f"/admin/chat/apikey/{pk}/change/"
+            for (pk,) in suite.pg.query("SELECT id FROM chat_apikey")
+        ]
+        pages, problems = crawl_admin(client, root.username, root.password, first[:100])
     details.extend(problems)
+    # Control: public key prefixes are shown in the admin, so the scan reads real pages.
+    prefixes = [row[0] for row in suite.pg.query("SELECT prefix FROM chat_apikey")]
+    admin_text = "\n".join(page.text for page in pages)
+    shown = sum(1 for prefix in prefixes if prefix in admin_text)
 
     sources: dict[str, str] = {}
     if suite.responses_log.exists():
         sources["GraphQL/HTTP answers"] = suite.responses_log.read_text(errors="replace")
-    sources["admin pages"] = "\n".join(page.text for page in pages)
+    sources["admin pages"] = admin_text
     for log in suite.server_logs:
         if log.exists():
             sources[f"log {log.name}"] = log.read_text(errors="replace")
@@ -148,9 +164,10 @@ def secrets_scan(suite: Suite) -> Result:
     log_lines = sum(
         text.count("\n") for source, text in sources.items() if source.startswith("log ")
     )
-    ok = leaks == 0 and not problems and len(pages) > 10
+    ok = leaks == 0 and not problems and len(pages) > 10 and shown > 0
     figure = (
         f"{len(secrets)} secrets searched in {answers} HTTP answers, {log_lines} log lines "
-        f"and {len(pages)} admin pages: {leaks} found"
+        f"and {len(pages)} admin pages: {leaks} found (control: {shown}/{len(prefixes)} "
+        "public key prefixes seen in the admin)"
     )
     return Result("8b secrets in answers, logs, admin", ok, figure, details[:10])

@@ -49,7 +49,7 @@ def run(
             suite.pg.stop("fast")
             time.sleep(FAST_DOWNTIME)
         else:
-            suite.pg.kill9()
+            marks["orphans killed"] = suite.pg.kill9()
         suite.pg.start(wait=False)
         marks["accepting"] = suite.pg.wait_accepting()
 
@@ -104,6 +104,8 @@ def evaluate(
         + f" after accepting; acknowledged writes {acknowledged}, lost {lost}"
     )
     kinds = Counter(failure_label(s.response) for s in failures)
+    if "orphans killed" in marks:
+        figure += f"; backends still alive 5 s after the crash, killed: {marks['orphans killed']}"
     details = [f"failure: {count} x {label}" for label, count in kinds.most_common(5)]
     acked = Counter(s.operation for s in samples if s.written)
     details.append(
