@@ -12,6 +12,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
 from config.errors import ClientErrors
+from config.execution import PlainColumnExecutionContext
 from config.extensions import IntrospectionSwitch, PageSizeLimit
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
@@ -45,8 +46,17 @@ EXTENSIONS = [
 ]
 
 
-def build_schema(query: type, mutation: type | None = None) -> strawberry.Schema:
-    """A schema with this project's configuration, limits and error masking."""
+def build_schema(
+    query: type,
+    mutation: type | None = None,
+    *,
+    execution_context_class: type | None = PlainColumnExecutionContext,
+) -> strawberry.Schema:
+    """A schema with this project's configuration, limits and error masking.
+
+    Plain model columns are completed by a fast path with identical answers (config.execution);
+    `execution_context_class=None` gives Strawberry's standard execution.
+    """
     return strawberry.Schema(
         query=query,
         mutation=mutation,
@@ -56,6 +66,7 @@ def build_schema(query: type, mutation: type | None = None) -> strawberry.Schema
             batching_config=None,
         ),
         extensions=EXTENSIONS,
+        execution_context_class=execution_context_class,
     )
 
 
