@@ -1,0 +1,166 @@
+"""The plain-column fast path (config.execution) answers byte for byte like Strawberry's
+standard execution, on the benchmark queries and on trickier selections."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+import strawberry
+import strawberry_django
+from django.test import RequestFactory
+from strawberry.django.context import StrawberryDjangoContext
+from strawberry.extensions import SchemaExtension
+
+from benchmarks.scenarios import GRAPHQL, SCENARIOS
+from config import schema as config_schema
+from config.execution import _FALLBACK as FALLBACK
+from config.execution import PlainColumnExecutionContext, plain_column
+from learn.models import LearnItem
+from tests.learn.factories import LearnItemFactory
+
+FAST = config_schema.schema
+STANDARD = config_schema.build_schema(
+    config_schema.Query, config_schema.Mutation, execution_context_class=None
+)
+READS = [s for s in SCENARIOS if not s.writes and s.app == "learn"]
+
+
+def execute(schema, user, query, variables=None) -> bytes:
+    request = RequestFactory().post("/graphql/")
+    request.user = user
+    context = StrawberryDjangoContext(request=request, response=None)
+    result = schema.execute_sync(query, variable_values=variables, context_value=context)
+    body = {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    return json.dumps(body).encode()
+
+
+@pytest.fixture
+def bench_user(seed):
+    from django.contrib.auth import get_user_model
+
+    seed(learn_items=600)
+    return get_user_model().objects.get(username="bench")
+
+
+@pytest.mark.parametrize("scenario", READS, ids=lambda s: s.name)
+def test_benchmark_queries_answer_the_same_bytes(bench_user, scenario):
+    # given
+    variables = scenario.variables(0, GRAPHQL)
+
+    # when
+    fast = execute(FAST, bench_user, scenario.query, variables)
+    standard = execute(STANDARD, bench_user, scenario.query, variables)
+
+    # then
+    assert fast == standard
+    assert b'"errors"' not in fast
+
+
+TRICKY = """
+query Tricky($tags: [String!]!) {
+  learnItems(filters: {tagsAll: $tags}, pagination: {limit: 30}) {
+    totalCount
+    results {
+      __typename
+      ...Columns
+      again: id
+      id
+      kindAlias: kind
+      createdBy { ...User username }
+    }
+  }
+  one: learnItem(id: "3") { id tags createdAt notes sizeBytes filename kind }
+  none: learnItem(id: "abc") { id }
+}
+fragment Columns on LearnItem { id kind filename sizeBytes notes tags createdAt }
+fragment User on LearnUser { id }
+"""
+
+
+def test_aliases_fragments_and_repeated_fields_answer_the_same_bytes(bench_user):
+    # given: extreme values next to the seeded ones
+    LearnItemFactory(
+        tags=["email", "conversion", "é ☃"],
+        size_bytes=2**31 - 1,
+        notes="",
+        created_at=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+
+    # when
+    fast = execute(FAST, bench_user, TRICKY, {"tags": ["email", "conversion"]})
+    standard = execute(STANDARD, bench_user, TRICKY, {"tags": ["email", "conversion"]})
+
+    # then
+    assert fast == standard
+    assert json.loads(fast)["data"]["learnItems"]["results"][0]["sizeBytes"] == 2**31 - 1
+
+
+def test_plans_cover_plain_columns_only():
+    # given
+    learn_item = FAST._schema.type_map["LearnItem"]
+
+    # when
+    plans = {name: plain_column(learn_item, name) is not None for name in learn_item.fields}
+
+    # then
+    assert plans == {
+        "id": True,
+        "kind": True,
+        "filename": True,
+        "sizeBytes": True,
+        "notes": True,
+        "tags": True,
+        "createdBy": False,
+        "createdAt": True,
+    }
+
+
+def test_values_the_standard_path_refuses_are_left_to_it():
+    # given
+    plan = plain_column(FAST._schema.type_map["LearnItem"], "sizeBytes")
+    kind = plain_column(FAST._schema.type_map["LearnItem"], "kind")
+
+    # then: out of Int's range, an unknown enum value, null for a non-null field
+    assert (plan.complete(2**31 - 1), plan.complete(2**31), plan.complete(None)) == (
+        2**31 - 1,
+        FALLBACK,
+        None,
+    )
+    assert (kind.complete("good"), kind.complete("neither"), kind.complete(None)) == (
+        "GOOD",
+        FALLBACK,
+        FALLBACK,
+    )
+
+
+class Shout(SchemaExtension):
+    def resolve(self, _next, root, info, *args, **kwargs):
+        value = _next(root, info, *args, **kwargs)
+        return value.upper() if isinstance(value, str) else value
+
+
+@strawberry_django.type(LearnItem)
+class Item:
+    filename: str | None
+
+
+@strawberry.type
+class ShoutQuery:
+    @strawberry_django.field
+    def item(self) -> Item | None:
+        return LearnItem.objects.order_by("id").first()
+
+
+def test_field_middleware_other_than_the_optimizer_turns_the_fast_path_off(db, bench_user):
+    # given
+    schema = strawberry.Schema(
+        query=ShoutQuery, extensions=[Shout], execution_context_class=PlainColumnExecutionContext
+    )
+
+    # when
+    answer = execute(schema, bench_user, "{ item { filename } }")
+
+    # then
+    assert json.loads(answer) == {"data": {"item": {"filename": "EXAMPLE_1.MD"}}}
