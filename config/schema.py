@@ -13,7 +13,7 @@ from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
-from config.extensions import IntrospectionSwitch, PageSizeLimit
+from config.extensions import DocumentCache, IntrospectionSwitch, PageSizeLimit
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
@@ -41,6 +41,8 @@ EXTENSIONS = [
     lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
     PageSizeLimit,
     IntrospectionSwitch,
+    # After the rules above are added: it validates with them once per distinct query text.
+    DocumentCache,
     ClientErrors,
     DjangoOptimizerExtension,
 ]
