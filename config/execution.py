@@ -148,11 +148,9 @@ class PlainColumnExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan = self._plans[key]
             except KeyError:
                 plan = self._plans[key] = plain_column(parent_type, node.name.value)
-            if (
-                plan is not None
-                and isinstance(source, plan.model)
-                and not any(details.node.arguments for details in field_details_list)
-            ):
+            # Plans exist only for fields without arguments, and validation refuses
+            # arguments a field does not have: no argument to look at here.
+            if plan is not None and isinstance(source, plan.model):
                 value = source.__dict__.get(plan.attname, _MISSING)
                 if value is not _MISSING:
                     completed = plan.complete(value)
