@@ -25,7 +25,9 @@ def main() -> None:
 
     from benchmarks.run import RESULTS_DIR, Options, server_environment
 
-    options = Options("default", 0, 0, [], 1, 1, [], False, os.environ.get("BENCH_DATABASE_URL"), None)
+    options = Options(
+        "default", 0, 0, [], 1, 1, [], False, os.environ.get("BENCH_DATABASE_URL"), None
+    )
     os.environ.update(server_environment(options))
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
 

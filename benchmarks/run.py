@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.load import Batch, Call, Response, failure, percentile, run_batch, send
+from benchmarks.load import Batch, Call, failure, percentile, run_batch, send
 from benchmarks.scenarios import GRAPHQL, RAW, SCENARIOS, Scenario
 from benchmarks.server import Server
 
@@ -138,21 +138,53 @@ def seed(env: dict[str, str], options: Options, apps: list[str]) -> dict:
 class Calls:
     scenario: Scenario
     api_key: str
+    state: dict = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
 
     def make(self, variant: str):
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
-
         def call(number: int) -> Call:
-            variables = self.scenario.variables(number, variant)
+            variables = self.scenario.variables(number, variant, self.state)
             if variant == GRAPHQL:
                 path = "/graphql/"
                 body = {"query": self.scenario.query, "variables": variables}
             else:
                 path = f"/bench/raw/{self.scenario.raw}"
                 body = variables
-            return Call(path=path, body=json.dumps(body).encode(), headers=headers)
+            return Call(path=path, body=json.dumps(body).encode(), headers=self.headers)
 
         return call
+
+    def prebuilt(self, variant: str, first: int, count: int):
+        """The calls numbered first … first+count-1, encoded before the clock starts."""
+        make = self.make(variant)
+        built = {number: make(number) for number in range(first, first + count)}
+        return built.__getitem__
+
+
+@dataclass
+class HttpSession:
+    """Requests as the bench user, for scenarios' `prepare` and `verify`."""
+
+    server: Server
+    api_key: str
+
+    def _post(self, path: str, body: dict) -> dict:
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
+        call = Call(path=path, body=json.dumps(body).encode(), headers=headers)
+        response = send(self.server.host, self.server.port, call)
+        problem = failure(response)
+        if problem:
+            raise RuntimeError(f"{path}: {problem}")
+        return json.loads(response.body)
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        return self._post("/graphql/", {"query": query, "variables": variables or {}})
+
+    def raw(self, name: str, variables: dict) -> dict:
+        return self._post(f"/bench/raw/{name}", variables)
 
 
 def first_difference(left: object, right: object, path: str = "$") -> str | None:
@@ -180,20 +212,24 @@ def first_difference(left: object, right: object, path: str = "$") -> str | None
     return f"{path}: {json.dumps(left)[:120]} != {json.dumps(right)[:120]}"
 
 
-def check_answers(server: Server, calls: Calls) -> tuple[str | None, dict[str, Response]]:
+def check_answers(server: Server, calls: Calls) -> str | None:
     """Send one request of each variant; None when both succeed with the same JSON."""
-    responses = {}
-    for variant in (GRAPHQL, RAW):
+    answers = []
+    for variant in variants(calls.scenario):
         response = send(server.host, server.port, calls.make(variant)(0))
         problem = failure(response)
         if problem:
-            return f"{variant}: {problem}", responses
-        responses[variant] = response
-    answers = [calls.scenario.normalize(json.loads(responses[v].body)) for v in (GRAPHQL, RAW)]
-    difference = first_difference(*answers)
-    if difference:
-        return f"answers differ at {difference}", responses
-    return None, responses
+            return f"{variant}: {problem}"
+        answers.append(calls.scenario.normalize(json.loads(response.body)))
+    if len(answers) == 2:
+        difference = first_difference(*answers)
+        if difference:
+            return f"answers differ at {difference}"
+    return None
+
+
+def variants(scenario: Scenario) -> tuple[str, ...]:
+    return (GRAPHQL, RAW) if scenario.raw else (GRAPHQL,)
 
 
 def summary(batch: Batch, rows_per_request: int) -> dict:
@@ -246,34 +282,47 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
     result = ScenarioResult(scenario)
     started = time.perf_counter()
     server.reset_peak_rss()
-    problem, _ = check_answers(server, calls)
+    session = HttpSession(server, calls.api_key)
+    try:
+        if scenario.prepare:
+            calls.state.update(scenario.prepare(session))
+        problem = check_answers(server, calls)
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
     if problem:
         result.error = problem
         return result
-    # Warm-up: a few requests per worker and variant (connections, caches), not measured.
+    kinds = variants(scenario)
+    requests = scenario.requests or options.requests
     number = 1
-    for variant in (GRAPHQL, RAW):
+    # Warm-up, not measured: a request per worker and variant (connections, caches).
+    for variant in kinds:
         run_batch(
             server.host,
             server.port,
             calls.make(variant),
-            total=2 * options.workers,
+            total=options.workers,
             concurrency=options.workers,
             time_cap=options.time_cap,
             first_number=number,
         )
-        number += 2 * options.workers
-    all_queries: dict[str, list[int]] = {GRAPHQL: [], RAW: []}
+        number += options.workers
+    all_queries: dict[str, list[int]] = {variant: [] for variant in kinds}
     for level in scenario.levels or options.levels:
-        batches = {GRAPHQL: Batch(), RAW: Batch()}
-        per_round = max(1, options.requests // options.rounds)
+        batches = {variant: Batch() for variant in kinds}
+        per_round = max(1, requests // options.rounds)
         for round_number in range(options.rounds):
-            order = (GRAPHQL, RAW) if round_number % 2 == 0 else (RAW, GRAPHQL)
+            order = kinds if round_number % 2 == 0 else tuple(reversed(kinds))
             for variant in order:
+                make = (
+                    calls.prebuilt(variant, number, per_round)
+                    if scenario.rows_per_request or scenario.writes
+                    else calls.make(variant)
+                )
                 batch = run_batch(
                     server.host,
                     server.port,
-                    calls.make(variant),
+                    make,
                     total=per_round,
                     concurrency=level,
                     time_cap=options.time_cap / options.rounds,
@@ -290,8 +339,8 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
                     f"{variant} at concurrency {level}: {batch.errors} errors, "
                     f"first: {batch.first_error}"
                 )
-        graphql_rps, raw_rps = row[GRAPHQL]["rps"], row[RAW]["rps"]
-        row["ratio"] = round(graphql_rps / raw_rps, 3) if raw_rps else None
+        raw_rps = row[RAW]["rps"] if RAW in row else None
+        row["ratio"] = round(row[GRAPHQL]["rps"] / raw_rps, 3) if raw_rps else None
         result.levels.append(row)
     # The median is what a request costs: an API key's last use is recorded at most once a
     # minute, so one request in many runs one more UPDATE (min/max show it).
@@ -308,6 +357,11 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
     typical = (result.queries[GRAPHQL] or {"median": 0})["median"]
     if typical > scenario.budget and not result.error:
         result.error = f"{typical} SQL queries per GraphQL request, budget {scenario.budget}"
+    if scenario.verify and not result.error:
+        try:
+            result.error = scenario.verify(session, calls.state)
+        except (RuntimeError, OSError, KeyError, ValueError) as exc:
+            result.error = f"verify: {type(exc).__name__}: {exc}"
     result.peak_rss_mb = server.peak_rss_mb()
     result.seconds = time.perf_counter() - started
     return result
@@ -318,6 +372,10 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
 
 def fmt(value: float | None, spec: str = ",.0f") -> str:
     return "-" if value is None else format(value, spec)
+
+
+def rate(value: float | None) -> str:
+    return fmt(value, ",.1f" if value is not None and value < 100 else ",.0f")
 
 
 def table(results: list[ScenarioResult]) -> str:
@@ -333,9 +391,11 @@ def table(results: list[ScenarioResult]) -> str:
             lines.append(f"{name:<26}    FAILED: {result.error}")
             continue
         for index, row in enumerate(result.levels):
-            g, r = row[GRAPHQL], row[RAW]
+            g, r = row[GRAPHQL], row.get(RAW) or dict.fromkeys(row[GRAPHQL])
             rate_g = fmt(g["rps"], ",.1f") if g["rps"] < 100 else fmt(g["rps"])
-            rate_r = fmt(r["rps"], ",.1f") if r["rps"] < 100 else fmt(r["rps"])
+            rate_r = (
+                "-" if r["rps"] is None else fmt(r["rps"], ",.1f" if r["rps"] < 100 else ",.0f")
+            )
             queries = "-"
             if index == 0:
                 shown = [(result.queries.get(v) or {}).get("median", "-") for v in (GRAPHQL, RAW)]

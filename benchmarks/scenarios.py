@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 GRAPHQL = "graphql"
 RAW = "raw"
@@ -21,21 +22,36 @@ class Scenario:
     app: str
     description: str
     query: str
-    raw: str  # name of the raw endpoint: /bench/raw/<raw>
+    # Name of the raw endpoint (/bench/raw/<raw>); None: GraphQL only (no raw counterpart).
+    raw: str | None
     budget: int
-    # (request number, variant) -> variables; reads send the same variables every time.
-    variables: Callable[[int, str], dict]
+    # (request number, variant, state from `prepare`) -> variables; reads send the same
+    # variables every time, writes new ids per request.
+    variables: Callable[[int, str, dict], dict]
     # Rows each request carries (ingest); the table then shows rows/s next to req/s.
     rows_per_request: int = 0
-    # Concurrency levels; None means the run's levels.
+    # Concurrency levels and requests per variant and level; None: the run's.
     levels: tuple[int, ...] | None = None
+    requests: int | None = None
     # Applied to both parsed answers before they are compared (writes answer new ids).
     normalize: Callable[[dict], object] = field(default=lambda answer: answer)
     writes: bool = False
+    # Before the answers are compared: state for `variables` (e.g. a cursor deep in a list).
+    prepare: Callable[[Session], dict] | None = None
+    # After the timing: None, or what is wrong (e.g. usage totals that do not add up).
+    verify: Callable[[Session, dict], str | None] | None = None
 
 
-def constant(variables: dict) -> Callable[[int, str], dict]:
-    return lambda _number, _variant: variables
+class Session(Protocol):
+    """What `prepare` and `verify` may do: send requests as the bench user."""
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict: ...
+
+    def raw(self, name: str, variables: dict) -> dict: ...
+
+
+def constant(variables: dict) -> Callable[[int, str, dict], dict]:
+    return lambda _number, _variant, _state: variables
 
 
 LEARN_ITEMS_QUERY = """

@@ -47,7 +47,7 @@ def bench_user(seed):
 @pytest.mark.parametrize("scenario", READS, ids=lambda s: s.name)
 def test_benchmark_queries_answer_the_same_bytes(bench_user, scenario):
     # given
-    variables = scenario.variables(0, GRAPHQL)
+    variables = scenario.variables(0, GRAPHQL, {})
 
     # when
     fast = execute(FAST, bench_user, scenario.query, variables)

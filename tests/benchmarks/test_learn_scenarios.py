@@ -13,11 +13,11 @@ def test_graphql_and_raw_answer_the_same_json(bench, seed, name):
     # given
     scenario = LEARN[name]
     client = BenchClient(seed(learn_items=600))
-    variables = scenario.variables(0, GRAPHQL)
+    variables = scenario.variables(0, GRAPHQL, {})
 
     # when
     graphql = client.graphql(scenario, variables)
-    raw = client.raw(scenario, scenario.variables(0, RAW))
+    raw = client.raw(scenario, scenario.variables(0, RAW, {}))
 
     # then
     assert (graphql.status_code, raw.status_code) == (200, 200)
@@ -31,7 +31,9 @@ def test_learn_items_scenario_reads_a_full_page_of_a_bigger_match(bench, seed):
     client = BenchClient(seed(learn_items=2000))
 
     # when
-    answer = client.graphql(scenario, scenario.variables(0, GRAPHQL)).json()["data"]["learnItems"]
+    answer = client.graphql(scenario, scenario.variables(0, GRAPHQL, {})).json()["data"][
+        "learnItems"
+    ]
 
     # then: more than a page matches; nulls and microseconds are on the page too
     rows = answer["results"]
@@ -50,12 +52,12 @@ def test_query_counts_stay_within_budget_whatever_the_data_size(
     # given
     scenario = LEARN[name]
     client = BenchClient(seed(learn_items=learn_items))
-    client.graphql(scenario, scenario.variables(0, GRAPHQL))  # the key's first use is recorded
+    client.graphql(scenario, scenario.variables(0, GRAPHQL, {}))  # the key's first use is recorded
 
     # when
     with django_assert_num_queries(scenario.budget):
-        graphql = client.graphql(scenario, scenario.variables(0, GRAPHQL))
-    raw = client.raw(scenario, scenario.variables(0, RAW))
+        graphql = client.graphql(scenario, scenario.variables(0, GRAPHQL, {}))
+    raw = client.raw(scenario, scenario.variables(0, RAW, {}))
 
     # then: 3 of them authenticate (API key, user and group permissions)
     assert graphql["X-Bench-Queries"] == str(scenario.budget)
