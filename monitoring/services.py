@@ -1,0 +1,232 @@
+"""Every write to the monitoring store: log batches, analysis results, health checks, pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from monitoring.models import MonitoringLog, MonitoringResult, SystemHealth
+from monitoring.validation import log_row_errors
+
+INGEST_MAX_LOGS = 5000
+RESULT_MAX_LOGS = 1000
+
+# One statement per batch whatever its size: the rows arrive as one array per column, the
+# unique constraint on client_id drops the ones already stored (also against a concurrent
+# batch, which it waits for), and RETURNING counts the new ones.
+INGEST_SQL = """
+    INSERT INTO monitoring_monitoringlog
+        (client_id, timestamp, level, source, message, context, received_at)
+    SELECT client_id, ts, level, source, message, context::jsonb, %s
+    FROM unnest(%s::varchar[], %s::timestamptz[], %s::smallint[], %s::varchar[], %s::text[],
+                %s::text[]) AS batch(client_id, ts, level, source, message, context)
+    ON CONFLICT (client_id) DO NOTHING
+    RETURNING 1
+"""
+
+
+@dataclass
+class LogError:
+    index: int
+    field: str  # model field name
+    message: str
+
+
+@dataclass
+class IngestOutcome:
+    received: int = 0
+    inserted: int = 0
+    errors: list[LogError] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> int:
+        return self.received - self.inserted if not self.errors else 0
+
+
+@transaction.atomic
+def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
+    """Store up to INGEST_MAX_LOGS logs in one statement, skipping client ids already stored.
+
+    Every log is checked first; when any is invalid nothing is written and the errors are
+    returned by index. A log repeated within the batch counts as a duplicate (the first wins).
+    """
+    if len(logs) > INGEST_MAX_LOGS:
+        raise ValidationError({"logs": f"at most {INGEST_MAX_LOGS} logs per call, got {len(logs)}"})
+    outcome = IngestOutcome(received=len(logs))
+    rows = []
+    for index, data in enumerate(logs):
+        row, errors = log_row_errors(data)
+        if errors:
+            outcome.errors.extend(LogError(index, name, message) for name, message in errors)
+        elif not outcome.errors:
+            rows.append(row)
+    if outcome.errors or not rows:
+        return outcome
+    # The same order of client ids in every batch: two batches sharing ids wait for each
+    # other instead of deadlocking.
+    rows.sort(key=lambda row: row[0])
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(INGEST_SQL, [timezone.now(), *columns])
+        outcome.inserted = len(cursor.fetchall())
+    return outcome
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return timezone.now()
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _log_ids(raw_ids: Sequence[object]) -> list[int]:
+    """Database ids of stored logs, in the given order; unknown ids are refused by position."""
+    ids: list[int | None] = []
+    for raw in raw_ids:
+        text = str(raw)
+        ids.append(int(text) if text.isascii() and text.isdigit() and int(text) < 2**63 else None)
+    found = set(
+        MonitoringLog.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", flat=True)
+    )
+    missing = [
+        f"logIds[{index}]: no log with id {str(raw)!r}"
+        for index, (raw, pk) in enumerate(zip(raw_ids, ids, strict=True))
+        if pk not in found
+    ]
+    if missing:
+        raise ValidationError({"log_ids": missing})
+    return list(dict.fromkeys(ids))
+
+
+@transaction.atomic
+def result_record(
+    *,
+    target: str,
+    check_name: str,
+    status: str,
+    score: float | None = None,
+    details: Mapping[str, object] | None = None,
+    created_at: datetime | None = None,
+    log_ids: Sequence[object] = (),
+) -> MonitoringResult:
+    """Record the outcome of a check, optionally linked to the logs it is about."""
+    if len(log_ids) > RESULT_MAX_LOGS:
+        raise ValidationError({"log_ids": f"at most {RESULT_MAX_LOGS} logs, got {len(log_ids)}"})
+    result = MonitoringResult(
+        target=target,
+        check_name=check_name,
+        status=status,
+        score=score,
+        details={} if details is None else details,
+        created_at=_aware(created_at),
+    )
+    result.full_clean()
+    ids = _log_ids(log_ids)
+    result.save()
+    if ids:
+        result.logs.add(*ids)
+    return result
+
+
+@transaction.atomic
+def health_report(
+    *,
+    component: str,
+    status: str,
+    latency_ms: float | None = None,
+    details: Mapping[str, object] | None = None,
+    checked_at: datetime | None = None,
+) -> SystemHealth:
+    """Record one health check of a component (history is kept)."""
+    check = SystemHealth(
+        component=component,
+        status=status,
+        latency_ms=latency_ms,
+        details={} if details is None else details,
+        checked_at=_aware(checked_at),
+    )
+    check.full_clean()
+    check.save()
+    return check
+
+
+@dataclass(frozen=True)
+class PrunePolicy:
+    """Which logs retention removes: older than `cutoff` (by timestamp), or arrived at or
+    before `last_doomed_id` (all but the newest rows by arrival). Either may be None."""
+
+    cutoff: datetime | None
+    last_doomed_id: int | None
+
+    def where(self) -> tuple[str, list[object]]:
+        parts, params = [], []
+        if self.cutoff is not None:
+            parts.append("timestamp < %s")
+            params.append(self.cutoff)
+        if self.last_doomed_id is not None:
+            parts.append("id <= %s")
+            params.append(self.last_doomed_id)
+        return " OR ".join(parts) or "false", params
+
+
+def logs_prune_policy(
+    *, keep_days: int | None, keep_rows: int | None, now: datetime | None = None
+) -> PrunePolicy:
+    """The logs to remove to keep `keep_days` days and/or the newest `keep_rows` logs."""
+    cutoff = None
+    if keep_days is not None:
+        cutoff = (now or timezone.now()) - timedelta(days=keep_days)
+    last_doomed_id = None
+    if keep_rows is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM monitoring_monitoringlog ORDER BY id DESC OFFSET %s LIMIT 1",
+                [keep_rows],
+            )
+            row = cursor.fetchone()
+        last_doomed_id = row[0] if row else None
+    return PrunePolicy(cutoff=cutoff, last_doomed_id=last_doomed_id)
+
+
+def logs_prune_count(*, policy: PrunePolicy) -> int:
+    """How many stored logs the policy removes."""
+    where, params = policy.where()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM monitoring_monitoringlog WHERE {where}", params)  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+# One short transaction per batch: the batch's links to results go first (the foreign key
+# has no ON DELETE in the database), then the logs.
+PRUNE_BATCH_SQL = """
+    WITH doomed AS (
+        SELECT id FROM monitoring_monitoringlog WHERE {where} LIMIT %s
+    ), unlinked AS (
+        DELETE FROM monitoring_monitoringresult_logs
+        WHERE monitoringlog_id IN (SELECT id FROM doomed)
+    )
+    DELETE FROM monitoring_monitoringlog WHERE id IN (SELECT id FROM doomed)
+"""
+
+
+def logs_prune(*, policy: PrunePolicy, batch_size: int = 5000, on_batch=None) -> int:
+    """Delete the logs the policy removes, `batch_size` per transaction; returns how many.
+
+    `on_batch(deleted)` is called after each committed batch (for progress output).
+    """
+    where, params = policy.where()
+    sql = PRUNE_BATCH_SQL.format(where=where)
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [*params, batch_size])
+            deleted = cursor.rowcount
+        total += deleted
+        if on_batch:
+            on_batch(deleted)
+        if deleted < batch_size:
+            return total

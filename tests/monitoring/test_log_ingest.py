@@ -1,0 +1,204 @@
+from datetime import UTC, datetime
+
+from monitoring.models import MonitoringLog
+from tests.monitoring.factories import MonitoringLogFactory, log_input
+
+INGEST = """
+mutation Ingest($logs: [MonitoringLogInput!]!) {
+  logIngest(logs: $logs) {
+    ... on LogIngestResult { received inserted duplicates errors { index field message } }
+    ... on OperationInfo { messages { kind field message } }
+  }
+}
+"""
+
+
+def ingest(client, logs):
+    return client.execute(INGEST, {"logs": logs})
+
+
+def stored():
+    return list(
+        MonitoringLog.objects.order_by("client_id").values_list(
+            "client_id", "timestamp", "level", "source", "message", "context"
+        )
+    )
+
+
+def test_a_valid_batch_is_stored(writer_client):
+    # given
+    logs = [
+        log_input(0, level="ERROR", context={"user": 7, "tags": ["a"]}),
+        log_input(1, level="DEBUG", context=None),
+        log_input(2, timestamp="2026-11-20T13:00:00"),
+    ]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result == {
+        "data": {"logIngest": {"received": 3, "inserted": 3, "duplicates": 0, "errors": []}}
+    }
+    assert stored() == [
+        (
+            "c-000000",
+            datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+            40,
+            "svc-0",
+            "request 0 served",
+            {"user": 7, "tags": ["a"]},
+        ),
+        (
+            "c-000001",
+            datetime(2026, 11, 20, 12, 0, 0, 1000, tzinfo=UTC),
+            10,
+            "svc-1",
+            "request 1 served",
+            {},
+        ),
+        (
+            "c-000002",
+            datetime(2026, 11, 20, 13, 0, tzinfo=UTC),
+            20,
+            "svc-2",
+            "request 2 served",
+            {"n": 2, "path": "/api"},
+        ),
+    ]
+    assert MonitoringLog.objects.values("received_at").distinct().count() == 1
+
+
+def test_an_invalid_log_names_its_index_and_field_and_nothing_is_written(writer_client):
+    # given
+    logs = [log_input(n) for n in range(6)]
+    logs[2]["clientId"] = "  "
+    logs[4]["source"] = "s" * 101
+    logs[4]["context"] = ["not", "an", "object"]
+    logs[5]["message"] = "nul \x00 inside"
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result == {
+        "data": {
+            "logIngest": {
+                "received": 6,
+                "inserted": 0,
+                "duplicates": 0,
+                "errors": [
+                    {"index": 2, "field": "clientId", "message": "must not be empty"},
+                    {
+                        "index": 4,
+                        "field": "source",
+                        "message": "must be at most 100 characters (it has 101)",
+                    },
+                    {"index": 4, "field": "context", "message": "must be a JSON object"},
+                    {"index": 5, "field": "message", "message": "must not contain NUL characters"},
+                ],
+            }
+        }
+    }
+    assert MonitoringLog.objects.count() == 0
+
+
+def test_context_that_jsonb_cannot_store_is_refused(writer_client):
+    # given: a NUL in a string; an escaped backslash before "u0000" is fine
+    logs = [log_input(0, context={"k": "a\x00b"}), log_input(1, context={"k": "\\u0000"})]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result["data"]["logIngest"]["errors"] == [
+        {"index": 0, "field": "context", "message": "must not contain NUL characters"}
+    ]
+    assert MonitoringLog.objects.count() == 0
+
+
+def test_an_unknown_level_is_refused_by_graphql_naming_the_position(writer_client):
+    # given
+    logs = [log_input(0), log_input(1, level="LOUD")]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result["data"] is None
+    assert [error["message"] for error in result["errors"]] == [
+        "Variable '$logs' has invalid value at [1].level: "
+        "Value 'LOUD' does not exist in 'MonitoringLevel' enum."
+    ]
+    assert MonitoringLog.objects.count() == 0
+
+
+def test_a_replayed_batch_adds_nothing_and_counts_duplicates(writer_client):
+    # given
+    logs = [log_input(n) for n in range(5)]
+    ingest(writer_client, logs[:3])
+    before = stored()
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result == {
+        "data": {"logIngest": {"received": 5, "inserted": 2, "duplicates": 3, "errors": []}}
+    }
+    assert MonitoringLog.objects.count() == 5
+    assert stored()[:3] == before
+
+
+def test_a_client_id_repeated_in_a_batch_is_stored_once_first_wins(writer_client):
+    # given
+    logs = [log_input(0, message="first"), log_input(1), log_input(0, message="second")]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result["data"]["logIngest"] == {
+        "received": 3,
+        "inserted": 2,
+        "duplicates": 1,
+        "errors": [],
+    }
+    assert MonitoringLog.objects.get(client_id="c-000000").message == "first"
+
+
+def test_5000_logs_take_one_insert(writer_client, django_assert_num_queries):
+    # given
+    MonitoringLogFactory(client_id="c-000007")
+    logs = [log_input(n) for n in range(5000)]
+
+    # when: API key and permissions (4), savepoint, one INSERT … ON CONFLICT, release
+    with django_assert_num_queries(7):
+        result = ingest(writer_client, logs)
+
+    # then
+    assert result == {
+        "data": {"logIngest": {"received": 5000, "inserted": 4999, "duplicates": 1, "errors": []}}
+    }
+    assert MonitoringLog.objects.count() == 5000
+
+
+def test_more_than_5000_logs_are_refused(writer_client):
+    # when
+    result = ingest(writer_client, [log_input(n) for n in range(5001)])
+
+    # then
+    assert result == {
+        "data": {
+            "logIngest": {
+                "messages": [
+                    {
+                        "kind": "VALIDATION",
+                        "field": "logs",
+                        "message": "at most 5000 logs per call, got 5001",
+                    }
+                ]
+            }
+        }
+    }
+    assert MonitoringLog.objects.count() == 0
