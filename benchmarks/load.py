@@ -7,6 +7,7 @@ first; every request opens its own connection (gunicorn's sync workers close it 
 from __future__ import annotations
 
 import http.client
+import json
 import math
 import threading
 import time
@@ -54,8 +55,10 @@ def failure(response: Response) -> str | None:
     """Why a response does not count as a success, or None."""
     if response.status != 200:
         return f"HTTP {response.status}: {response.body[:300].decode(errors='replace')}"
-    if b'"errors":' in response.body or b'"__typename": "OperationInfo"' in response.body:
-        return f"errors in answer: {response.body[:300].decode(errors='replace')}"
+    if b'"errors"' in response.body or b'"OperationInfo"' in response.body:
+        answer = json.loads(response.body)
+        if answer.get("errors") or b'"OperationInfo"' in response.body:
+            return f"errors in answer: {response.body[:300].decode(errors='replace')}"
     return None
 
 

@@ -7,8 +7,10 @@ counting the 3 of authentication (API key lookup, user and group permissions).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 GRAPHQL = "graphql"
@@ -103,4 +105,116 @@ LEARN = [
     ),
 ]
 
-SCENARIOS: list[Scenario] = [*LEARN]
+
+LOGS_QUERY = """
+query Logs($filters: MonitoringLogFilter, $first: Int!, $after: String) {
+  logs(filters: $filters, first: $first, after: $after) {
+    edges {
+      cursor
+      node { id clientId timestamp receivedAt level source message context }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+LOG_INGEST_QUERY = """
+mutation LogIngest($logs: [MonitoringLogInput!]!) {
+  logIngest(logs: $logs) {
+    __typename
+    ... on LogIngestResult {
+      received
+      inserted
+      duplicates
+      errors { index field message }
+    }
+    ... on OperationInfo { messages { kind field message } }
+  }
+}
+"""
+
+DEEP_PAGE = 10_000
+INGEST_BATCH = 5_000
+INGEST_T0 = datetime(2019, 1, 1, tzinfo=UTC)
+INGEST_LEVELS = ["DEBUG", "INFO", "INFO", "INFO", "WARNING", "ERROR"]
+
+
+def deep_logs_cursor(session: Session) -> dict:
+    return session.raw("logs-cursor", {"page": DEEP_PAGE, "first": 100})
+
+
+def deep_logs_variables(_number: int, _variant: str, state: dict) -> dict:
+    return {"filters": None, "first": 100, "after": state["cursor"]}
+
+
+def new_run(_session: Session) -> dict:
+    """A token that makes this run's client ids new (the data may be reused: BENCH_SEED=0)."""
+    return {"run": uuid.uuid4().hex[:12]}
+
+
+def ingest_batch(number: int, variant: str, state: dict) -> dict:
+    prefix = f"bench-{state['run']}-{variant}-{number}"
+    return {
+        "logs": [
+            {
+                "clientId": f"{prefix}-{k}",
+                "timestamp": (INGEST_T0 + timedelta(seconds=number * INGEST_BATCH + k)).isoformat(),
+                "level": INGEST_LEVELS[k % len(INGEST_LEVELS)],
+                "source": "ingest-bench",
+                "message": f"batch {number} log {k}: GET /api/items/{k} answered in {k % 900} ms",
+                "context": {"request_id": f"{prefix}-{k}", "user": k % 1000},
+            }
+            for k in range(INGEST_BATCH)
+        ]
+    }
+
+
+MONITORING = [
+    Scenario(
+        name="logs_page_1",
+        app="monitoring",
+        description="logs by source and level over a 7-day range: first page of 100 (keyset)",
+        query=LOGS_QUERY,
+        raw="logs-page",
+        budget=4,
+        variables=constant(
+            {
+                "filters": {
+                    "source": "api",
+                    "level": "ERROR",
+                    "timestampFrom": "2026-10-10T00:00:00+00:00",
+                    "timestampBefore": "2026-10-17T00:00:00+00:00",
+                },
+                "first": 100,
+                "after": None,
+            }
+        ),
+    ),
+    Scenario(
+        name="logs_deep_page",
+        app="monitoring",
+        description=f"logs page {DEEP_PAGE:,} of 100 (or the last page when fewer), keyset "
+        "cursor, no filter",
+        query=LOGS_QUERY,
+        raw="logs-page",
+        budget=4,
+        variables=deep_logs_variables,
+        prepare=deep_logs_cursor,
+    ),
+    Scenario(
+        name="log_ingest_5000",
+        app="monitoring",
+        description=f"logIngest of {INGEST_BATCH:,}-log batches vs COPY of the same rows",
+        query=LOG_INGEST_QUERY,
+        raw="log-ingest-copy",
+        budget=4,
+        variables=ingest_batch,
+        rows_per_request=INGEST_BATCH,
+        levels=(1, 4),
+        requests=12,
+        writes=True,
+        prepare=new_run,
+    ),
+]
+
+SCENARIOS: list[Scenario] = [*LEARN, *MONITORING]

@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-import benchmarks.raw.learn  # noqa: F401  (registers the endpoints)
+import benchmarks.raw.learn
+import benchmarks.raw.monitoring  # noqa: F401
 from benchmarks.raw import raw_view
 
 urlpatterns = [

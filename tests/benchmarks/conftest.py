@@ -3,10 +3,13 @@ import json
 import pytest
 from django.test import Client
 
-from benchmarks.seed import SCALES, SeedReport, reset_users
-from benchmarks.seed import learn as learn_seed
+from benchmarks.scenarios import GRAPHQL, RAW
+from benchmarks.seed import SCALES, Scale, SeedReport, reset_users
+from benchmarks.seed.all import SEEDERS
 
 COUNTER = "benchmarks.middleware.QueryCountMiddleware"
+# Small, but big enough for full pages and a deep keyset page.
+TINY = Scale("tiny", 600, 12, 25, 120, 3000, 120)
 
 
 @pytest.fixture
@@ -21,26 +24,42 @@ def seed(db):
     """seed(learn_items=300) -> the bench user's API key, on a data set like `make bench`'s."""
 
     def run(**sizes) -> str:
-        scale = SCALES["small"].__class__(**{**SCALES["small"].__dict__, **sizes})
+        scale = Scale(**{**TINY.__dict__, **sizes})
         report = SeedReport(timings=[])
         _, api_key = reset_users(report)
-        learn_seed.seed(scale, report)
+        for seeder in SEEDERS.values():
+            seeder(scale, report)
         return api_key
 
     return run
 
 
 class BenchClient:
-    """Sends a scenario's request both ways, as the load client does."""
+    """Sends a scenario's request both ways, as the load client does; also a Session for the
+    scenarios' prepare and verify hooks."""
 
     def __init__(self, api_key: str):
         self.client = Client(headers={"Authorization": f"Bearer {api_key}"})
 
-    def graphql(self, scenario, variables):
-        body = {"query": scenario.query, "variables": variables}
-        return self.client.post("/graphql/", json.dumps(body), content_type="application/json")
+    def post(self, path: str, body: dict):
+        return self.client.post(path, json.dumps(body), content_type="application/json")
 
-    def raw(self, scenario, variables):
-        return self.client.post(
-            f"/bench/raw/{scenario.raw}", json.dumps(variables), content_type="application/json"
-        )
+    def send(self, scenario, variant: str, state: dict, number: int = 0):
+        variables = scenario.variables(number, variant, state)
+        if variant == GRAPHQL:
+            return self.post("/graphql/", {"query": scenario.query, "variables": variables})
+        assert variant == RAW
+        return self.post(f"/bench/raw/{scenario.raw}", variables)
+
+    def prepare(self, scenario) -> dict:
+        return scenario.prepare(self) if scenario.prepare else {}
+
+    # Session
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        return self.post("/graphql/", {"query": query, "variables": variables or {}}).json()
+
+    def raw(self, name: str, variables: dict) -> dict:
+        return json.loads(self.post(f"/bench/raw/{name}", variables).content)
+
+
+__all__ = ["SCALES", "TINY", "BenchClient"]

@@ -5,10 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks.seed import BENCH_USERNAME, SCALES, SeedReport, analyze, reset_users
-from benchmarks.seed import learn as learn_seed
+from benchmarks.seed.all import SEEDERS
 from chat import services as chat_services
-
-SEEDERS = {"learn": learn_seed.seed}
 
 
 class Command(BaseCommand):
