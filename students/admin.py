@@ -1,0 +1,168 @@
+"""Staff screens. Writes go through the services, so each one is audited; the derived and
+audit tables are read-only here."""
+
+from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+
+from students import services
+from students.audit import Actor
+from students.models import (
+    ActionLog,
+    Assessment,
+    ConceptModule,
+    Draft,
+    DropoutPrediction,
+    LearningEvent,
+    Student,
+)
+
+LATEST_PREDICTIONS = 5
+
+
+def may_see_email(request) -> bool:
+    return request.user.has_perm("students.view_student_email")
+
+
+def actor_of(request) -> Actor:
+    return Actor(user=request.user, api_key=None)
+
+
+class ReadOnlyMixin:
+    """Shown, never added, changed or deleted from the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DraftInline(ReadOnlyMixin, admin.TabularInline):
+    model = Draft
+    fields = ["module", "status", "due_at", "submitted_at", "reviewed_at", "feedback"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+class AssessmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Assessment
+    fields = ["module", "kind", "title", "score", "max_score", "taken_at", "attempt_count"]
+    readonly_fields = fields
+    extra = 0
+
+
+class LatestFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        return super().get_queryset()[:LATEST_PREDICTIONS]
+
+
+class PredictionInline(ReadOnlyMixin, admin.TabularInline):
+    model = DropoutPrediction
+    formset = LatestFormSet
+    verbose_name_plural = f"latest dropout predictions (up to {LATEST_PREDICTIONS})"
+    fields = ["predicted_at", "as_of", "risk_score", "risk_band", "model_version", "top_factors"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "email", "status", "enrolled_at", "risk_band"]
+    list_filter = ["status", ("latest_prediction__risk_band", admin.AllValuesFieldListFilter)]
+    search_fields = ["code", "name", "email"]
+    list_select_related = ["latest_prediction"]
+    fields = ["code", "name", "email", "status", "enrolled_at"]
+    inlines = [DraftInline, AssessmentInline, PredictionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []
+
+    # Emails are personal data: shown and searched only with the explicit permission
+    # (adding a student still asks for one).
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if may_see_email(request) else [f for f in shown if f != "email"]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if may_see_email(request) else [f for f in fields if f != "email"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or may_see_email(request):
+            return fields
+        return [f for f in fields if f != "email"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Risk band", ordering="latest_prediction__risk_score")
+    def risk_band(self, obj: Student) -> str:
+        return obj.latest_prediction.risk_band if obj.latest_prediction else "-"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {name: getattr(obj, name) for name in form.changed_data}
+            if changes:
+                services.student_update(actor=actor_of(request), code=obj.code, changes=changes)
+            return
+        created = services.student_create(
+            actor=actor_of(request),
+            code=obj.code,
+            name=obj.name,
+            email=obj.email,
+            status=obj.status,
+            enrolled_at=obj.enrolled_at,
+        )
+        obj.pk = created.pk
+
+
+@admin.register(ConceptModule)
+class ConceptModuleAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "order"]
+    search_fields = ["code", "title"]
+    fields = ["code", "title", "order"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = services.concept_module_create(
+            actor=actor_of(request), code=obj.code, title=obj.title, order=obj.order
+        )
+        obj.pk = created.pk
+
+
+@admin.register(Draft)
+class DraftAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "student", "module", "status", "due_at", "submitted_at"]
+    list_filter = ["status", "module"]
+    search_fields = ["student__code", "student__name"]
+    list_select_related = ["student", "module"]
+
+
+@admin.register(LearningEvent)
+class LearningEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "student", "event_type", "module", "occurred_at", "duration_s"]
+    list_filter = ["event_type"]
+    search_fields = ["student__code"]
+    list_select_related = ["student", "module"]
+    show_full_result_count = False
+
+
+@admin.register(ActionLog)
+class ActionLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The audit trail: never added, edited or deleted here, not even by superusers."""
+
+    list_display = ["at", "action", "target_type", "target_id", "actor_label"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "actor_label", "action"]
+    date_hierarchy = "at"
+    show_full_result_count = False

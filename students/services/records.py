@@ -1,0 +1,152 @@
+"""Students and concept modules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from config.errors import NotFound
+from students.audit import Actor, log_action
+from students.models import ConceptModule, Student
+
+STUDENT_EDITABLE = frozenset({"name", "email", "status", "enrolled_at"})
+DUPLICATE_EMAIL = "A student with this email already exists."
+DUPLICATE_CODE = "A student with this code already exists."
+
+
+def student_by_code(code: str, *, field: str = "student", lock: bool = False) -> Student:
+    queryset = Student.objects.filter(code=code)
+    if lock:
+        queryset = queryset.select_for_update()
+    student = queryset.first()
+    if student is None:
+        raise ValidationError({field: f"No student with code {code!r}."})
+    return student
+
+
+def module_by_code(code: str, *, field: str = "module") -> ConceptModule:
+    module = ConceptModule.objects.filter(code=code).first()
+    if module is None:
+        raise ValidationError({field: f"No concept module with code {code!r}."})
+    return module
+
+
+def _check_email_free(student: Student) -> None:
+    taken = (
+        Student.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower=student.email.lower())
+        .exclude(pk=student.pk)
+        .exists()
+    )
+    if taken:
+        raise ValidationError({"email": DUPLICATE_EMAIL})
+
+
+def _save_student(student: Student, **save_kwargs) -> None:
+    """Save; a concurrent duplicate the checks could not see still reads as a field error."""
+    try:
+        with transaction.atomic():
+            student.save(**save_kwargs)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+        if "email" in constraint:
+            raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
+        if "code" in constraint:
+            raise ValidationError({"code": DUPLICATE_CODE}) from exc
+        raise
+
+
+def _clean_student(student: Student) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        student.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if "email" not in errors and student.email:
+        try:
+            _check_email_free(student)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def student_create(
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    email: str,
+    status: str = Student.Status.ACTIVE,
+    enrolled_at: datetime | None = None,
+) -> Student:
+    """Enrol a student; code and email (whatever its case) must be new."""
+    now = timezone.now()
+    student = Student(
+        code=code,
+        name=name,
+        email=email.strip(),
+        status=status,
+        enrolled_at=enrolled_at or now,
+        created_at=now,
+        updated_at=now,
+    )
+    _clean_student(student)
+    _save_student(student)
+    log_action(
+        actor=actor,
+        action="student.create",
+        target_type="student",
+        target_id=student.pk,
+        payload={"code": code, "name": name, "status": status},
+    )
+    return student
+
+
+@transaction.atomic
+def student_update(*, actor: Actor, code: str, changes: Mapping[str, object]) -> Student:
+    """Change some fields of a student; the code is permanent."""
+    unknown = set(changes) - STUDENT_EDITABLE
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
+    student = Student.objects.filter(code=code).select_for_update().first()
+    if student is None:
+        raise NotFound(f"No student with code {code!r}.")
+    for name, value in changes.items():
+        setattr(student, name, value.strip() if name == "email" and value else value)
+    student.updated_at = timezone.now()
+    _clean_student(student)
+    _save_student(student, update_fields=[*changes, "updated_at"])
+    payload = {name: value for name, value in changes.items() if name != "email"}
+    if "email" in changes:
+        payload["email_changed"] = True
+    log_action(
+        actor=actor,
+        action="student.update",
+        target_type="student",
+        target_id=student.pk,
+        payload={k: v.isoformat() if isinstance(v, datetime) else v for k, v in payload.items()},
+    )
+    return student
+
+
+@transaction.atomic
+def concept_module_create(*, actor: Actor, code: str, title: str, order: int = 0) -> ConceptModule:
+    """Add a learning concept."""
+    module = ConceptModule(code=code, title=title, order=order)
+    module.full_clean()
+    module.save()
+    log_action(
+        actor=actor,
+        action="concept_module.create",
+        target_type="concept_module",
+        target_id=module.pk,
+        payload={"code": code, "title": title, "order": order},
+    )
+    return module

@@ -1,0 +1,402 @@
+"""GraphQL types of the students app: records, with their filter and order."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+from strawberry import auto
+from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
+from strawberry_django.permissions import HasPerm
+
+from students import models
+from students.models import PerformanceRecord
+
+VIEW_EMAIL = "students.view_student_email"
+VIEW_PREDICTION = "students.view_dropoutprediction"
+EVENTS_DEFAULT = 20
+EVENTS_MAX = 100
+
+
+def aware(value: datetime) -> datetime:
+    """A time given without an offset is read in the server's time zone."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def may(info: strawberry.Info, perm: str) -> bool:
+    user = info.context.request.user
+    return user.is_authenticated and user.has_perm(perm)
+
+
+@strawberry.enum(name="StudentStatus", description="Enrolment status of a student.")
+class StudentStatus(enum.Enum):
+    ACTIVE = strawberry.enum_value("active", description="Studying.")
+    WITHDRAWN = strawberry.enum_value("withdrawn", description="Left without finishing.")
+    GRADUATED = strawberry.enum_value("graduated", description="Finished.")
+
+
+@strawberry.enum(name="DraftStatus", description="Where a draft is in its life.")
+class DraftStatus(enum.Enum):
+    DRAFT = strawberry.enum_value("draft", description="Saved, not submitted.")
+    SUBMITTED = strawberry.enum_value("submitted", description="Submitted, awaiting review.")
+    REVIEWED = strawberry.enum_value("reviewed", description="Reviewed, with feedback.")
+
+
+@strawberry.enum(name="AssessmentKind", description="Kind of assessment.")
+class AssessmentKind(enum.Enum):
+    QUIZ = strawberry.enum_value("quiz", description="A short quiz.")
+    TEST = strawberry.enum_value("test", description="A test.")
+    EXAM = strawberry.enum_value("exam", description="An exam.")
+    ASSIGNMENT = strawberry.enum_value("assignment", description="A graded assignment.")
+
+
+@strawberry.enum(name="LearningEventType", description="What a student did.")
+class EventKind(enum.Enum):
+    LOGIN = strawberry.enum_value("login", description="Signed in.")
+    VIEW = strawberry.enum_value("view", description="Viewed material.")
+    SUBMIT = strawberry.enum_value("submit", description="Submitted work.")
+    QUIZ = strawberry.enum_value("quiz", description="Took a quiz.")
+
+
+@strawberry.enum(name="RiskBand", description="Dropout risk band: low < 0.3 ≤ medium < 0.6 ≤ high.")
+class RiskBandEnum(enum.Enum):
+    LOW = strawberry.enum_value("low", description="Risk below 0.3.")
+    MEDIUM = strawberry.enum_value("medium", description="Risk from 0.3 to below 0.6.")
+    HIGH = strawberry.enum_value("high", description="Risk 0.6 or more.")
+
+
+@strawberry_django.type(
+    models.ConceptModule, name="ConceptModule", description="A learning concept (unit)."
+)
+class ConceptModuleType:
+    id: strawberry.ID = strawberry_django.field(description="Module id.")
+    code: str = strawberry_django.field(description="Short code, e.g. 'alg1'.")
+    title: str = strawberry_django.field(description="Title.")
+    order: int = strawberry_django.field(description="Position in the curriculum.")
+
+
+@strawberry_django.type(models.Draft, name="Draft", description="A student's piece of work.")
+class DraftType:
+    id: strawberry.ID = strawberry_django.field(description="Draft id.")
+    module: ConceptModuleType = strawberry_django.field(description="The module it is for.")
+    content: str = strawberry_django.field(description="The text.")
+    status: DraftStatus = strawberry_django.field(description="Draft, submitted or reviewed.")
+    feedback: str = strawberry_django.field(description="Reviewer's feedback ('' before review).")
+    due_at: datetime | None = strawberry_django.field(description="Deadline, if any.")
+    submitted_at: datetime | None = strawberry_django.field(description="When submitted.")
+    reviewed_at: datetime | None = strawberry_django.field(description="When reviewed.")
+    created_at: datetime = strawberry_django.field(description="When first saved.")
+
+
+@strawberry_django.type(
+    models.Assessment,
+    name="Assessment",
+    description="One assessment as sat by a student: the latest result and attempt count.",
+)
+class AssessmentType:
+    id: strawberry.ID = strawberry_django.field(description="Assessment id.")
+    module: ConceptModuleType = strawberry_django.field(description="The module assessed.")
+    kind: AssessmentKind = strawberry_django.field(description="Kind of assessment.")
+    title: str = strawberry_django.field(description="Title, e.g. 'Quiz 2' ('' when none).")
+    score: float = strawberry_django.field(description="Score of the latest attempt.")
+    max_score: float = strawberry_django.field(description="Maximum score of the latest attempt.")
+    taken_at: datetime = strawberry_django.field(description="When the latest attempt was taken.")
+    attempt_count: int = strawberry_django.field(description="Attempts recorded so far.")
+
+
+@strawberry_django.type(
+    models.AttemptHistory, name="Attempt", description="One attempt at an assessment."
+)
+class AttemptType:
+    id: strawberry.ID = strawberry_django.field(description="Attempt id.")
+    assessment: AssessmentType = strawberry_django.field(description="The assessment.")
+    attempt_number: int = strawberry_django.field(
+        description="1, 2, 3 … per assessment, in the order recorded, without gaps."
+    )
+    score: float = strawberry_django.field(description="Score.")
+    max_score: float = strawberry_django.field(description="Maximum score.")
+    taken_at: datetime = strawberry_django.field(description="When it was taken.")
+
+    @strawberry_django.field(
+        only=["score", "max_score"], description="Score at least half the maximum."
+    )
+    def passed(self) -> bool:
+        return self.passed
+
+
+@strawberry_django.type(
+    models.LearningEvent, name="LearningEvent", description="Something a student did."
+)
+class LearningEventType:
+    id: strawberry.ID = strawberry_django.field(description="Event id.")
+    module: ConceptModuleType | None = strawberry_django.field(description="Module, if any.")
+    event_type: EventKind = strawberry_django.field(description="What happened.")
+    occurred_at: datetime = strawberry_django.field(description="When it happened.")
+    duration_s: int | None = strawberry_django.field(description="Duration in seconds.")
+    metadata: JSON = strawberry_django.field(description="Free-form details (a JSON object).")
+    event_id: strawberry.ID | None = strawberry_django.field(
+        description="Client-supplied UUID that made the write idempotent, if given."
+    )
+
+
+@strawberry_django.type(
+    PerformanceRecord,
+    name="PerformanceRecord",
+    description="How a student does in one module; derived from their data, recomputed on "
+    "every change.",
+)
+class PerformanceRecordType:
+    module: ConceptModuleType = strawberry_django.field(description="The module.")
+    mastery: float = strawberry_django.field(
+        description="Mean of score/maxScore of each assessment's latest attempt, 0 to 1."
+    )
+    average_score: float | None = strawberry_django.field(
+        description="Mean of score/maxScore over all attempts, 0 to 1; null without attempts."
+    )
+    completion: float = strawberry_django.field(
+        description="Share of drafts submitted or reviewed and assessments passed, 0 to 1."
+    )
+    attempt_count: int = strawberry_django.field(description="Attempts in the module.")
+    event_count: int = strawberry_django.field(description="Events in the module.")
+    updated_at: datetime = strawberry_django.field(description="When last recomputed.")
+
+
+@strawberry.type(name="RiskFactor", description="One input that raised a student's risk.")
+class RiskFactorType:
+    factor: str = strawberry.field(description="Input name, e.g. 'inactivity_weeks'.")
+    value: float = strawberry.field(description="The input's value.")
+    weight: float = strawberry.field(description="Its weight in the model.")
+    contribution: float = strawberry.field(description="weight * value, added to the logit.")
+
+
+def risk_factors(factors: list[dict]) -> list[RiskFactorType]:
+    return [RiskFactorType(**factor) for factor in factors]
+
+
+@strawberry_django.type(
+    models.FeatureSet, name="FeatureSet", description="The model inputs of one computation."
+)
+class FeatureSetType:
+    features: JSON = strawberry_django.field(description="Feature name -> value.")
+    feature_version: str = strawberry_django.field(description="Version of the feature SQL.")
+    window_start: datetime = strawberry_django.field(description="Start of the window.")
+    window_end: datetime = strawberry_django.field(description="asOf; nothing later counts.")
+    computed_at: datetime = strawberry_django.field(description="When computed.")
+
+
+@strawberry_django.type(
+    models.DropoutPrediction,
+    name="DropoutPrediction",
+    description="One computed dropout risk; earlier ones are kept as history.",
+)
+class DropoutPredictionType:
+    id: strawberry.ID = strawberry_django.field(description="Prediction id.")
+    risk_score: float = strawberry_django.field(description="Probability-like risk, 0 to 1.")
+    risk_band: RiskBandEnum = strawberry_django.field(description="Low, medium or high.")
+    model_version: str = strawberry_django.field(description="Scoring model version.")
+    as_of: datetime = strawberry_django.field(description="The instant the data was read at.")
+    predicted_at: datetime = strawberry_django.field(description="When it was computed.")
+    feature_set: FeatureSetType = strawberry_django.field(description="The inputs used.")
+
+    @strawberry_django.field(
+        only=["top_factors"], description="Inputs that raised the risk most, largest first."
+    )
+    def top_factors(self) -> list[RiskFactorType]:
+        return risk_factors(self.top_factors)
+
+
+def _events_prefetch_args(info: strawberry.Info) -> tuple[int, int]:
+    """`offset` and `last` of the selected `events` field (literals arrive as text)."""
+    args = info.selected_fields[0].arguments if info.selected_fields else {}
+    offset = args.get("offset")
+    last = args.get("last")
+    return (
+        max(0, int(offset)) if offset is not None else 0,
+        max(0, min(int(last), EVENTS_MAX)) if last is not None else EVENTS_DEFAULT,
+    )
+
+
+def _events_attr(offset: int, last: int) -> str:
+    return f"_recent_events_{offset}_{last}"
+
+
+EVENT_COLUMNS = {
+    "eventType": "event_type",
+    "occurredAt": "occurred_at",
+    "durationS": "duration_s",
+    "metadata": "metadata",
+    "eventId": "event_id",
+}
+
+
+def _selected_names(selections) -> set[str]:
+    """Field names selected, looking into fragments."""
+    names = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:
+            names |= _selected_names(selection.selections)
+    return names
+
+
+def _events_queryset(info: strawberry.Info):
+    """Only the columns the query selects; the module joined only when it is selected."""
+    queryset = models.LearningEvent.objects.order_by("-occurred_at", "-id")
+    if not info.selected_fields:
+        return queryset.select_related("module")
+    names = _selected_names(info.selected_fields[0].selections)
+    columns = ["id", "student_id", "occurred_at"]
+    columns += [column for name, column in EVENT_COLUMNS.items() if name in names]
+    if "module" in names:
+        return queryset.select_related("module").only(*columns, "module")
+    return queryset.only(*columns)
+
+
+def _events_prefetch(info: strawberry.Info) -> Prefetch:
+    offset, last = _events_prefetch_args(info)
+    queryset = _events_queryset(info)[offset : offset + last]
+    return Prefetch("recent_events", queryset=queryset, to_attr=_events_attr(offset, last))
+
+
+@strawberry_django.type(models.Student, name="Student", description="A student's record.")
+class StudentType:
+    id: strawberry.ID = strawberry_django.field(description="Student id.")
+    code: str = strawberry_django.field(description="External code, e.g. 's001'.")
+    name: str = strawberry_django.field(description="Full name.")
+    status: StudentStatus = strawberry_django.field(description="Enrolment status.")
+    enrolled_at: datetime = strawberry_django.field(description="When the student enrolled.")
+    created_at: datetime = strawberry_django.field(description="When the record was created.")
+    updated_at: datetime = strawberry_django.field(description="When it last changed.")
+    drafts: list[DraftType] = strawberry_django.field(description="Drafts, newest first.")
+    assessments: list[AssessmentType] = strawberry_django.field(
+        description="Assessments with their latest result, most recently taken first."
+    )
+    attempts: list[AttemptType] = strawberry_django.field(
+        description="Every attempt, most recently taken first."
+    )
+    performance: list[PerformanceRecordType] = strawberry_django.field(
+        field_name="performance_records",
+        description="Performance per module, in curriculum order.",
+    )
+    latest_prediction: DropoutPredictionType | None = strawberry_django.field(
+        description="The most recently computed dropout prediction; null when none, or "
+        f"without {VIEW_PREDICTION}.",
+        extensions=[HasPerm(VIEW_PREDICTION, fail_silently=True)],
+    )
+    predictions: list[DropoutPredictionType] = strawberry_django.field(
+        description=f"Prediction history, newest first; empty without {VIEW_PREDICTION}.",
+        extensions=[HasPerm(VIEW_PREDICTION, fail_silently=True)],
+    )
+
+    @strawberry_django.field(
+        only=["email"],
+        description=f"Email address; null unless the caller holds {VIEW_EMAIL}.",
+    )
+    def email(self, info: strawberry.Info) -> str | None:
+        return self.email if may(info, VIEW_EMAIL) else None
+
+    @strawberry_django.field(
+        prefetch_related=[_events_prefetch],
+        description="Learning events, newest first: `last` of them after skipping `offset`. "
+        "For a list of students this is one query that reads only the returned rows.",
+    )
+    def events(
+        self,
+        last: Annotated[
+            int,
+            strawberry.argument(description=f"How many, 0 to {EVENTS_MAX} (default 20)."),
+        ] = EVENTS_DEFAULT,
+        offset: Annotated[
+            int, strawberry.argument(description="How many of the newest to skip (paging).")
+        ] = 0,
+    ) -> list[LearningEventType]:
+        last = max(0, min(last, EVENTS_MAX))
+        offset = max(0, offset)
+        cached = getattr(self, _events_attr(offset, last), None)
+        if cached is not None:
+            return cached
+        return list(
+            models.LearningEvent.objects.filter(student=self)
+            .select_related("module")
+            .order_by("-occurred_at", "-id")[offset : offset + last]
+        )
+
+
+@strawberry_django.filter_type(
+    models.Student,
+    name="StudentFilter",
+    description="Conditions a student must all meet (fields left out do not filter).",
+)
+class StudentFilter:
+    status: StudentStatus | None = strawberry_django.filter_field(description="Only this status.")
+
+    @strawberry_django.filter_field(
+        description="Students with drafts, assessments or events in the module with this code."
+    )
+    def module(self, value: str, prefix: str) -> Q:
+        records = PerformanceRecord.objects.filter(
+            student=OuterRef(f"{prefix}pk"), module__code=value
+        )
+        return Q(Exists(records))
+
+    @strawberry_django.filter_field(
+        description=f"Students whose latest prediction is in this band (needs {VIEW_PREDICTION})."
+    )
+    def risk_band(self, info: strawberry.Info, value: RiskBandEnum, prefix: str) -> Q:
+        if not may(info, VIEW_PREDICTION):
+            raise PermissionDenied(f"You don't have permission to do this ({VIEW_PREDICTION}).")
+        return Q(**{f"{prefix}latest_prediction__risk_band": value.value})
+
+    @strawberry_django.filter_field(
+        description="Case-insensitive text in the name or code, or in the email for callers "
+        f"holding {VIEW_EMAIL}."
+    )
+    def search(self, info: strawberry.Info, value: str, prefix: str) -> Q:
+        q = Q(**{f"{prefix}name__icontains": value}) | Q(**{f"{prefix}code__icontains": value})
+        if may(info, VIEW_EMAIL):
+            q |= Q(**{f"{prefix}email__icontains": value})
+        return q
+
+
+@strawberry_django.order_type(
+    models.Student,
+    name="StudentOrder",
+    description="One sort key; pass a list for several. Default: by code.",
+)
+class StudentOrder:
+    code: auto = strawberry_django.order_field(description="By code.")
+    name: auto = strawberry_django.order_field(description="By name.")
+    status: auto = strawberry_django.order_field(description="By status.")
+    enrolled_at: auto = strawberry_django.order_field(description="By enrolment time.")
+
+    @strawberry_django.order_field(
+        description=f"By the latest prediction's risk score (needs {VIEW_PREDICTION}); "
+        "students without one come last."
+    )
+    def risk_score(self, info: strawberry.Info, value: auto, prefix: str) -> list:
+        if not may(info, VIEW_PREDICTION):
+            raise PermissionDenied(f"You don't have permission to do this ({VIEW_PREDICTION}).")
+        order = value.resolve(f"{prefix}latest_prediction__risk_score")
+        order.nulls_first, order.nulls_last = None, True
+        return [order]
+
+
+@strawberry_django.type(models.ActionLog, name="ActionLog", description="One audited write.")
+class ActionLogType:
+    id: strawberry.ID = strawberry_django.field(description="Log id.")
+    action: str = strawberry_django.field(description="What was done, e.g. 'student.create'.")
+    target_type: str = strawberry_django.field(description="Kind of object, e.g. 'student'.")
+    target_id: str = strawberry_django.field(description="Its id ('' for batch writes).")
+    payload: JSON = strawberry_django.field(description="Details of the write.")
+    at: datetime = strawberry_django.field(description="When.")
+    actor_label: str = strawberry_django.field(
+        description="Username (and API-key prefix) at the time of the write."
+    )
