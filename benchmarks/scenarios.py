@@ -217,4 +217,63 @@ MONITORING = [
     ),
 ]
 
-SCENARIOS: list[Scenario] = [*LEARN, *MONITORING]
+
+STUDENTS_QUERY = """
+query Students($limit: Int!, $offset: Int!, $last: Int!) {
+  students(pagination: {limit: $limit, offset: $offset}) {
+    totalCount
+    results {
+      id
+      code
+      name
+      status
+      enrolledAt
+      latestPrediction { id riskScore riskBand modelVersion asOf predictedAt }
+      events(last: $last) {
+        id
+        eventType
+        occurredAt
+        durationS
+        metadata
+        module { id code }
+      }
+    }
+  }
+}
+"""
+
+DROPOUT_RISK_QUERY = """
+mutation DropoutRisk($asOf: DateTime) {
+  dropoutRiskCompute(asOf: $asOf) {
+    __typename
+    ... on DropoutRiskComputeResult { asOf modelVersion count }
+    ... on OperationInfo { messages { kind field message } }
+  }
+}
+"""
+
+STUDENTS = [
+    Scenario(
+        name="students_page",
+        app="students",
+        description="students page of 50 with totalCount, latest prediction and last 10 events",
+        query=STUDENTS_QUERY,
+        raw="students-page",
+        budget=7,
+        variables=constant({"limit": 50, "offset": 0, "last": 10}),
+    ),
+    Scenario(
+        name="dropout_risk_compute",
+        app="students",
+        description="dropoutRiskCompute for every active student (seconds per run)",
+        query=DROPOUT_RISK_QUERY,
+        raw=None,
+        budget=40,
+        variables=constant({"asOf": "2026-11-01T00:00:00+00:00"}),
+        levels=(1,),
+        requests=3,
+        writes=True,
+    ),
+]
+
+SCENARIOS: list[Scenario] = [*LEARN, *MONITORING, *STUDENTS]

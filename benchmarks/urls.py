@@ -3,7 +3,8 @@
 from django.urls import include, path
 
 import benchmarks.raw.learn
-import benchmarks.raw.monitoring  # noqa: F401
+import benchmarks.raw.monitoring
+import benchmarks.raw.students  # noqa: F401
 from benchmarks.raw import raw_view
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 """Every app's seeder, in the order they run."""
 
-from benchmarks.seed import learn, monitoring
+from benchmarks.seed import learn, monitoring, students
 
-SEEDERS = {"learn": learn.seed, "monitoring": monitoring.seed}
+SEEDERS = {"learn": learn.seed, "monitoring": monitoring.seed, "students": students.seed}
