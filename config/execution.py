@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.query_utils import DeferredAttribute
 from graphql import (
     GraphQLLeafType,
@@ -29,6 +30,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import get_strawberry_type_cast
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import DjangoOptimizerExtension
 from strawberry_django.utils.typing import get_django_definition
@@ -77,14 +79,30 @@ class PlainColumn:
         return _FALLBACK if coerced is None or coerced is Undefined else coerced
 
 
+@dataclass(frozen=True)
+class PlainRelation:
+    """A forward foreign key (or one-to-one) to another Django type, already loaded
+    (select_related): completed from the cached object without the resolver chain."""
+
+    model: type[models.Model]
+    descriptor: ForwardManyToOneDescriptor
+    object_type: GraphQLObjectType
+    target_model: type[models.Model]
+    nullable: bool
+    field_type: Any  # the field's full GraphQL type (NonNull kept), for error handling
+
+
 def _unwrap(graphql_type: Any) -> tuple[bool, Any]:
     if isinstance(graphql_type, GraphQLNonNull):
         return False, graphql_type.of_type
     return True, graphql_type
 
 
-def plain_column(parent_type: GraphQLObjectType, field_name: str) -> PlainColumn | None:
-    """The plan for `parent_type.field_name` when it is a plain column of a Django type."""
+def plain_column(
+    parent_type: GraphQLObjectType, field_name: str
+) -> PlainColumn | PlainRelation | None:
+    """The plan for `parent_type.field_name` when it is a plain column of a Django type, or a
+    plain forward relation to another Django type; None for anything else."""
     parent = parent_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     django_definition = get_django_definition(getattr(parent, "origin", None))
     graphql_field = parent_type.fields.get(field_name)
@@ -95,7 +113,6 @@ def plain_column(parent_type: GraphQLObjectType, field_name: str) -> PlainColumn
         type(field) is not StrawberryDjangoField
         or field.base_resolver is not None
         or field.extensions
-        or field.is_relation
         or not field.django_name
     ):
         return None
@@ -104,11 +121,13 @@ def plain_column(parent_type: GraphQLObjectType, field_name: str) -> PlainColumn
         model_field = model._meta.get_field(field.django_name)
     except Exception:  # not a model field: a property or an annotation
         return None
+    nullable, inner = _unwrap(graphql_field.type)
+    if field.is_relation:
+        return _plain_relation(model, model_field, graphql_field.type)
     # Exactly DeferredAttribute: subclasses (files, images) wrap the value on access.
     descriptor = getattr(model, model_field.attname, None) if model_field.concrete else None
     if model_field.is_relation or type(descriptor) is not DeferredAttribute:
         return None
-    nullable, inner = _unwrap(graphql_field.type)
     is_list = isinstance(inner, GraphQLList)
     items_nullable = True
     if is_list:
@@ -122,6 +141,31 @@ def plain_column(parent_type: GraphQLObjectType, field_name: str) -> PlainColumn
         nullable=nullable,
         is_list=is_list,
         items_nullable=items_nullable,
+    )
+
+
+def _plain_relation(model, model_field, field_type) -> PlainRelation | None:
+    nullable, inner = _unwrap(field_type)
+    descriptor = getattr(model, model_field.name, None)
+    target = (
+        inner.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if isinstance(inner, GraphQLObjectType)
+        else None
+    )
+    target_definition = get_django_definition(getattr(target, "origin", None))
+    if (
+        not isinstance(descriptor, ForwardManyToOneDescriptor)
+        or target_definition is None
+        or not issubclass(model_field.related_model, target_definition.model)
+    ):
+        return None
+    return PlainRelation(
+        model=model,
+        descriptor=descriptor,
+        object_type=inner,
+        target_model=target_definition.model,
+        nullable=nullable,
+        field_type=field_type,
     )
 
 
@@ -151,11 +195,38 @@ class PlainColumnExecutionContext(StrawberryGraphQLCoreExecutionContext):
             # Plans exist only for fields without arguments, and validation refuses
             # arguments a field does not have: no argument to look at here.
             if plan is not None and isinstance(source, plan.model):
-                value = source.__dict__.get(plan.attname, _MISSING)
-                if value is not _MISSING:
-                    completed = plan.complete(value)
+                if type(plan) is PlainColumn:
+                    value = source.__dict__.get(plan.attname, _MISSING)
+                    if value is not _MISSING:
+                        completed = plan.complete(value)
+                        if completed is not _FALLBACK:
+                            return completed
+                else:
+                    completed = self._complete_relation(
+                        plan, source, field_details_list, path, position_context
+                    )
                     if completed is not _FALLBACK:
                         return completed
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def _complete_relation(self, plan, source, field_details_list, path, position_context):
+        """The related object's fields, or _FALLBACK when the standard path must decide."""
+        try:
+            related = plan.descriptor.field.get_cached_value(source)
+        except KeyError:  # not loaded: the standard path loads it
+            return _FALLBACK
+        if related is None:
+            return None if plan.nullable else _FALLBACK
+        # What strawberry_django's is_type_of accepts, without a type cast.
+        if not isinstance(related, plan.target_model) or get_strawberry_type_cast(related):
+            return _FALLBACK
+        try:
+            completed = self.collect_and_execute_subfields(
+                plan.object_type, field_details_list, path, related, position_context
+            )
+        except Exception as raw_error:  # as execute_field does
+            self.handle_field_error(raw_error, plan.field_type, field_details_list, path)
+            return None
+        return _FALLBACK if self.is_awaitable(completed) else completed
