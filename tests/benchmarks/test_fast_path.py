@@ -101,24 +101,34 @@ def test_aliases_fragments_and_repeated_fields_answer_the_same_bytes(bench_user)
     assert json.loads(fast)["data"]["learnItems"]["results"][0]["sizeBytes"] == 2**31 - 1
 
 
-def test_plans_cover_plain_columns_only():
-    # given
-    learn_item = FAST._schema.type_map["LearnItem"]
-
-    # when
-    plans = {name: plain_column(learn_item, name) is not None for name in learn_item.fields}
-
-    # then
-    assert plans == {
-        "id": True,
-        "kind": True,
-        "filename": True,
-        "sizeBytes": True,
-        "notes": True,
-        "tags": True,
-        "createdBy": False,
-        "createdAt": True,
+def plan_kinds(type_name: str) -> dict[str, str | None]:
+    graphql_type = FAST._schema.type_map[type_name]
+    return {
+        name: type(plan).__name__ if (plan := plain_column(graphql_type, name)) else None
+        for name in graphql_type.fields
     }
+
+
+def test_plans_cover_plain_columns_and_loaded_forward_relations_only():
+    # then: fields with resolvers, arguments or extensions (permissions) keep the standard path
+    assert plan_kinds("LearnItem") == {
+        "id": "PlainColumn",
+        "kind": "PlainColumn",
+        "filename": "PlainColumn",
+        "sizeBytes": "PlainColumn",
+        "notes": "PlainColumn",
+        "tags": "PlainColumn",
+        "createdBy": "PlainRelation",
+        "createdAt": "PlainColumn",
+    }
+    student = plan_kinds("Student")
+    assert (student["code"], student["email"], student["latestPrediction"]) == (
+        "PlainColumn",
+        None,
+        None,
+    )
+    assert (student["events"], student["drafts"]) == (None, None)
+    assert plan_kinds("LearningEvent")["module"] == "PlainRelation"
 
 
 def test_values_the_standard_path_refuses_are_left_to_it():
