@@ -1,8 +1,24 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
-from chat import services
-from chat.models import ApiKey
+from chat import selectors, services
+from chat.models import (
+    ApiKey,
+    ContextSnapshot,
+    LLMRequest,
+    LLMResponse,
+    Message,
+    Thread,
+    UsageDaily,
+    UserPreference,
+)
+from chat.validation import is_possible_id
+from config.admin_utils import BigTableAdminMixin, export_csv_action
+
+PREVIEW_CHARS = 120
+INLINE_MESSAGES = 200
 
 
 @admin.register(ApiKey)
@@ -43,3 +59,220 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_keys(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} API key(s).")
+
+
+class ReadOnlyAdminMixin:
+    """Audit rows are written by the API only; the admin shows them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    """The thread's latest INLINE_MESSAGES messages in order, read-only, content shortened."""
+
+    model = Message
+    fields = ["created_at", "role", "type", "preview", "id"]
+    readonly_fields = fields
+    ordering = ["created_at", "seq"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    verbose_name_plural = f"messages (the latest {INLINE_MESSAGES})"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self.thread = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_queryset(self, request):
+        latest = (
+            Message.objects.filter(thread=getattr(self, "thread", None))
+            .order_by("-created_at", "-seq")
+            .values("pk")[:INLINE_MESSAGES]
+        )
+        return super().get_queryset(request).filter(pk__in=latest)
+
+    @admin.display(description="Content")
+    def preview(self, obj: Message) -> str:
+        return Truncator(obj.content).chars(PREVIEW_CHARS)
+
+
+@admin.register(Thread)
+class ThreadAdmin(BigTableAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "title", "owner", "agent_type", "created_at", "updated_at"]
+    list_filter = ["agent_type", "updated_at", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["id", "title"]
+    search_help_text = "Thread id (exact), title, or words of a message (full-text)."
+    date_hierarchy = "updated_at"
+    readonly_fields = ["id", "owner", "created_at", "updated_at"]
+    fields = ["id", "owner", "title", "agent_type", "metadata", "created_at", "updated_at"]
+    inlines = [MessageInline]
+    actions = [
+        export_csv_action(
+            ["id", "owner__username", "agent_type", "title", "created_at", "updated_at"],
+            description="Export selected threads as CSV",
+        )
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Id exactly, title containing the term, or messages matching it (full-text index)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q(title__icontains=term) | selectors.message_search_q(term)
+        if is_possible_id(term):
+            condition |= Q(pk=term)
+        return queryset.filter(condition), False
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: getattr(obj, name) for name in form.changed_data}
+        if changes:
+            services.thread_update(user=request.user, thread_id=obj.pk, changes=changes)
+
+    def get_deleted_objects(self, objs, request):
+        """Counts instead of listing every message (a thread may have thousands)."""
+        ids = [obj.pk for obj in objs]
+        messages = Message.objects.filter(thread_id__in=ids).count()
+        perms_needed = set() if self.has_delete_permission(request) else {"thread"}
+        summary = [f"Thread: {obj} ({obj.pk})" for obj in objs]
+        return summary, {"threads": len(ids), "messages": messages}, perms_needed, []
+
+    def delete_model(self, request, obj):
+        services.threads_delete(thread_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.threads_delete(thread_ids=list(queryset.values_list("pk", flat=True)))
+
+
+@admin.register(Message)
+class MessageAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "thread", "role", "type", "preview", "created_at"]
+    list_filter = ["role", "type", "created_at"]
+    list_select_related = ["thread"]
+    search_fields = ["=id", "=thread__id"]
+    date_hierarchy = "created_at"
+    actions = [
+        export_csv_action(
+            ["id", "thread_id", "role", "type", "content", "created_at"],
+            description="Export selected messages as CSV",
+        )
+    ]
+
+    @admin.display(description="Content")
+    def preview(self, obj: Message) -> str:
+        return Truncator(obj.content).chars(PREVIEW_CHARS)
+
+
+class LLMResponseInline(admin.StackedInline):
+    model = LLMResponse
+    fields = ["tokens_in", "tokens_out", "cost", "latency_ms", "error", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LLMRequest)
+class LLMRequestAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "user",
+        "provider",
+        "model",
+        "route_mode",
+        "tokens",
+        "cost",
+        "thread_id",
+    ]
+    list_filter = ["provider", "route_mode", "created_at"]
+    list_select_related = ["user", "response"]
+    search_fields = ["=thread__id", "model", "=prompt_sha256", "user__username"]
+    date_hierarchy = "created_at"
+    inlines = [LLMResponseInline]
+    actions = [
+        export_csv_action(
+            [
+                "id",
+                "created_at",
+                "user__username",
+                "api_key__prefix",
+                "thread_id",
+                "provider",
+                "model",
+                "route_mode",
+                "prompt_sha256",
+                "response__tokens_in",
+                "response__tokens_out",
+                "response__cost",
+                "response__latency_ms",
+                "response__error",
+            ],
+            description="Export selected LLM requests as CSV",
+        )
+    ]
+
+    @admin.display(description="Tokens")
+    def tokens(self, obj: LLMRequest) -> int:
+        return obj.response.tokens_in + obj.response.tokens_out
+
+    @admin.display(description="Cost")
+    def cost(self, obj: LLMRequest):
+        return obj.response.cost
+
+
+@admin.register(LLMResponse)
+class LLMResponseAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "request", "tokens_in", "tokens_out", "cost", "latency_ms"]
+    list_select_related = ["request"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["day", "user", "requests", "tokens_in", "tokens_out", "cost"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    date_hierarchy = "day"
+    actions = [
+        export_csv_action(
+            ["day", "user__username", "requests", "tokens_in", "tokens_out", "cost"],
+            description="Export selected usage as CSV",
+        )
+    ]
+
+
+@admin.register(ContextSnapshot)
+class ContextSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "thread", "user"]
+    list_select_related = ["thread", "user"]
+    search_fields = ["=thread__id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(UserPreference)
+class UserPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "key", "updated_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "key"]

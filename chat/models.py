@@ -3,12 +3,29 @@ import secrets
 import string
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+from chat.validation import (
+    OBJECT_ID_MAX_LENGTH,
+    is_possible_id,
+    metadata_object,
+    validate_object_id,
+    validate_storable_json,
+    validate_storable_text,
+)
+from chat.windows import MessageWindowPrefetcher
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 KEY_PREFIX_LENGTH = 10
 KEY_SCHEME = "dk"
+
+# Message content is searched with this text-search configuration (no stemming: chats mix
+# languages). The expression index below and the `search` filter must use the same one.
+SEARCH_CONFIG = "simple"
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -75,3 +92,301 @@ class ApiKey(models.Model):
 
     def is_expired(self, *, at=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (at or timezone.now())
+
+
+class NextVal(models.Func):
+    """`nextval('<sequence>')`: a database-assigned, ever-increasing number."""
+
+    function = "nextval"
+    output_field = models.BigIntegerField()
+
+    def __init__(self, sequence: str):
+        super().__init__(models.Value(sequence))
+
+
+MESSAGE_SEQUENCE = "chat_message_seq"
+
+
+class ThreadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Own threads; every thread for staff holding chat.view_thread."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff and user.has_perm("chat.view_thread"):
+            return self
+        return self.filter(owner=user)
+
+    def by_id(self, raw_id: object):
+        """The thread with this id; none (never an error) for any string that cannot be one."""
+        if not is_possible_id(raw_id):
+            return self.none()
+        return self.filter(pk=raw_id)
+
+    def inactive_since(self, cutoff):
+        """Threads without activity (no new message, no change) since `cutoff`."""
+        return self.filter(updated_at__lt=cutoff)
+
+    def recently_active(self):
+        return self.order_by("-updated_at", "-id")
+
+
+class Thread(models.Model):
+    """A conversation: an agent chat session, a ChatKit thread or an LLM CLI session."""
+
+    id = models.CharField(
+        primary_key=True,
+        max_length=OBJECT_ID_MAX_LENGTH,
+        validators=[validate_object_id],
+        help_text="Client-supplied or generated (`thread_…`); any string up to 100 characters "
+        "of letters, digits and . _ : -.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_threads",
+        help_text="The user the thread belongs to.",
+    )
+    agent_type = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="Which agent serves it; may be empty.",
+    )
+    title = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="Display title.",
+    )
+    metadata = models.JSONField(
+        default=dict, blank=True, validators=[metadata_object], help_text="Free JSON object."
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was created.")
+    updated_at = models.DateTimeField(
+        default=timezone.now, help_text="Last activity: a change or a new message."
+    )
+
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"], name="chat_thread_owner_updated"),
+            # Staff lists and purge_threads (updated_at < cutoff).
+            models.Index(fields=["-updated_at"], name="chat_thread_updated"),
+            GinIndex(fields=["metadata"], opclasses=["jsonb_path_ops"], name="chat_thread_meta"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.id
+
+
+class Message(models.Model):
+    """One item of a thread, ordered by creation time, then by insertion order."""
+
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+        MODEL = "model", "Model"
+        SYSTEM = "system", "System"
+        TOOL = "tool", "Tool"
+
+    id = models.CharField(
+        primary_key=True,
+        max_length=OBJECT_ID_MAX_LENGTH,
+        validators=[validate_object_id],
+        help_text="Client-supplied or generated (`msg_…`).",
+    )
+    thread = models.ForeignKey(
+        Thread,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,  # served by chat_message_thread_order
+    )
+    seq = models.BigIntegerField(
+        db_default=NextVal(MESSAGE_SEQUENCE),
+        editable=False,
+        help_text="Insertion order; breaks ties between equal creation times.",
+    )
+    type = models.CharField(
+        max_length=32,
+        default="message",
+        validators=[validate_storable_text],
+        help_text="Item type, e.g. 'message' or 'tool_call'.",
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, help_text="Who wrote it.")
+    content = models.TextField(
+        blank=True, default="", validators=[validate_storable_text], help_text="The text."
+    )
+    metadata = models.JSONField(
+        default=dict, blank=True, validators=[metadata_object], help_text="Free JSON object."
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was written.")
+
+    class Meta:
+        ordering = ["created_at", "seq"]
+        indexes = [
+            # A thread's history in order, its first or last N (scanned backwards).
+            models.Index(fields=["thread", "created_at", "seq"], name="chat_message_thread_order"),
+            GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="chat_message_fts"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["user", "assistant", "model", "system", "tool"]),
+                name="chat_message_role_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:60]}"
+
+
+class LLMRequest(models.Model):
+    """One call to a model (audit). The prompt text is kept only when the deployment opts in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_requests"
+    )
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="llm_requests"
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.SET_NULL, null=True, blank=True, related_name="llm_requests"
+    )
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="llm_requests",
+        help_text="The user message that prompted the call.",
+    )
+    provider = models.CharField(
+        max_length=64, validators=[validate_storable_text], help_text="e.g. 'openai'."
+    )
+    model = models.CharField(
+        max_length=128, validators=[validate_storable_text], help_text="e.g. 'gpt-4o-mini'."
+    )
+    route_mode = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="e.g. 'single' or 'compare'.",
+    )
+    prompt_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the prompt text.")
+    prompt_text = models.TextField(  # noqa: DJ001 -- null: not stored, "" an empty prompt
+        null=True,
+        blank=True,
+        validators=[validate_storable_text],
+        help_text="Only when LLM_STORE_PROMPT_TEXT is on.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "LLM request"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="chat_llmreq_user_created"),
+            models.Index(fields=["created_at"], name="chat_llmreq_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LLMResponse(models.Model):
+    """What one model call cost and returned."""
+
+    request = models.OneToOneField(LLMRequest, on_delete=models.CASCADE, related_name="response")
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=6, default=0, validators=[MinValueValidator(0)]
+    )
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="", validators=[validate_storable_text])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "LLM response"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="chat_llmresp_created")]
+
+    def __str__(self) -> str:
+        return f"{self.tokens_in}+{self.tokens_out} tokens, {self.cost}"
+
+
+class UsageDaily(models.Model):
+    """Per user per day totals; the daily caps are enforced against this row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_usage"
+    )
+    day = models.DateField(help_text="Calendar day in the server's time zone.")
+    requests = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveBigIntegerField(default=0)
+    tokens_out = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+
+    class Meta:
+        verbose_name = "daily usage"
+        verbose_name_plural = "daily usage"
+        ordering = ["-day", "user_id"]
+        constraints = [
+            # The arbiter of the usage upsert (INSERT … ON CONFLICT (user_id, day)).
+            models.UniqueConstraint(fields=["user", "day"], name="chat_usage_user_day_uniq"),
+            models.CheckConstraint(condition=models.Q(cost__gte=0), name="chat_usage_cost_gte_0"),
+        ]
+        indexes = [models.Index(fields=["day"], name="chat_usage_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+
+class ContextSnapshot(models.Model):
+    """A saved conversation context (e.g. the built prompt history) for resuming a thread."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_context_snapshots"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="context_snapshots")
+    context = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["thread", "-created_at"], name="chat_snapshot_thread")]
+
+    def __str__(self) -> str:
+        return f"{self.thread_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserPreference(models.Model):
+    """One setting of a user (e.g. 'research_mode'), as JSON."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_preferences"
+    )
+    key = models.CharField(max_length=100, validators=[validate_storable_text])
+    value = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user_id", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="chat_preference_user_key_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"
+
+
+# Not a field: lets `Prefetch("message_window", …)` load message windows (chat/windows.py).
+Thread.message_window = MessageWindowPrefetcher()

@@ -32,7 +32,9 @@ def test_unfiltered_big_table_uses_the_planner_estimate(db, django_assert_num_qu
 def test_filtered_list_is_counted_exactly(db):
     # given
     analyse("auth_permission")
-    filtered = Permission.objects.filter(content_type__app_label="chat")
+    filtered = Permission.objects.filter(
+        content_type__app_label="chat", content_type__model="apikey"
+    )
 
     # when
     count = SmallThresholdPaginator(filtered, 10).count
@@ -55,7 +57,9 @@ def test_small_table_is_counted_exactly(db):
 def test_csv_export_streams_the_selected_fields(db):
     # given
     action = export_csv_action(["codename", "content_type__app_label"])
-    queryset = Permission.objects.filter(content_type__app_label="chat").order_by("codename")
+    queryset = Permission.objects.filter(
+        content_type__app_label="chat", content_type__model="apikey"
+    ).order_by("codename")
 
     # when
     response = action(None, HttpRequest(), queryset)

@@ -1,0 +1,107 @@
+"""Reads of the chat app: visible threads, message windows, usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Count, DateField, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Trunc
+from django.utils import timezone
+
+from chat.models import (
+    SEARCH_CONFIG,
+    LLMRequest,
+    Message,
+    Thread,
+    UsageDaily,
+)
+from chat.windows import MessageRow, Window, window_messages
+
+USAGE_MAX_DAYS = 731
+
+
+def thread_list(*, user) -> QuerySet[Thread]:
+    """Threads `user` may see, most recently active first."""
+    return Thread.objects.visible_to(user).recently_active()
+
+
+def message_search_q(text: str, prefix: str = "") -> Q:
+    """Threads with a message whose content matches `text` (web-search syntax: words, "a
+    phrase", -word, or), served by the full-text index on message content."""
+    matching = Message.objects.alias(document=SearchVector("content", config=SEARCH_CONFIG)).filter(
+        thread_id=OuterRef(f"{prefix}pk"),
+        document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch"),
+    )
+    return Q(Exists(matching))
+
+
+def window_queryset(window: Window) -> QuerySet[Message]:
+    """The (never evaluated) queryset that carries the window to the prefetcher."""
+    queryset = Message.objects.all()
+    queryset.chat_window = window
+    return queryset
+
+
+def thread_window(thread: Thread, window: Window) -> list[MessageRow]:
+    """The prefetched window, else one query."""
+    prefetched = getattr(thread, window.attr, None)
+    if prefetched is not None:
+        return prefetched
+    return window_messages(thread_ids=[thread.pk], window=window)
+
+
+def usage_today(*, user) -> UsageDaily:
+    """The user's totals of today (server time zone); zeros when nothing was recorded."""
+    day = timezone.localdate()
+    return UsageDaily.objects.filter(user=user, day=day).first() or UsageDaily(user=user, day=day)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    period: date
+    model: str | None
+    api_key_prefix: str | None
+    requests: int
+    tokens_in: int
+    tokens_out: int
+    cost: Decimal
+
+
+def usage_rows(*, user, start: date, end: date, period: str, by: str) -> list[UsageRow]:
+    """Requests, tokens and cost from the LLM audit, per period ('day', 'week', 'month') and
+    per model, API key or nothing (`by`), for days `start` to `end` in the server time zone."""
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    keys = {"model": ["model"], "api_key": ["api_key__prefix"], "none": []}[by]
+    rows = (
+        LLMRequest.objects.filter(user=user, created_at__gte=since, created_at__lt=until)
+        .annotate(period=Trunc("created_at", period, output_field=DateField(), tzinfo=tz))
+        .values("period", *keys)
+        .annotate(
+            requests=Count("id"),
+            tokens_in=Coalesce(Sum("response__tokens_in"), 0),
+            tokens_out=Coalesce(Sum("response__tokens_out"), 0),
+            cost=Coalesce(
+                Sum("response__cost"),
+                Decimal(0),
+                output_field=DecimalField(max_digits=14, decimal_places=6),
+            ),
+        )
+        .order_by("period", *keys)
+    )
+    return [
+        UsageRow(
+            period=row["period"],
+            model=row.get("model"),
+            api_key_prefix=row.get("api_key__prefix"),
+            requests=row["requests"],
+            tokens_in=row["tokens_in"],
+            tokens_out=row["tokens_out"],
+            cost=row["cost"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,135 @@
+"""Writes to threads and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat.models import Message, Thread
+from chat.services.access import thread_for
+from chat.services.purge import messages_delete, threads_delete
+from chat.validation import generate_object_id
+
+THREAD_EDITABLE_FIELDS = frozenset({"title", "agent_type", "metadata"})
+ID_TAKEN = "This id is already taken."
+
+
+@transaction.atomic
+def thread_create(
+    *,
+    owner: AbstractBaseUser,
+    id: str | None = None,
+    title: str = "",
+    agent_type: str = "",
+    metadata: dict | None = None,
+) -> Thread:
+    """Create a thread; with a client id already used by `owner`, return that thread as is.
+
+    `INSERT … ON CONFLICT DO NOTHING`, so concurrent retries of the same create all get the
+    one thread. An id used by another user is refused.
+    """
+    thread = Thread(
+        id=id or generate_object_id("thread"),
+        owner=owner,
+        title=title,
+        agent_type=agent_type,
+        metadata={} if metadata is None else metadata,
+    )
+    thread.created_at = thread.updated_at = timezone.now()
+    thread.full_clean(validate_unique=False, exclude=["owner"])  # the caller, not client input
+    Thread.objects.bulk_create([thread], ignore_conflicts=True)
+    stored = Thread.objects.get(pk=thread.id)
+    if stored.owner_id != owner.pk:
+        raise ValidationError({"id": ID_TAKEN})
+    return stored
+
+
+@transaction.atomic
+def thread_update(*, user: AbstractBaseUser, thread_id: str, changes: Mapping[str, object]):
+    """Change the title, agent type or metadata of a thread."""
+    unknown = set(changes) - THREAD_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
+    thread = thread_for(user, thread_id, action="change", lock=True)
+    if not changes:
+        return thread
+    for name, value in changes.items():
+        setattr(thread, name, value)
+    thread.updated_at = timezone.now()
+    thread.full_clean(validate_unique=False, exclude=["owner"])  # the caller, not client input
+    thread.save(update_fields=[*changes, "updated_at"])
+    return thread
+
+
+@transaction.atomic
+def thread_delete(*, user: AbstractBaseUser, thread_id: str) -> Thread:
+    """Delete a thread with its messages; the returned copy keeps its id."""
+    thread = thread_for(user, thread_id, action="delete", lock=True)
+    threads_delete(thread_ids=[thread.pk])
+    return thread
+
+
+@transaction.atomic
+def thread_clear(*, user: AbstractBaseUser, thread_id: str) -> Thread:
+    """Delete every message of a thread; the thread stays."""
+    thread = thread_for(user, thread_id, action="change", lock=True)
+    messages_delete(thread_ids=[thread.pk])
+    thread.updated_at = timezone.now()
+    thread.save(update_fields=["updated_at"])
+    return thread
+
+
+def new_message(
+    *,
+    thread: Thread,
+    role: str,
+    content: str,
+    id: str | None = None,
+    type: str = "message",
+    metadata: dict | None = None,
+    created_at: datetime | None = None,
+) -> Message:
+    """A validated, unsaved message."""
+    message = Message(
+        id=id or generate_object_id("msg"),
+        thread=thread,
+        role=role,
+        content=content,
+        type=type,
+        metadata={} if metadata is None else metadata,
+        created_at=created_at or timezone.now(),
+    )
+    # The thread was just looked up; uniqueness and the role check are left to the database.
+    message.full_clean(validate_unique=False, validate_constraints=False, exclude=["seq", "thread"])
+    return message
+
+
+def touch_thread(thread: Thread, at: datetime) -> None:
+    """Bump the thread's activity time (never backwards)."""
+    Thread.objects.filter(pk=thread.pk, updated_at__lt=at).update(updated_at=at)
+    thread.updated_at = max(thread.updated_at, at)
+
+
+@transaction.atomic
+def message_append(*, user: AbstractBaseUser, thread_id: str, **fields) -> Message:
+    """Add a message to a thread and bump its updated_at.
+
+    Idempotent on a client-supplied id: a retry returns the stored message unchanged.
+    """
+    thread = thread_for(user, thread_id, action="change")
+    message = new_message(thread=thread, **fields)
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        stored = Message.objects.filter(pk=message.id).first()
+        if stored is None or stored.thread_id != thread.pk:
+            raise ValidationError({"id": ID_TAKEN}) from None
+        return stored
+    touch_thread(thread, timezone.now())
+    return message

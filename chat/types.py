@@ -1,0 +1,399 @@
+"""GraphQL types of the chat app: threads, messages, usage, API keys; filters and inputs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from strawberry import UNSET, auto
+from strawberry.scalars import JSON
+
+from chat import selectors
+from chat.models import (
+    ApiKey,
+    LLMRequest,
+    Message,
+    Thread,
+    UsageDaily,
+)
+from chat.validation import unstorable, validate_storable_json
+from chat.windows import MessageRow, Window
+from config.errors import UserError
+
+
+def aware(value: datetime) -> datetime:
+    """A time given without an offset is read in the server's time zone."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def window_of(first: int | None, last: int | None) -> Window:
+    """`first` N or `last` N messages; neither: the first `DEFAULT_MESSAGES`."""
+    if first is not None and last is not None:
+        raise UserError("messages: pass 'first' or 'last', not both.")
+    size = first if first is not None else last if last is not None else DEFAULT_MESSAGES
+    if size < 0:
+        raise UserError("messages: 'first' and 'last' must not be negative.")
+    return Window(size=size, from_end=last is not None)
+
+
+DEFAULT_MESSAGES = 100
+
+
+def matches_nothing_if_unstorable(value: str) -> Q | None:
+    """Text the database cannot hold (NUL, lone surrogates) matches nothing, without an error."""
+    return Q(pk__in=[]) if unstorable(value) else None
+
+
+def message_window_prefetch(info: strawberry.Info) -> Prefetch:
+    """Optimizer hint: the window asked for, loaded for every thread of the page at once."""
+    arguments = info.selected_fields[0].arguments
+    try:
+        first, last = (
+            None if arguments.get(name) is None else int(arguments[name])
+            for name in ("first", "last")
+        )
+        window = window_of(first, last)
+    except (UserError, ValueError, TypeError):
+        window = Window(size=0, from_end=False)  # the resolver reports the error
+    return Prefetch(
+        "message_window", queryset=selectors.window_queryset(window), to_attr=window.attr
+    )
+
+
+@strawberry.enum(name="MessageRole", description="Who wrote a message.")
+class MessageRole(enum.Enum):
+    USER = strawberry.enum_value("user", description="The person chatting.")
+    ASSISTANT = strawberry.enum_value("assistant", description="The assistant's answer.")
+    MODEL = strawberry.enum_value("model", description="A model's answer (agent backends).")
+    SYSTEM = strawberry.enum_value("system", description="Instructions.")
+    TOOL = strawberry.enum_value("tool", description="A tool's output.")
+
+
+@strawberry_django.type(get_user_model(), name="ChatUser", description="A thread's owner.")
+class ChatUserType:
+    id: strawberry.ID = strawberry_django.field(description="User id.")
+    username: str = strawberry_django.field(description="Login name.")
+
+
+@strawberry.type(name="Message", description="One item of a thread.")
+class MessageType:
+    """A plain (not strawberry-django) type: its fields are read as attributes without a
+    resolver each, which keeps long message lists cheap. Served from MessageRow tuples (the
+    `messages` window of ThreadType) or Message instances (mutations), never by the optimizer."""
+
+    id: strawberry.ID = strawberry.field(description="Message id (any string).")
+    thread_id: strawberry.ID = strawberry.field(description="The thread's id.")
+    type: str = strawberry.field(description="Item type, e.g. 'message'.")
+    role: MessageRole = strawberry.field(description="Who wrote it.")
+    content: str = strawberry.field(description="The text.")
+    metadata: JSON = strawberry.field(description="Free JSON object.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, (cls, Message, MessageRow))
+
+
+@strawberry_django.type(Thread, name="Thread", description="A conversation and its messages.")
+class ThreadType:
+    id: strawberry.ID = strawberry_django.field(description="Thread id (any string).")
+    title: str = strawberry_django.field(description="Display title; may be empty.")
+    agent_type: str = strawberry_django.field(description="Which agent serves it; may be empty.")
+    metadata: JSON = strawberry_django.field(description="Free JSON object.")
+    owner: ChatUserType = strawberry_django.field(description="The user it belongs to.")
+    created_at: datetime = strawberry_django.field(description="When it was created.")
+    updated_at: datetime = strawberry_django.field(
+        description="Last activity: a change or a new message."
+    )
+
+    @strawberry_django.field(
+        description="Messages in order (oldest first): the first N, or the last N with `last`; "
+        f"neither: the first {DEFAULT_MESSAGES}. At most 100. Loaded for a whole list of "
+        "threads in one query.",
+        prefetch_related=[message_window_prefetch],
+        only=["id"],
+    )
+    def messages(
+        self,
+        first: Annotated[
+            int | None, strawberry.argument(description="The oldest N messages.")
+        ] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="The newest N messages.")
+        ] = None,
+    ) -> list[MessageType]:
+        return selectors.thread_window(self, window_of(first, last))
+
+
+@strawberry_django.filter_type(
+    Thread,
+    name="ThreadFilter",
+    description="Conditions a thread must all meet (fields left out do not filter).",
+)
+class ThreadFilter:
+    @strawberry_django.filter_field(description="Exactly this agent type.")
+    def agent_type(self, value: str, prefix: str) -> Q:
+        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}agent_type": value})
+
+    @strawberry_django.filter_field(description="Threads of the user with this username.")
+    def owner(self, value: str, prefix: str) -> Q:
+        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}owner__username": value})
+
+    @strawberry_django.filter_field(
+        description='Metadata containing this JSON object (e.g. {"mode": "full_book"}).'
+    )
+    def metadata_contains(self, value: JSON, prefix: str) -> Q:
+        try:
+            validate_storable_json(value)
+        except ValidationError:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}metadata__contains": value})
+
+    @strawberry_django.filter_field(
+        description="Full-text search over message content: words (all must occur), "
+        '"a phrase", -excluded, or. Case- and accent-sensitive stemming is not applied.'
+    )
+    def search(self, value: str, prefix: str) -> Q:
+        return matches_nothing_if_unstorable(value) or selectors.message_search_q(value, prefix)
+
+    @strawberry_django.filter_field(description="Created at or after this time.")
+    def created_from(self, value: datetime, prefix: str) -> Q:
+        return Q(**{f"{prefix}created_at__gte": aware(value)})
+
+    @strawberry_django.filter_field(description="Created strictly before this time.")
+    def created_before(self, value: datetime, prefix: str) -> Q:
+        return Q(**{f"{prefix}created_at__lt": aware(value)})
+
+    @strawberry_django.filter_field(description="Active (updated) at or after this time.")
+    def updated_from(self, value: datetime, prefix: str) -> Q:
+        return Q(**{f"{prefix}updated_at__gte": aware(value)})
+
+    @strawberry_django.filter_field(description="Last active strictly before this time.")
+    def updated_before(self, value: datetime, prefix: str) -> Q:
+        return Q(**{f"{prefix}updated_at__lt": aware(value)})
+
+
+@strawberry_django.order_type(
+    Thread,
+    name="ThreadOrder",
+    description="One sort key; pass a list for several. Default: most recently active first.",
+)
+class ThreadOrder:
+    updated_at: auto = strawberry_django.order_field(description="By last activity.")
+    created_at: auto = strawberry_django.order_field(description="By creation time.")
+    title: auto = strawberry_django.order_field(description="By title.")
+    id: auto = strawberry_django.order_field(description="By id.")
+
+
+def input_data(value: object) -> dict[str, object]:
+    """The fields of an input that were given, as model field values."""
+    data = {}
+    for field in value.__strawberry_definition__.fields:
+        given = getattr(value, field.python_name)
+        if given is UNSET:
+            continue
+        if isinstance(given, enum.Enum):
+            given = given.value
+        elif isinstance(given, datetime):
+            given = aware(given)
+        data[field.python_name] = given
+    return data
+
+
+@strawberry.input(name="ThreadCreateInput", description="A new thread.")
+class ThreadCreateInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=UNSET,
+        description="Client id (e.g. 'thread_abc123def456'); generated when left out. "
+        "Sending the same id again returns the existing thread.",
+    )
+    title: str | None = strawberry.field(default=UNSET, description="Display title.")
+    agent_type: str | None = strawberry.field(default=UNSET, description="Which agent.")
+    metadata: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
+
+
+@strawberry.input(
+    name="ThreadUpdateInput", description="Fields to change; fields left out stay as they are."
+)
+class ThreadUpdateInput:
+    title: str | None = strawberry.field(default=UNSET, description="Display title.")
+    agent_type: str | None = strawberry.field(default=UNSET, description="Which agent.")
+    metadata: JSON | None = strawberry.field(default=UNSET, description="Replaces the metadata.")
+
+
+@strawberry.input(name="MessageAppendInput", description="A new message.")
+class MessageAppendInput:
+    role: MessageRole = strawberry.field(description="Who wrote it.")
+    content: str = strawberry.field(description="The text.")
+    id: strawberry.ID | None = strawberry.field(
+        default=UNSET,
+        description="Client id; generated when left out. Sending the same id again returns "
+        "the stored message.",
+    )
+    type: str | None = strawberry.field(default=UNSET, description="Item type (default message).")
+    metadata: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
+    created_at: datetime | None = strawberry.field(
+        default=UNSET, description="When it was written; default now (set it when importing)."
+    )
+
+
+@strawberry.input(name="InteractionMessageInput", description="A message of an interaction.")
+class InteractionMessageInput:
+    content: str = strawberry.field(description="The text.")
+    id: strawberry.ID | None = strawberry.field(default=None, description="Client id.")
+    type: str = strawberry.field(default="message", description="Item type.")
+    metadata: JSON | None = strawberry.field(default=None, description="A JSON object.")
+
+
+@strawberry.input(name="LLMCallInput", description="One model's answer, as measured by the client.")
+class LLMCallInput:
+    provider: str = strawberry.field(description="e.g. 'openai'.")
+    model: str = strawberry.field(description="e.g. 'gpt-4o-mini'.")
+    tokens_in: int = strawberry.field(default=0, description="Prompt tokens.")
+    tokens_out: int = strawberry.field(default=0, description="Completion tokens.")
+    cost: Decimal = strawberry.field(default=Decimal(0), description="Cost in the billing unit.")
+    latency_ms: int | None = strawberry.field(default=None, description="Milliseconds.")
+    error: str = strawberry.field(default="", description="The error, if the call failed.")
+
+
+@strawberry.input(
+    name="InteractionRecordInput",
+    description="One user prompt and its answer(s); compare mode: several calls.",
+)
+class InteractionRecordInput:
+    thread_id: strawberry.ID = strawberry.field(description="The thread (must exist).")
+    prompt: str = strawberry.field(
+        description="The prompt sent to the model(s); stored as a SHA-256 hash, as text only "
+        "when the deployment sets LLM_STORE_PROMPT_TEXT."
+    )
+    user_message: InteractionMessageInput = strawberry.field(description="What the user wrote.")
+    assistant_message: InteractionMessageInput = strawberry.field(
+        description="The one answer shown (in compare mode: the summary or chosen answer)."
+    )
+    calls: list[LLMCallInput] = strawberry.field(description="1 to 10 model calls.")
+    route_mode: str = strawberry.field(default="", description="e.g. 'single' or 'compare'.")
+
+
+@strawberry_django.type(
+    LLMRequest, name="LLMRequest", description="One model call of an interaction (audit)."
+)
+class LLMRequestType:
+    id: strawberry.ID = strawberry_django.field(description="Request id.")
+    provider: str = strawberry_django.field(description="Provider.")
+    model: str = strawberry_django.field(description="Model.")
+    route_mode: str = strawberry_django.field(description="Route mode.")
+    prompt_sha256: str = strawberry_django.field(description="SHA-256 of the prompt.")
+    prompt_text: str | None = strawberry_django.field(
+        description="The prompt; null unless the deployment stores prompt text."
+    )
+    created_at: datetime = strawberry_django.field(description="When it was recorded.")
+
+    @strawberry_django.field(description="Prompt tokens.", select_related=["response"])
+    def tokens_in(self) -> int:
+        return self.response.tokens_in
+
+    @strawberry_django.field(description="Completion tokens.", select_related=["response"])
+    def tokens_out(self) -> int:
+        return self.response.tokens_out
+
+    @strawberry_django.field(description="Cost.", select_related=["response"])
+    def cost(self) -> Decimal:
+        return self.response.cost
+
+    @strawberry_django.field(
+        description="Error text; empty on success.", select_related=["response"]
+    )
+    def error(self) -> str:
+        return self.response.error
+
+
+@strawberry.type(name="InteractionRecordResult", description="What interactionRecord wrote.")
+class InteractionRecordResultType:
+    thread: ThreadType = strawberry.field(description="The thread, with its new updatedAt.")
+    user_message: MessageType = strawberry.field(description="The user's message.")
+    assistant_message: MessageType = strawberry.field(description="The assistant's message.")
+    requests: list[LLMRequestType] = strawberry.field(description="One per model call.")
+
+
+@strawberry_django.type(UsageDaily, name="UsageDay", description="A user's totals of one day.")
+class UsageDayType:
+    day: date = strawberry_django.field(description="Calendar day (server time zone).")
+    requests: int = strawberry_django.field(description="Model calls.")
+    tokens_in: int = strawberry_django.field(description="Prompt tokens.")
+    tokens_out: int = strawberry_django.field(description="Completion tokens.")
+    cost: Decimal = strawberry_django.field(description="Cost.")
+
+    @strawberry_django.field(description="tokensIn + tokensOut.", only=["tokens_in", "tokens_out"])
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+
+@strawberry.type(name="UsageToday", description="Today's totals and the daily caps.")
+class UsageTodayType:
+    usage: UsageDayType = strawberry.field(description="Totals so far today.")
+    token_cap: int | None = strawberry.field(description="Daily token cap; null: none.")
+    cost_cap: Decimal | None = strawberry.field(description="Daily cost cap; null: none.")
+
+
+@strawberry.enum(name="UsagePeriod", description="How usage is grouped in time.")
+class UsagePeriod(enum.Enum):
+    DAY = strawberry.enum_value("day", description="Per calendar day.")
+    WEEK = strawberry.enum_value("week", description="Per ISO week (starting Monday).")
+    MONTH = strawberry.enum_value("month", description="Per calendar month.")
+
+
+@strawberry.enum(name="UsageBy", description="What else usage is grouped by.")
+class UsageBy(enum.Enum):
+    MODEL = strawberry.enum_value("model", description="Per model.")
+    API_KEY = strawberry.enum_value("api_key", description="Per API key (null: admin session).")
+    NONE = strawberry.enum_value("none", description="Nothing else.")
+
+
+@strawberry.type(name="UsageBucket", description="Totals of one period (and model or key).")
+class UsageBucketType:
+    period: date = strawberry.field(description="First day of the period.")
+    model: str | None = strawberry.field(description="The model, when grouped by MODEL.")
+    api_key_prefix: str | None = strawberry.field(
+        description="The key's prefix, when grouped by API_KEY; null for no key."
+    )
+    requests: int = strawberry.field(description="Model calls.")
+    tokens_in: int = strawberry.field(description="Prompt tokens.")
+    tokens_out: int = strawberry.field(description="Completion tokens.")
+    tokens: int = strawberry.field(description="tokensIn + tokensOut.")
+    cost: Decimal = strawberry.field(description="Cost.")
+
+
+@strawberry.type(name="UsageReport", description="Usage over a range of days.")
+class UsageReportType:
+    buckets: list[UsageBucketType] = strawberry.field(description="Per period, in order.")
+    requests: int = strawberry.field(description="Total model calls.")
+    tokens: int = strawberry.field(description="Total tokens.")
+    cost: Decimal = strawberry.field(description="Total cost.")
+
+
+@strawberry_django.type(ApiKey, name="ApiKey", description="An API key (never its secret).")
+class ApiKeyType:
+    id: strawberry.ID = strawberry_django.field(description="Key id.")
+    name: str = strawberry_django.field(description="What the key is for.")
+    prefix: str = strawberry_django.field(description="Public prefix (dk_<prefix>_…).")
+    created_at: datetime = strawberry_django.field(description="When it was created.")
+    expires_at: datetime | None = strawberry_django.field(description="Expiry; null: never.")
+    revoked_at: datetime | None = strawberry_django.field(description="Revocation; null: active.")
+    last_used_at: datetime | None = strawberry_django.field(description="Last use (to a minute).")
+
+
+@strawberry.type(name="ApiKeyCreateResult", description="A new key and its plaintext.")
+class ApiKeyCreateResultType:
+    api_key: ApiKeyType = strawberry.field(description="The stored key.")
+    key: str = strawberry.field(
+        description="The plaintext key: shown this once, never stored. Send it as "
+        "'Authorization: Bearer <key>'."
+    )

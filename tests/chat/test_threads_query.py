@@ -1,0 +1,255 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from chat.models import Message, Thread
+from chat.selectors import message_search_q
+from chat.windows import WINDOW_SQL
+from tests.chat.factories import MessageFactory, ThreadFactory
+from tests.chat.graphql import THREAD, thread_ids
+
+
+@pytest.fixture
+def threads(alice):
+    rows = [
+        ("t1", "inventory", {"mode": "full_book", "lang": "en"}, "Restock the warehouse today"),
+        ("t2", "support", {"mode": "selected_text"}, "My invoice is wrong"),
+        ("t3", "inventory", {"mode": "full_book"}, "Warehouse counts look wrong"),
+    ]
+    for day, (thread_id, agent, metadata, content) in enumerate(rows, start=1):
+        when = datetime(2026, 11, day, 12, tzinfo=UTC)
+        thread = ThreadFactory(
+            id=thread_id,
+            owner=alice,
+            agent_type=agent,
+            metadata=metadata,
+            title=f"title {4 - day}",
+            created_at=when,
+            updated_at=when,
+        )
+        MessageFactory(thread=thread, content=content)
+
+
+def test_default_order_is_most_recently_active_first(threads, alice_client):
+    assert thread_ids(alice_client) == (3, ["t3", "t2", "t1"])
+
+
+def test_filter_by_agent_type(threads, alice_client):
+    assert thread_ids(alice_client, {"agentType": "inventory"}) == (2, ["t3", "t1"])
+
+
+def test_filter_by_metadata_contains(threads, alice_client):
+    assert thread_ids(alice_client, {"metadataContains": {"mode": "full_book"}}) == (
+        2,
+        ["t3", "t1"],
+    )
+    assert thread_ids(alice_client, {"metadataContains": {"mode": "full_book", "lang": "en"}}) == (
+        1,
+        ["t1"],
+    )
+
+
+def test_full_text_search_over_message_content(threads, alice_client):
+    assert thread_ids(alice_client, {"search": "warehouse"}) == (2, ["t3", "t1"])
+    assert thread_ids(alice_client, {"search": "wrong -invoice"}) == (1, ["t3"])
+    assert thread_ids(alice_client, {"search": '"counts look"'}) == (1, ["t3"])
+    assert thread_ids(alice_client, {"search": "nothing-like-this"}) == (0, [])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "&|!():*", "'\"", "a & b"])
+def test_search_with_odd_input_is_no_error(threads, alice_client, text):
+    total, _ = thread_ids(alice_client, {"search": text})
+    assert total >= 0
+
+
+def test_created_and_updated_ranges(threads, alice_client):
+    assert thread_ids(
+        alice_client,
+        {"createdFrom": "2026-11-02T12:00:00Z", "createdBefore": "2026-11-03T12:00:00Z"},
+    ) == (1, ["t2"])
+    assert thread_ids(alice_client, {"updatedFrom": "2026-11-02T00:00:00"}) == (2, ["t3", "t2"])
+    assert thread_ids(alice_client, {"updatedBefore": "2026-11-02T00:00:00Z"}) == (1, ["t1"])
+
+
+def test_ordering_and_pagination(threads, alice_client):
+    assert thread_ids(alice_client, ordering=[{"title": "ASC"}]) == (3, ["t3", "t2", "t1"])
+    assert thread_ids(alice_client, ordering=[{"createdAt": "ASC"}], limit=2) == (3, ["t1", "t2"])
+
+
+def test_messages_first_and_last(alice, alice_client):
+    # given
+    thread = ThreadFactory(id="long", owner=alice)
+    for n in range(6):
+        MessageFactory(thread=thread, id=f"m{n}")
+
+    # when
+    def ids(**window):
+        result = alice_client.execute(THREAD, {"id": "long", **window})
+        return [m["id"] for m in result["data"]["thread"]["messages"]]
+
+    # then
+    assert ids() == ["m0", "m1", "m2", "m3", "m4", "m5"]
+    assert ids(first=2) == ["m0", "m1"]
+    assert ids(last=2) == ["m4", "m5"]
+    assert ids(last=0) == []
+
+
+def test_messages_with_equal_times_keep_insertion_order(alice, alice_client):
+    # given
+    thread = ThreadFactory(id="same-time", owner=alice)
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    for message_id in ["z", "a", "m"]:
+        MessageFactory(thread=thread, id=message_id, created_at=when)
+
+    # when
+    result = alice_client.execute(THREAD, {"id": "same-time", "last": 3})
+
+    # then
+    assert [m["id"] for m in result["data"]["thread"]["messages"]] == ["z", "a", "m"]
+
+
+def test_first_and_last_together_are_refused(alice, alice_client):
+    # given
+    ThreadFactory(id="t", owner=alice)
+
+    # when
+    result = alice_client.execute(THREAD, {"id": "t", "first": 1, "last": 1})
+
+    # then
+    assert [e["message"] for e in result["errors"]] == [
+        "messages: pass 'first' or 'last', not both."
+    ]
+
+
+def test_more_than_100_messages_at_once_is_refused(alice_client):
+    result = alice_client.execute(THREAD, {"id": "t", "last": 101})
+    assert [e["message"] for e in result["errors"]] == [
+        "Page size too large: 'last' is 101, the maximum is 100."
+    ]
+
+
+LIST = """
+query ($last: Int) { threads(pagination: {limit: 100}) {
+    totalCount
+    results { id title owner { username } messages(last: $last) { id role content createdAt } }
+} }
+"""
+
+
+@pytest.mark.parametrize(("threads", "messages"), [(1, 1), (10, 5), (40, 30)])
+def test_threads_with_last_messages_take_constant_queries(
+    threads, messages, alice, alice_client, django_assert_num_queries
+):
+    # given
+    for n in range(threads):
+        thread = ThreadFactory(owner=alice)
+        Message.objects.bulk_create(
+            [
+                Message(id=f"m{n}_{m}", thread=thread, role="user", content=f"t{n} m{m}")
+                for m in range(messages)
+            ]
+        )
+
+    # when: API key lookup and its last-used stamp (2), the count (1), the page of threads
+    # joined with their owners (1), the last 20 messages of every thread of the page (1)
+    with django_assert_num_queries(5) as captured:
+        result = alice_client.execute(LIST, {"last": 20})
+
+    # then
+    data = result["data"]["threads"]
+    assert data["totalCount"] == threads
+    assert [len(t["messages"]) for t in data["results"]] == [min(messages, 20)] * threads
+    oldest = data["results"][-1]["messages"]
+    assert [m["content"] for m in oldest] == [
+        f"t0 m{m}" for m in range(max(messages - 20, 0), messages)
+    ]
+    assert "CROSS JOIN LATERAL" in captured.captured_queries[-1]["sql"]
+
+
+def test_one_thread_with_messages_takes_one_query_for_the_messages(
+    alice, alice_client, django_assert_num_queries
+):
+    # given
+    thread = ThreadFactory(id="one", owner=alice)
+    MessageFactory.create_batch(3, thread=thread)
+
+    # when: API key (2), the thread (1), its messages (1)
+    with django_assert_num_queries(4):
+        result = alice_client.execute(THREAD, {"id": "one", "last": 2})
+
+    # then
+    assert len(result["data"]["thread"]["messages"]) == 2
+
+
+def explain(queryset_or_sql, params=None) -> str:
+    if not isinstance(queryset_or_sql, str):
+        queryset_or_sql, params = queryset_or_sql.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {queryset_or_sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_search_is_served_by_the_full_text_index(threads):
+    plan = explain(Thread.objects.filter(message_search_q("warehouse")))
+    assert "chat_message_fts" in plan
+
+
+def test_metadata_filter_is_served_by_the_gin_index(threads):
+    plan = explain(Thread.objects.filter(metadata__contains={"mode": "full_book"}))
+    assert "chat_thread_meta" in plan
+
+
+def test_last_messages_are_read_by_a_backward_index_scan(alice):
+    # given: 50 threads of 200 messages, with statistics
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO chat_thread (id, owner_id, agent_type, title, metadata, created_at, "
+            "updated_at) SELECT 't' || g, %s, '', '', '{}', now(), now() "
+            "FROM generate_series(1, 50) g",
+            [alice.pk],
+        )
+        cursor.execute(
+            "INSERT INTO chat_message (id, thread_id, type, role, content, metadata, created_at) "
+            "SELECT 'm' || t || '_' || m, 't' || t, 'message', 'user', 'x', '{}', now() "
+            "FROM generate_series(1, 50) t, generate_series(1, 200) m"
+        )
+        cursor.execute("ANALYZE chat_message")
+
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+            + WINDOW_SQL.format(direction="DESC"),
+            {"threads": [f"t{n}" for n in range(1, 11)], "limit": 20},
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # then: 10 index scans that each stop after 20 rows, not 2,000 rows read
+    assert "Index Scan Backward using chat_message_thread_order" in plan
+    assert "(actual rows=20 loops=10)" in plan
+
+
+def test_aliased_windows_with_different_arguments_are_each_right(alice, alice_client):
+    # given
+    for n in range(3):
+        thread = ThreadFactory(id=f"t{n}", owner=alice)
+        for m in range(4):
+            MessageFactory(thread=thread, id=f"t{n}m{m}")
+
+    # when
+    result = alice_client.execute(
+        "{ threads(ordering: [{id: ASC}]) { results { id "
+        "oldest: messages(first: 1) { id } newest: messages(last: 2) { id } } } }"
+    )
+
+    # then
+    assert result["data"]["threads"]["results"] == [
+        {
+            "id": f"t{n}",
+            "oldest": [{"id": f"t{n}m0"}],
+            "newest": [{"id": f"t{n}m2"}, {"id": f"t{n}m3"}],
+        }
+        for n in range(3)
+    ]
