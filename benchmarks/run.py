@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import constants
 from benchmarks.load import Batch, Call, failure, percentile, run_batch, send
 from benchmarks.scenarios import GRAPHQL, RAW, SCENARIOS, Scenario
 from benchmarks.server import Server
@@ -94,6 +95,9 @@ def server_environment(options: Options) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_LOG_LEVEL=env.get("DJANGO_LOG_LEVEL", "WARNING"),
+        DAILY_TOKEN_CAP=str(constants.TOKEN_CAP),
+        DAILY_COST_CAP="",
+        GRAPHQL_PAGE_SIZE=str(constants.PAGE_SIZE),
         PYTHONDONTWRITEBYTECODE="1",
     )
     if options.database_url:
@@ -171,8 +175,9 @@ class HttpSession:
     server: Server
     api_key: str
 
-    def _post(self, path: str, body: dict) -> dict:
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
+    def _post(self, path: str, body: dict, *, api_key: str | None = None) -> dict:
+        key = api_key or self.api_key
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
         call = Call(path=path, body=json.dumps(body).encode(), headers=headers)
         response = send(self.server.host, self.server.port, call)
         problem = failure(response)
@@ -180,8 +185,11 @@ class HttpSession:
             raise RuntimeError(f"{path}: {problem}")
         return json.loads(response.body)
 
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        return self._post("/graphql/", {"query": query, "variables": variables or {}})
+    def graphql(
+        self, query: str, variables: dict | None = None, *, api_key: str | None = None
+    ) -> dict:
+        body = {"query": query, "variables": variables or {}}
+        return self._post("/graphql/", body, api_key=api_key)
 
     def raw(self, name: str, variables: dict) -> dict:
         return self._post(f"/bench/raw/{name}", variables)
@@ -258,6 +266,7 @@ class ScenarioResult:
     queries: dict[str, dict | None] = field(default_factory=dict)
     peak_rss_mb: float | None = None
     seconds: float = 0.0
+    notes: dict = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -274,6 +283,7 @@ class ScenarioResult:
             "peak_rss_mb": round(self.peak_rss_mb, 1) if self.peak_rss_mb else None,
             "seconds": round(self.seconds, 1),
             "levels": self.levels,
+            "notes": self.notes,
         }
 
 
@@ -364,6 +374,9 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
             result.error = f"verify: {type(exc).__name__}: {exc}"
     result.peak_rss_mb = server.peak_rss_mb()
     result.seconds = time.perf_counter() - started
+    result.notes = {
+        k: v for k, v in calls.state.items() if not k.endswith("api_key") and k != "cursor"
+    }
     return result
 
 
@@ -412,6 +425,8 @@ def table(results: list[ScenarioResult]) -> str:
                     f"{'  rows/s':<26}    | {fmt(g['rows_per_s']):>13} {'':>15} | "
                     f"{fmt(r['rows_per_s']):>9}"
                 )
+        if result.notes:
+            lines.append(f"{'':<26}    {json.dumps(result.notes)}")
         if result.failed:
             lines.append(f"{'':<26}    FAILED: {result.error}")
     return "\n".join(lines)
@@ -449,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         calls_key = seeded["api_key"]
         for scenario in scenarios:
             print(f"  {scenario.name} …", end=" ", flush=True)
-            result = run_scenario(server, Calls(scenario, calls_key), options)
+            state = {k: v for k, v in seeded.items() if k.endswith("_api_key")}
+            result = run_scenario(server, Calls(scenario, calls_key, state), options)
             print("FAILED: " + result.error if result.failed else f"{result.seconds:.0f} s")
             results.append(result)
     finally:

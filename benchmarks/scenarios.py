@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from benchmarks import constants as chat_seed
 
 GRAPHQL = "graphql"
 RAW = "raw"
@@ -45,9 +48,11 @@ class Scenario:
 
 
 class Session(Protocol):
-    """What `prepare` and `verify` may do: send requests as the bench user."""
+    """What `prepare` and `verify` may do: send requests as the bench user (or another key)."""
 
-    def graphql(self, query: str, variables: dict | None = None) -> dict: ...
+    def graphql(
+        self, query: str, variables: dict | None = None, *, api_key: str | None = None
+    ) -> dict: ...
 
     def raw(self, name: str, variables: dict) -> dict: ...
 
@@ -276,4 +281,156 @@ STUDENTS = [
     ),
 ]
 
-SCENARIOS: list[Scenario] = [*LEARN, *MONITORING, *STUDENTS]
+
+THREAD_FIELDS = """
+      id
+      title
+      agentType
+      metadata
+      createdAt
+      updatedAt
+      owner { id username }
+"""
+MESSAGE_FIELDS = "id threadId type role content metadata createdAt"
+
+THREADS_QUERY = f"""
+query Threads($limit: Int!, $last: Int!) {{
+  threads(pagination: {{limit: $limit}}) {{
+    totalCount
+    results {{
+      {THREAD_FIELDS}
+      messages(last: $last) {{ {MESSAGE_FIELDS} }}
+    }}
+  }}
+}}
+"""
+
+THREAD_QUERY = f"""
+query Thread($id: ID!, $first: Int!) {{
+  thread(id: $id) {{
+    {THREAD_FIELDS}
+    messages(first: $first) {{ {MESSAGE_FIELDS} }}
+  }}
+}}
+"""
+
+INTERACTION_QUERY = """
+mutation Record($input: InteractionRecordInput!) {
+  interactionRecord(input: $input) {
+    __typename
+    ... on InteractionRecordResult {
+      thread { id updatedAt }
+      userMessage { id threadId type role content metadata createdAt }
+      assistantMessage { id threadId type role content metadata createdAt }
+      requests { id provider model routeMode promptSha256 tokensIn tokensOut cost error }
+    }
+    ... on OperationInfo { messages { kind field message } }
+  }
+}
+"""
+
+USAGE_TODAY_QUERY = "{ usageToday { usage { requests tokens } tokenCap } }"
+CAP_RACE_RECORDINGS = 64
+
+
+def interaction_input(number: int, variant: str, state: dict, thread: str = "") -> dict:
+    """One prompt answered by two models (compare mode): 1,000 tokens in all."""
+    prefix = f"bench-{state.get('run', 'x')}-{variant}-{number}"
+    return {
+        "input": {
+            "threadId": thread or chat_seed.INTERACTIONS_THREAD,
+            "prompt": f"Compare two answers to question {number}",
+            "routeMode": "compare",
+            "userMessage": {"id": f"{prefix}-q", "content": f"Question {number}?"},
+            "assistantMessage": {"id": f"{prefix}-a", "content": f"Answer to {number}."},
+            "calls": [
+                {"provider": "openai", "model": "gpt-4o-mini", "tokensIn": 120,
+                 "tokensOut": 380, "cost": "0.000310", "latencyMs": 820},
+                {"provider": "anthropic", "model": "claude-haiku", "tokensIn": 120,
+                 "tokensOut": 380, "cost": "0.000450", "latencyMs": 640},
+            ],
+        }
+    }  # fmt: skip
+
+
+def interaction_shape(answer: dict) -> object:
+    """What both ways must agree on: everything but new ids, times and the caller's ids."""
+    record = answer["data"]["interactionRecord"]
+    if record.get("__typename") != "InteractionRecordResult":
+        return record
+
+    def message(m: dict) -> dict:
+        return {k: m[k] for k in ("threadId", "type", "role", "content", "metadata")}
+
+    return {
+        "thread": record["thread"]["id"],
+        "userMessage": message(record["userMessage"]),
+        "assistantMessage": message(record["assistantMessage"]),
+        "requests": [{k: v for k, v in r.items() if k != "id"} for r in record["requests"]],
+    }
+
+
+def interaction_prepare(session: Session) -> dict:
+    return new_run(session)
+
+
+def interaction_verify(session: Session, state: dict) -> str | None:
+    """Usage totals equal what was recorded (no lost update under concurrency), and the capped
+    user's last CAPPED_ROOM recordings fit exactly: 64 concurrent tries, 40 pass, total = cap."""
+    check = session.raw("usage-check", {})
+    if check["usage"] != check["recorded"]:
+        return f"usage {check['usage']} != recorded {check['recorded']}"
+    key = state["capped_api_key"]
+
+    def record(number: int) -> str:
+        variables = interaction_input(number, "capped", state, thread=chat_seed.CAPPED_THREAD)
+        answer = session.graphql(INTERACTION_QUERY, variables, api_key=key)
+        return answer["data"]["interactionRecord"]["__typename"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(record, range(CAP_RACE_RECORDINGS)))
+    usage = session.graphql(USAGE_TODAY_QUERY, api_key=key)["data"]["usageToday"]
+    passed = outcomes.count("InteractionRecordResult")
+    state["cap_race"] = {"passed": passed, "refused": outcomes.count("OperationInfo"), **usage}
+    if passed != chat_seed.CAPPED_ROOM or usage["usage"]["tokens"] != chat_seed.TOKEN_CAP:
+        return f"cap race: {state['cap_race']}, expected {chat_seed.CAPPED_ROOM} to pass"
+    return None
+
+
+CHAT = [
+    Scenario(
+        name="threads_last_messages",
+        app="chat",
+        description="threads page of 100 with totalCount, owner and each one's last 20 messages",
+        query=THREADS_QUERY,
+        raw="threads-last-messages",
+        budget=4,
+        variables=constant({"limit": 100, "last": 20}),
+    ),
+    Scenario(
+        name="thread_500_messages",
+        app="chat",
+        description="one thread with its 500 messages",
+        query=THREAD_QUERY,
+        raw="thread-messages",
+        budget=4,
+        variables=constant({"id": chat_seed.BIG_THREAD, "first": 500}),
+    ),
+    Scenario(
+        name="interaction_record",
+        app="chat",
+        description="interactionRecord (compare mode: 2 model calls) at concurrency 8; usage "
+        "exact afterwards; a cap race of 64 recordings with room for 40",
+        query=INTERACTION_QUERY,
+        raw="interaction-record",
+        budget=12,
+        variables=interaction_input,
+        levels=(8,),
+        writes=True,
+        normalize=interaction_shape,
+        prepare=interaction_prepare,
+        verify=interaction_verify,
+    ),
+]
+
+SCENARIOS: list[Scenario] = [*CHAT, *LEARN, *MONITORING, *STUDENTS]

@@ -2,10 +2,7 @@
 
 from django.urls import include, path
 
-import benchmarks.raw.learn
-import benchmarks.raw.monitoring
-import benchmarks.raw.students  # noqa: F401
-from benchmarks.raw import raw_view
+from benchmarks.raw import chat, learn, monitoring, raw_view, students  # noqa: F401 (registers)
 
 urlpatterns = [
     path("bench/raw/<slug:name>", raw_view, name="bench-raw"),

@@ -19,21 +19,21 @@ from django.views.decorators.http import require_POST
 from config.auth import ApiKeyError, authenticate_api_key, key_from_request
 
 # A handler gets the request's variables (the same JSON object the GraphQL request sends as
-# `variables`) and returns the answer's bytes.
-Handler = Callable[[dict], bytes | str]
+# `variables`) and the authenticated user and API key, and returns the answer's bytes.
+Handler = Callable[..., bytes | str]
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    perm: str
+    perm: str | None  # None: any signed-in user (the view checks ownership, as GraphQL does)
     handler: Handler
 
 
 ENDPOINTS: dict[str, Endpoint] = {}
 
 
-def endpoint(name: str, *, perm: str) -> Callable[[Handler], Handler]:
+def endpoint(name: str, *, perm: str | None) -> Callable[[Handler], Handler]:
     """Register `handler` as the raw baseline `/bench/raw/<name>`, guarded by `perm`."""
 
     def register(handler: Handler) -> Handler:
@@ -64,13 +64,15 @@ def raw_view(request: HttpRequest, name: str) -> HttpResponse:
     if raw_key is None:
         return _error(401, "An API key is required.")
     try:
-        user = authenticate_api_key(raw_key).user
+        api_key = authenticate_api_key(raw_key)
+        user = api_key.user
     except ApiKeyError as exc:
         return _error(401, str(exc))
-    if not user.has_perm(endpoint.perm):
+    if endpoint.perm is not None and not user.has_perm(endpoint.perm):
         return _error(403, f"You don't have permission to do this ({endpoint.perm}).")
     try:
         variables = json.loads(request.body or b"{}")
     except ValueError:
         return _error(400, "The body must be a JSON object of variables.")
-    return HttpResponse(endpoint.handler(variables), content_type="application/json")
+    answer = endpoint.handler(variables, user=user, api_key=api_key)
+    return HttpResponse(answer, content_type="application/json")

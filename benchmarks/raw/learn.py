@@ -35,7 +35,7 @@ SELECT json_build_object('data', json_build_object('learnItems', json_build_obje
 
 
 @endpoint("learn-items", perm="learn.view_learnitem")
-def learn_items(variables: dict) -> str:
+def learn_items(variables: dict, **_auth) -> str:
     params = {
         "tags": json.dumps(variables["tags"]),
         "limit": variables["limit"],
@@ -73,5 +73,5 @@ FROM (
 
 
 @endpoint("learn-stats", perm="learn.view_learnitem")
-def learn_stats(variables: dict) -> str:
+def learn_stats(variables: dict, **_auth) -> str:
     return fetch_json(LEARN_STATS_SQL, {"limit": variables["limit"]})

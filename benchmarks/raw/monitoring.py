@@ -60,7 +60,7 @@ def _decode_cursor(cursor: str) -> tuple[str, int]:
 
 
 @endpoint("logs-page", perm="monitoring.view_monitoringlog")
-def logs_page(variables: dict) -> str:
+def logs_page(variables: dict, **_auth) -> str:
     """The `logs` query with the filters the scenarios use: source, level, time range, after."""
     filters = variables.get("filters") or {}
     where, params = ["true"], {"first": variables["first"]}
@@ -86,7 +86,7 @@ def logs_page(variables: dict) -> str:
 
 
 @endpoint("logs-cursor", perm="monitoring.view_monitoringlog")
-def logs_cursor(variables: dict) -> str:
+def logs_cursor(variables: dict, **_auth) -> str:
     """The cursor to ask for page `page` of `first` logs (newest first), or of the last page
     when there are fewer: {"page": n, "cursor": "..."}."""
     first = variables["first"]
@@ -110,7 +110,7 @@ COPY_SQL = (
 
 
 @endpoint("log-ingest-copy", perm="monitoring.add_monitoringlog")
-def log_ingest_copy(variables: dict) -> bytes:
+def log_ingest_copy(variables: dict, **_auth) -> bytes:
     """The same logs as logIngest, written with COPY (no validation, no duplicate check)."""
     logs = variables["logs"]
     connection.ensure_connection()

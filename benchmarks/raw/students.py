@@ -50,7 +50,7 @@ SELECT json_build_object('data', json_build_object('students', json_build_object
 
 
 @endpoint("students-page", perm="students.view_student")
-def students_page(variables: dict) -> str:
+def students_page(variables: dict, **_auth) -> str:
     params = {
         "limit": variables["limit"],
         "offset": variables.get("offset", 0),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -60,6 +60,8 @@ def table_names() -> set[str]:
 @dataclass
 class SeedReport:
     timings: list[tuple[str, int, float]]
+    # Handed to the harness with the API key (e.g. other users' keys).
+    extra: dict = field(default_factory=dict)
 
     def step(self, label: str, work: Callable[[], int]) -> int:
         started = time.perf_counter()

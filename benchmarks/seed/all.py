@@ -1,5 +1,10 @@
 """Every app's seeder, in the order they run."""
 
-from benchmarks.seed import learn, monitoring, students
+from benchmarks.seed import chat, learn, monitoring, students
 
-SEEDERS = {"learn": learn.seed, "monitoring": monitoring.seed, "students": students.seed}
+SEEDERS = {
+    "chat": chat.seed,
+    "learn": learn.seed,
+    "monitoring": monitoring.seed,
+    "students": students.seed,
+}

@@ -3,6 +3,7 @@ import json
 import pytest
 from django.test import Client
 
+from benchmarks import constants
 from benchmarks.scenarios import GRAPHQL, RAW
 from benchmarks.seed import SCALES, Scale, SeedReport, reset_users
 from benchmarks.seed.all import SEEDERS
@@ -17,6 +18,9 @@ def bench(settings):
     """The harness's URLs (raw baselines) and query counter, as benchmarks.settings mounts them."""
     settings.ROOT_URLCONF = "benchmarks.urls"
     settings.MIDDLEWARE = [COUNTER, *settings.MIDDLEWARE]
+    # As benchmarks.run starts the server.
+    settings.GRAPHQL_PAGE_SIZE = constants.PAGE_SIZE
+    settings.DAILY_TOKEN_CAP = constants.TOKEN_CAP
 
 
 @pytest.fixture
@@ -55,8 +59,13 @@ class BenchClient:
         return scenario.prepare(self) if scenario.prepare else {}
 
     # Session
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        return self.post("/graphql/", {"query": query, "variables": variables or {}}).json()
+    def graphql(
+        self, query: str, variables: dict | None = None, *, api_key: str | None = None
+    ) -> dict:
+        body = {"query": query, "variables": variables or {}}
+        if api_key is None:
+            return self.post("/graphql/", body).json()
+        return BenchClient(api_key).post("/graphql/", body).json()
 
     def raw(self, name: str, variables: dict) -> dict:
         return json.loads(self.post(f"/bench/raw/{name}", variables).content)

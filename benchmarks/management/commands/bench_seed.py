@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks.seed import BENCH_USERNAME, SCALES, SeedReport, analyze, reset_users
 from benchmarks.seed.all import SEEDERS
+from benchmarks.seed.chat import capped_user_reset
 from chat import services as chat_services
 
 
@@ -28,12 +29,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale, apps, key_only, **options):
+        chosen = [name.strip() for name in apps.split(",") if name.strip()]
         if key_only:
             user = get_user_model().objects.filter(username=BENCH_USERNAME).first()
             if user is None:
                 raise CommandError("Nothing seeded yet: run without --key-only first.")
             _, api_key = chat_services.api_key_create(user=user, name="benchmarks")
-            self.stdout.write(json.dumps({"api_key": api_key, "scale": scale, "seconds": 0}))
+            extra = capped_user_reset() if "chat" in chosen else {}
+            self.stdout.write(
+                json.dumps({"api_key": api_key, "scale": scale, "seconds": 0, **extra})
+            )
             return
         chosen = [name.strip() for name in apps.split(",") if name.strip()]
         unknown = sorted(set(chosen) - set(SEEDERS))
@@ -51,4 +56,6 @@ class Command(BaseCommand):
             rate = f"{rows / seconds:>12,.0f} rows/s" if rows and seconds else ""
             self.stdout.write(f"  seed {label:<28} {rows:>10,} rows {seconds:7.2f} s {rate}")
         self.stdout.write(f"  seed total {total:.2f} s (scale {scale})")
-        self.stdout.write(json.dumps({"api_key": api_key, "scale": scale, "seconds": total}))
+        self.stdout.write(
+            json.dumps({"api_key": api_key, "scale": scale, "seconds": total, **report.extra})
+        )
