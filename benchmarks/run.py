@@ -175,21 +175,28 @@ class HttpSession:
     server: Server
     api_key: str
 
-    def _post(self, path: str, body: dict, *, api_key: str | None = None) -> dict:
+    def _post(
+        self, path: str, body: dict, *, api_key: str | None = None, expect_ok: bool = True
+    ) -> dict:
         key = api_key or self.api_key
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
         call = Call(path=path, body=json.dumps(body).encode(), headers=headers)
         response = send(self.server.host, self.server.port, call)
         problem = failure(response)
-        if problem:
+        if problem and (expect_ok or response.status != 200):
             raise RuntimeError(f"{path}: {problem}")
         return json.loads(response.body)
 
     def graphql(
-        self, query: str, variables: dict | None = None, *, api_key: str | None = None
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        api_key: str | None = None,
+        expect_ok: bool = True,
     ) -> dict:
         body = {"query": query, "variables": variables or {}}
-        return self._post("/graphql/", body, api_key=api_key)
+        return self._post("/graphql/", body, api_key=api_key, expect_ok=expect_ok)
 
     def raw(self, name: str, variables: dict) -> dict:
         return self._post(f"/bench/raw/{name}", variables)

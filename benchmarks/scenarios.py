@@ -51,7 +51,12 @@ class Session(Protocol):
     """What `prepare` and `verify` may do: send requests as the bench user (or another key)."""
 
     def graphql(
-        self, query: str, variables: dict | None = None, *, api_key: str | None = None
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        api_key: str | None = None,
+        expect_ok: bool = True,
     ) -> dict: ...
 
     def raw(self, name: str, variables: dict) -> dict: ...
@@ -384,7 +389,7 @@ def interaction_verify(session: Session, state: dict) -> str | None:
 
     def record(number: int) -> str:
         variables = interaction_input(number, "capped", state, thread=chat_seed.CAPPED_THREAD)
-        answer = session.graphql(INTERACTION_QUERY, variables, api_key=key)
+        answer = session.graphql(INTERACTION_QUERY, variables, api_key=key, expect_ok=False)
         return answer["data"]["interactionRecord"]["__typename"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -60,7 +60,12 @@ class BenchClient:
 
     # Session
     def graphql(
-        self, query: str, variables: dict | None = None, *, api_key: str | None = None
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        api_key: str | None = None,
+        expect_ok: bool = True,
     ) -> dict:
         body = {"query": query, "variables": variables or {}}
         if api_key is None:

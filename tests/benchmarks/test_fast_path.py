@@ -129,6 +129,10 @@ def test_plans_cover_plain_columns_and_loaded_forward_relations_only():
     )
     assert (student["events"], student["drafts"]) == (None, None)
     assert plan_kinds("LearningEvent")["module"] == "PlainRelation"
+    # plain Strawberry types: attributes read with getattr; resolvers keep the standard path
+    assert set(plan_kinds("Message").values()) == {"PlainColumn"}
+    assert plan_kinds("MonitoringLogEdge") == {"node": None, "cursor": "PlainColumn"}
+    assert plan_kinds("MonitoringLogConnection")["nodes"] is None
 
 
 def test_values_the_standard_path_refuses_are_left_to_it():
