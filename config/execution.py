@@ -259,4 +259,14 @@ class PlainColumnExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # as execute_field does
             self.handle_field_error(raw_error, plan.field_type, field_details_list, path)
             return None
-        return _FALLBACK if self.is_awaitable(completed) else completed
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def awaited():  # async execution, as execute_field does
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, plan.field_type, field_details_list, path)
+                return None
+
+        return awaited()
