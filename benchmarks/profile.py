@@ -77,18 +77,30 @@ def main() -> None:
         f"{scenario.name} ({args.variant}): {args.requests} requests in-process, "
         f"{per_request:.2f} ms per request (profiled), of which SQL {sql_ms / args.requests:.2f} ms"
     )
-    print(summary)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    from pyinstrument.renderers import ConsoleRenderer
+
+    # The call tree (frames under 1% left out), then the functions by their own time.
+    tree = profiler.output(
+        ConsoleRenderer(
+            unicode=True,
+            show_all=True,
+            time="percent_of_total",
+            processor_options={"filter_threshold": 0.01},
+        )
+    )
+    flat = profiler.output(
+        ConsoleRenderer(unicode=True, show_all=True, flat=True, time="percent_of_total")
+    )
+    flat = "\n".join(flat.splitlines()[:45])
     if args.html:
         out = RESULTS_DIR / f"profile-{scenario.name}-{args.variant}.html"
         out.write_text(profiler.output_html())
     else:
         out = RESULTS_DIR / f"profile-{scenario.name}-{args.variant}.txt"
-        out.write_text(summary + "\n\n" + profiler.output_text(unicode=True, show_all=True))
-    from pyinstrument.renderers import ConsoleRenderer
-
-    flat = profiler.output(ConsoleRenderer(unicode=True, color=False, flat=True, show_all=True))
-    print("\n".join(flat.splitlines()[:60]))
+        out.write_text(f"{summary}\n\n{tree}\n\nBy own time:\n{flat}\n")
+    print(summary)
+    print(flat)
     print(f"Written: {out}")
 
 
