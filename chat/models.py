@@ -14,10 +14,9 @@ from chat.validation import (
     is_possible_id,
     metadata_object,
     validate_object_id,
-    validate_storable_json,
-    validate_storable_text,
 )
 from chat.windows import MessageWindowPrefetcher
+from config.text import validate_storable_json, validate_storable_text
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 KEY_PREFIX_LENGTH = 10
@@ -224,6 +223,27 @@ class Message(models.Model):
         default=dict, blank=True, validators=[metadata_object], help_text="Free JSON object."
     )
     created_at = models.DateTimeField(default=timezone.now, help_text="When it was written.")
+    # A prompt recorded by interactionRecord carries what a retry with its id must match, and
+    # its answer, so that the retry gets the stored recording back.
+    recording_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # rows inserted in SQL (imports) are not recordings
+        editable=False,
+        help_text="On a prompt recorded by interactionRecord: SHA-256 of the whole recording "
+        "(a retry with the same id must match it); empty otherwise.",
+    )
+    answer = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,  # served by chat_message_answer (recorded prompts only)
+        help_text="On a prompt recorded by interactionRecord: the assistant message answering it.",
+    )
 
     class Meta:
         ordering = ["created_at", "seq"]
@@ -231,6 +251,11 @@ class Message(models.Model):
             # A thread's history in order, its first or last N (scanned backwards).
             models.Index(fields=["thread", "created_at", "seq"], name="chat_message_thread_order"),
             GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="chat_message_fts"),
+            models.Index(
+                fields=["answer"],
+                name="chat_message_answer",
+                condition=models.Q(answer__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -357,12 +382,29 @@ class ContextSnapshot(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_context_snapshots"
     )
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="context_snapshots")
+    client_id = models.CharField(  # noqa: DJ001 -- null: no client id (never a conflict)
+        max_length=OBJECT_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        validators=[validate_object_id],
+        help_text="Client-supplied id, unique per user: saving it again returns this snapshot.",
+    )
     context = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["thread", "-created_at"], name="chat_snapshot_thread")]
+        indexes = [
+            models.Index(fields=["thread", "-created_at", "-id"], name="chat_snapshot_thread_new")
+        ]
+        constraints = [
+            # The arbiter of contextSnapshotSave's INSERT … ON CONFLICT DO NOTHING.
+            models.UniqueConstraint(
+                fields=["user", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="chat_snapshot_user_client_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.thread_id} at {self.created_at:%Y-%m-%d %H:%M}"
@@ -374,7 +416,11 @@ class UserPreference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_preferences"
     )
-    key = models.CharField(max_length=100, validators=[validate_storable_text])
+    key = models.CharField(
+        max_length=OBJECT_ID_MAX_LENGTH,
+        validators=[validate_object_id],
+        help_text="Letters, digits and . _ : -, starting with a letter or digit.",
+    )
     value = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -16,13 +16,17 @@ import strawberry_django
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from strawberry.scalars import JSON
 from strawberry_django.pagination import OffsetPaginated
 
 from chat import selectors, services
-from chat.models import ApiKey, Thread
+from chat.models import ApiKey, ContextSnapshot, Thread, UserPreference
+from chat.services.access import thread_for
 from chat.types import (
     ApiKeyCreateResultType,
     ApiKeyType,
+    ContextSnapshotSaveInput,
+    ContextSnapshotType,
     InteractionRecordInput,
     InteractionRecordResultType,
     MessageAppendInput,
@@ -37,13 +41,17 @@ from chat.types import (
     UsagePeriod,
     UsageReportType,
     UsageTodayType,
-    aware,
-    input_data,
+    UserPreferenceType,
 )
+from chat.validation import is_possible_id
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
+from config.inputs import aware, input_data
 
 ThreadId = Annotated[strawberry.ID, strawberry.argument(description="Thread id (any string).")]
+PreferenceKey = Annotated[
+    str, strawberry.argument(description="Preference name: letters, digits and . _ : -.")
+]
 UsageUser = Annotated[
     str | None,
     strawberry.argument(
@@ -140,6 +148,28 @@ class Query:
     def api_keys(self, info: Info) -> list[ApiKeyType]:
         return ApiKey.objects.filter(user=require_user(info)).order_by("-created_at", "-id")
 
+    @strawberry_django.field(description="Your preferences, by key; only the given `keys` if any.")
+    def preferences(
+        self,
+        info: Info,
+        keys: Annotated[
+            list[str] | None, strawberry.argument(description="Only these keys.")
+        ] = None,
+    ) -> list[UserPreferenceType]:
+        preferences = UserPreference.objects.filter(user=require_user(info)).order_by("key")
+        if keys is not None:
+            preferences = preferences.filter(key__in=[key for key in keys if is_possible_id(key)])
+        return preferences
+
+    @strawberry_django.offset_paginated(
+        OffsetPaginated[ContextSnapshotType],
+        description="A thread's context snapshots, newest first; paginated. A thread you may "
+        "not see is not found (error code NOT_FOUND).",
+    )
+    def context_snapshots(self, info: Info, thread_id: ThreadId) -> QuerySet[ContextSnapshot]:
+        thread = thread_for(require_user(info), thread_id)
+        return ContextSnapshot.objects.filter(thread=thread).order_by("-created_at", "-id")
+
 
 @strawberry.type
 class Mutation:
@@ -201,7 +231,8 @@ class Mutation:
         description="Record one prompt in one transaction: the user message, one LLM request "
         "and response per call (several in compare mode), one assistant message, the thread's "
         "updatedAt and today's usage. Over a daily cap nothing is written and the answer is an "
-        "OperationInfo with code DAILY_CAP_REACHED.",
+        "OperationInfo with code DAILY_CAP_REACHED. Idempotent on userMessage.id: the same "
+        "recording again returns the stored one, writing and counting nothing.",
     )
     def interaction_record(
         self,
@@ -259,3 +290,40 @@ class Mutation:
         if key is None:
             raise NotFound(f"No API key with id {str(id)[:40]!r}.")
         return services.api_key_revoke(key=key)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Set one of your preferences (created or replaced).",
+    )
+    def preference_set(
+        self,
+        info: Info,
+        key: PreferenceKey,
+        value: Annotated[JSON, strawberry.argument(description="Any JSON value but null.")],
+    ) -> UserPreferenceType:
+        return services.preference_set(user=require_user(info), key=key, value=value)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Remove one of your preferences; returns it as it was.",
+    )
+    def preference_delete(self, info: Info, key: PreferenceKey) -> UserPreferenceType:
+        return services.preference_delete(user=require_user(info), key=key)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Save a snapshot of a thread's context. Idempotent on the client id: the "
+        "same snapshot again returns the stored one; the id with another thread or context is "
+        "refused.",
+    )
+    def context_snapshot_save(
+        self,
+        info: Info,
+        thread_id: ThreadId,
+        input: Annotated[
+            ContextSnapshotSaveInput, strawberry.argument(description="The snapshot.")
+        ],
+    ) -> ContextSnapshotType:
+        return services.context_snapshot_save(
+            user=require_user(info), thread_id=thread_id, **input_data(input)
+        )

@@ -12,26 +12,23 @@ import strawberry_django
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.utils import timezone
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
 
 from chat import selectors
 from chat.models import (
     ApiKey,
+    ContextSnapshot,
     LLMRequest,
     Message,
     Thread,
     UsageDaily,
+    UserPreference,
 )
-from chat.validation import unstorable, validate_storable_json
 from chat.windows import MessageRow, Window
 from config.errors import UserError
-
-
-def aware(value: datetime) -> datetime:
-    """A time given without an offset is read in the server's time zone."""
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+from config.inputs import aware
+from config.text import unstorable, validate_storable_json
 
 
 def window_of(first: int | None, last: int | None) -> Window:
@@ -193,21 +190,6 @@ class ThreadOrder:
     id: auto = strawberry_django.order_field(description="By id.")
 
 
-def input_data(value: object) -> dict[str, object]:
-    """The fields of an input that were given, as model field values."""
-    data = {}
-    for field in value.__strawberry_definition__.fields:
-        given = getattr(value, field.python_name)
-        if given is UNSET:
-            continue
-        if isinstance(given, enum.Enum):
-            given = given.value
-        elif isinstance(given, datetime):
-            given = aware(given)
-        data[field.python_name] = given
-    return data
-
-
 @strawberry.input(name="ThreadCreateInput", description="A new thread.")
 class ThreadCreateInput:
     id: strawberry.ID | None = strawberry.field(
@@ -274,7 +256,10 @@ class InteractionRecordInput:
         description="The prompt sent to the model(s); stored as a SHA-256 hash, as text only "
         "when the deployment sets LLM_STORE_PROMPT_TEXT."
     )
-    user_message: InteractionMessageInput = strawberry.field(description="What the user wrote.")
+    user_message: InteractionMessageInput = strawberry.field(
+        description="What the user wrote. With a client id, a retry of the same recording "
+        "returns the stored one; the id with another payload, thread or user is refused."
+    )
     assistant_message: InteractionMessageInput = strawberry.field(
         description="The one answer shown (in compare mode: the summary or chosen answer)."
     )
@@ -396,4 +381,45 @@ class ApiKeyCreateResultType:
     key: str = strawberry.field(
         description="The plaintext key: shown this once, never stored. Send it as "
         "'Authorization: Bearer <key>'."
+    )
+
+
+@strawberry_django.type(
+    UserPreference, name="UserPreference", description="One of your settings, as JSON."
+)
+class UserPreferenceType:
+    key: str = strawberry_django.field(
+        description="Its name (e.g. 'research_mode'): letters, digits and . _ : -."
+    )
+    value: JSON = strawberry_django.field(description="Any JSON value but null.")
+    updated_at: datetime = strawberry_django.field(description="When it was last set.")
+
+
+@strawberry_django.type(
+    ContextSnapshot,
+    name="ContextSnapshot",
+    description="A saved context of a thread (e.g. the prompt history the client built), to "
+    "resume the conversation from.",
+)
+class ContextSnapshotType:
+    id: strawberry.ID = strawberry_django.field(description="Snapshot id (assigned).")
+    client_id: strawberry.ID | None = strawberry_django.field(
+        description="The client's id for it; null when none was given."
+    )
+    context: JSON = strawberry_django.field(description="The saved context (any JSON but null).")
+    saved_by: ChatUserType = strawberry_django.field(field_name="user", description="Who saved it.")
+    created_at: datetime = strawberry_django.field(description="When it was saved.")
+
+    @strawberry_django.field(description="The thread's id.", only=["thread_id"])
+    def thread_id(self) -> strawberry.ID:
+        return self.thread_id
+
+
+@strawberry.input(name="ContextSnapshotSaveInput", description="A new context snapshot.")
+class ContextSnapshotSaveInput:
+    context: JSON = strawberry.field(description="The context to save (any JSON but null).")
+    client_id: strawberry.ID | None = strawberry.field(
+        default=UNSET,
+        description="Client id, unique among your snapshots: sending the same snapshot again "
+        "returns the stored one.",
     )

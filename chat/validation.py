@@ -1,4 +1,4 @@
-"""Validation shared by the chat models, services and filters: ids and storable text."""
+"""Validation shared by the chat models, services and filters: ids and metadata."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+
+from config.text import validate_storable_json
 
 # Thread and message ids: client-supplied (ChatKit's `thread_abc123def456`, a legacy session
 # id, a UUID) or generated as `<prefix>_<16 hex>`. Never parsed: any string is just looked up.
@@ -15,37 +17,6 @@ validate_object_id = RegexValidator(
     OBJECT_ID_PATTERN,
     "Use letters, digits and . _ : - only, starting with a letter or digit.",
 )
-
-
-def unstorable(text: str) -> str | None:
-    """Why PostgreSQL cannot store `text` (NUL characters, lone surrogates), or None."""
-    if "\x00" in text:
-        return "Must not contain NUL characters."
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode (no lone surrogates)."
-    return None
-
-
-def validate_storable_text(value: str) -> None:
-    problem = unstorable(value)
-    if problem:
-        raise ValidationError(problem, code="unstorable_text")
-
-
-def validate_storable_json(value) -> None:
-    """Strings and keys anywhere in a JSON value must be storable in jsonb."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            validate_storable_text(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def is_possible_id(raw_id: object) -> bool:

@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from learn.tags import TagsField, normalize_tags, validate_storable_text
+from config.text import validate_storable_text
+from learn.tags import TagsField, normalize_tags
 
 FILENAME_MAX_LENGTH = 255
 # GraphQL's Int is 32-bit; sizes stay within it so every stored value can be served.

@@ -15,6 +15,7 @@ from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.pagination import OffsetPaginated
 
 from config.context import Info, require_perm
+from config.inputs import input_data
 from learn import selectors, services
 from learn.models import LearnItem
 from learn.types import (
@@ -26,7 +27,6 @@ from learn.types import (
     LearnItemType,
     LearnItemUpdateInput,
     LearnStatsType,
-    input_data,
 )
 
 VIEW, ADD, CHANGE, DELETE = (

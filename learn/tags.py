@@ -11,25 +11,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from config.text import text_problem
+
 TAG_MAX_LENGTH = 64
 TAGS_MAX_COUNT = 50
-
-
-def text_problem(value: str) -> str | None:
-    """Why PostgreSQL cannot store `value` as text (NUL, lone surrogate), or None."""
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must not contain lone surrogate characters"
-    return None
-
-
-def validate_storable_text(value: str) -> None:
-    problem = text_problem(value)
-    if problem:
-        raise ValidationError(f"{problem[0].upper()}{problem[1:]}.", code="unstorable_text")
 
 
 def normalize_tags(value: object, *, field: str = "tags") -> list[str]:

@@ -10,17 +10,12 @@ import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
 from strawberry import UNSET, auto
 
 from config.errors import UserError
+from config.inputs import aware
 from learn import selectors
 from learn.models import LearnItem, all_tags_q, any_tag_q, search_q
-
-
-def aware(value: datetime) -> datetime:
-    """A time given without an offset is read in the server's time zone."""
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 @strawberry.enum(name="LearnItemKind", description="Whether an example is good or bad.")
@@ -101,21 +96,6 @@ class LearnItemType:
         description="Who saved it; null for imported items or deleted users."
     )
     created_at: datetime = strawberry_django.field(description="When it was saved.")
-
-
-def input_data(value: object) -> dict[str, object]:
-    """The fields of an input that were given, as model field values (enums as their value)."""
-    data = {}
-    for field in value.__strawberry_definition__.fields:
-        given = getattr(value, field.python_name)
-        if given is UNSET:
-            continue
-        if isinstance(given, enum.Enum):
-            given = given.value
-        elif isinstance(given, datetime):
-            given = aware(given)
-        data[field.python_name] = given
-    return data
 
 
 @strawberry.input(name="LearnItemCreateInput", description="A new learn item.")

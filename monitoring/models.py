@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from learn.tags import validate_storable_text
+from config.text import validate_storable_text
 from monitoring.jsontext import validate_json_object
 
 CLIENT_ID_MAX_LENGTH = 128

@@ -15,13 +15,9 @@ from strawberry.scalars import JSON
 
 from config.context import Info, require_perm
 from config.errors import UserError
+from config.inputs import aware
 from monitoring import selectors
 from monitoring.models import Level, MonitoringLog, MonitoringResult, SystemHealth
-
-
-def aware(value: datetime) -> datetime:
-    """A time given without an offset is read in the server's time zone."""
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 @strawberry.enum(name="MonitoringLevel", description="Severity of a log, from lowest to highest.")

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from learn.tags import text_problem
+from config.text import text_problem
 from monitoring.jsontext import json_object_text
 from monitoring.models import (
     CLIENT_ID_MAX_LENGTH,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
@@ -16,7 +15,6 @@ from students.types import (
     RiskBandEnum,
     RiskFactorType,
     StudentStatus,
-    aware,
 )
 
 
@@ -34,21 +32,6 @@ class TimeRangeInput:
     end: datetime | None = strawberry.field(
         name="to", default=None, description="Strictly before this time."
     )
-
-
-def input_data(value: object) -> dict[str, object]:
-    """The fields of an input that were given, as model field values (enums as their value)."""
-    data = {}
-    for field in value.__strawberry_definition__.fields:
-        given = getattr(value, field.python_name)
-        if given is UNSET:
-            continue
-        if isinstance(given, enum.Enum):
-            given = given.value
-        elif isinstance(given, datetime):
-            given = aware(given)
-        data[field.python_name] = given
-    return data
 
 
 @strawberry.input(name="StudentCreateInput", description="A new student.")

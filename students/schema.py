@@ -17,6 +17,7 @@ from strawberry_django.pagination import OffsetPaginated
 
 from config.context import Info, require_perm
 from config.errors import UserError
+from config.inputs import aware, input_data
 from students import risk, selectors, services
 from students.audit import Actor
 from students.inputs import (
@@ -31,7 +32,6 @@ from students.inputs import (
     StudentRiskType,
     StudentUpdateInput,
     TimeRangeInput,
-    input_data,
 )
 from students.models import ActionLog, ConceptModule, Student
 from students.types import (
@@ -45,7 +45,6 @@ from students.types import (
     StudentFilter,
     StudentOrder,
     StudentType,
-    aware,
     risk_factors,
 )
 

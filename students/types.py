@@ -10,7 +10,6 @@ import strawberry
 import strawberry_django
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.utils import timezone
 from strawberry import auto
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
@@ -23,11 +22,6 @@ VIEW_EMAIL = "students.view_student_email"
 VIEW_PREDICTION = "students.view_dropoutprediction"
 EVENTS_DEFAULT = 20
 EVENTS_MAX = 100
-
-
-def aware(value: datetime) -> datetime:
-    """A time given without an offset is read in the server's time zone."""
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 def may(info: strawberry.Info, perm: str) -> bool:

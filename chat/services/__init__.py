@@ -10,6 +10,7 @@ from chat.services.interactions import (
     usage_add,
 )
 from chat.services.keys import api_key_create, api_key_revoke
+from chat.services.memory import context_snapshot_save, preference_delete, preference_set
 from chat.services.purge import messages_delete, thread_purge_inactive, threads_delete
 from chat.services.threads import (
     message_append,
@@ -27,9 +28,12 @@ __all__ = [
     "MessageData",
     "api_key_create",
     "api_key_revoke",
+    "context_snapshot_save",
     "interaction_record",
     "message_append",
     "messages_delete",
+    "preference_delete",
+    "preference_set",
     "thread_clear",
     "thread_create",
     "thread_delete",

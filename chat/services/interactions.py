@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,11 +18,15 @@ from django.utils import timezone
 from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
 from chat.services.access import thread_for
 from chat.services.threads import ID_TAKEN, new_message, touch_thread
-from chat.validation import unstorable
+from config.text import unstorable
 
 DAILY_CAP_REACHED = "DAILY_CAP_REACHED"
 MAX_CALLS = 10
 COST_QUANTUM = Decimal("0.000001")
+RECORDED_DIFFERENTLY = (
+    "Already used for a different recording (another payload or another user); a retry must "
+    "send the same recording, a new prompt needs a new id."
+)
 
 # One statement adds a recording to the day's totals, but only while they stay within the
 # caps (NULL: no cap). A first row of the day is inserted only if the recording alone fits;
@@ -134,8 +139,10 @@ def interaction_record(
     """Record one prompt: the user message, one request and response per model call (several
     in compare mode), one assistant message, the thread's activity time and the day's usage.
 
-    Every call is validated first; then the usage is added, in one statement that refuses
-    to pass the daily caps; any failure afterwards rolls everything back.
+    Every call is validated first. The user message is inserted first (`ON CONFLICT DO
+    NOTHING`): a retry of a recording already stored under its id gets that recording back,
+    writing and counting nothing. Then the usage is added, in one statement that refuses to
+    pass the daily caps; any failure afterwards rolls everything back.
     """
     if not 1 <= len(calls) <= MAX_CALLS:
         raise ValidationError({"calls": f"between 1 and {MAX_CALLS} model calls, got {len(calls)}"})
@@ -160,6 +167,23 @@ def interaction_record(
         )
         for index, call in enumerate(calls)
     ]
+    asked = new_message(thread=thread, role=Message.Role.USER, created_at=now, **vars(user_message))
+    answered = new_message(
+        thread=thread, role=Message.Role.ASSISTANT, created_at=now, **vars(assistant_message)
+    )
+    asked.answer_id = answered.id
+    asked.recording_sha256 = recording_digest(
+        user=user,
+        thread=thread,
+        prompt=prompt,
+        route_mode=route_mode,
+        user_message=asked,
+        assistant_message=assistant_message,
+        answer=answered,
+        calls=pairs,
+    )
+    if not _insert_prompt(asked):
+        return _stored_recording(thread=thread, retried=asked)
     responses = [response for _, response in pairs]
     usage_add(
         user=user,
@@ -169,8 +193,6 @@ def interaction_record(
         tokens_out=sum(response.tokens_out for response in responses),
         cost=sum((response.cost for response in responses), Decimal(0)),
     )
-    asked = new_message(thread=thread, role=Message.Role.USER, created_at=now, **vars(user_message))
-    _insert_message(asked, "user_message")
     requests = [request for request, _ in pairs]
     for request in requests:
         request.message = asked
@@ -178,16 +200,112 @@ def interaction_record(
     for request, response in pairs:
         response.request = request
     LLMResponse.objects.bulk_create(responses)
-    answered = new_message(
-        thread=thread,
-        role=Message.Role.ASSISTANT,
-        created_at=timezone.now(),
-        **vars(assistant_message),
-    )
+    answered.created_at = timezone.now()
     _insert_message(answered, "assistant_message")
     touch_thread(thread, answered.created_at)
     return Interaction(
         thread=thread, user_message=asked, assistant_message=answered, requests=requests
+    )
+
+
+def recording_digest(
+    *,
+    user: AbstractBaseUser,
+    thread: Thread,
+    prompt: str,
+    route_mode: str,
+    user_message: Message,
+    assistant_message: MessageData,
+    answer: Message,
+    calls: Sequence[tuple[LLMRequest, LLMResponse]],
+) -> str:
+    """SHA-256 of a recording as the client sent it (canonical JSON, values as stored): a retry
+    under the same user message id must give the same digest to get the stored recording."""
+    canonical = {
+        "version": 1,
+        "user": user.pk,
+        "thread": thread.pk,
+        "prompt_sha256": prompt_digest(prompt),
+        "route_mode": route_mode,
+        "user_message": _message_payload(user_message),
+        # A generated answer id differs on every attempt: only a client id is part of it.
+        "assistant_message": {**_message_payload(answer), "id": assistant_message.id},
+        "calls": [
+            {
+                "provider": request.provider,
+                "model": request.model,
+                "tokens_in": response.tokens_in,
+                "tokens_out": response.tokens_out,
+                "cost": str(response.cost),
+                "latency_ms": response.latency_ms,
+                "error": response.error,
+            }
+            for request, response in calls
+        ],
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _message_payload(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "type": message.type,
+        "content": message.content,
+        "metadata": message.metadata,
+    }
+
+
+# The recording's user message, unless its id is taken (then nothing is written). A row being
+# inserted under the same id by a concurrent transaction is waited for: if that one commits,
+# this inserts nothing and the caller reads the committed recording.
+INSERT_PROMPT_SQL = """
+    INSERT INTO chat_message
+        (id, thread_id, type, role, content, metadata, created_at, recording_sha256, answer_id)
+    VALUES (%(id)s, %(thread)s, %(type)s, %(role)s, %(content)s, %(metadata)s::jsonb,
+            %(created_at)s, %(recording_sha256)s, %(answer)s)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING seq
+"""
+
+
+def _insert_prompt(message: Message) -> bool:
+    """Insert the user message of a recording; False if its id is already taken."""
+    params = {
+        "id": message.id,
+        "thread": message.thread_id,
+        "type": message.type,
+        "role": message.role,
+        "content": message.content,
+        "metadata": json.dumps(message.metadata),
+        "created_at": message.created_at,
+        "recording_sha256": message.recording_sha256,
+        "answer": message.answer_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_PROMPT_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.seq = row[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True
+
+
+def _stored_recording(*, thread: Thread, retried: Message) -> Interaction:
+    """The recording stored under the retried user message's id, if the retry is the same
+    recording (same thread, user and payload); otherwise a validation error naming the field."""
+    stored = Message.objects.select_related("answer").filter(pk=retried.pk).first()
+    if stored is None or stored.thread_id != thread.pk or not stored.recording_sha256:
+        raise ValidationError({"user_message": f"id: {ID_TAKEN}"})
+    if stored.recording_sha256 != retried.recording_sha256 or stored.answer is None:
+        raise ValidationError({"user_message": f"id: {RECORDED_DIFFERENTLY}"})
+    requests = list(
+        LLMRequest.objects.filter(message=stored).select_related("response").order_by("id")
+    )
+    return Interaction(
+        thread=thread, user_message=stored, assistant_message=stored.answer, requests=requests
     )
 
 

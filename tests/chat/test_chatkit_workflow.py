@@ -167,7 +167,7 @@ def test_text_postgres_cannot_store_is_refused_naming_the_field(alice_client):
         {
             "kind": "VALIDATION",
             "field": "content",
-            "message": "Must be valid Unicode (no lone surrogates).",
+            "message": "Must not contain lone surrogate characters.",
             "code": "unstorable_text",
         }
     ]
