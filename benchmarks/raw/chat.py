@@ -104,9 +104,10 @@ WITH thread AS (
   WHERE id = %(thread)s AND owner_id = %(user)s
   RETURNING id, updated_at
 ), asked AS (
-  INSERT INTO chat_message (id, thread_id, type, role, content, metadata, created_at)
+  INSERT INTO chat_message (id, thread_id, type, role, content, metadata, created_at,
+                            recording_sha256, answer_id)
   SELECT %(user_id)s, t.id, %(user_type)s, 'user', %(user_content)s, %(user_meta)s::jsonb,
-         statement_timestamp()
+         statement_timestamp(), %(recording)s, %(assistant_id)s
   FROM thread AS t
   RETURNING *
 ), calls AS (
@@ -171,8 +172,9 @@ CAP_REACHED = {
 
 @endpoint("interaction-record", perm=None)
 def interaction_record(variables: dict, *, user, api_key, **_auth) -> str:
-    """The same rows as interactionRecord (messages, requests, responses, thread, usage) in one
-    transaction: the usage upsert with the cap, then one statement for the rest."""
+    """The same rows as interactionRecord (messages with the prompt's fingerprint and answer
+    link, requests, responses, thread, usage) in one transaction: the usage upsert with the
+    cap, then one statement for the rest."""
     data = variables["input"]
     calls = data["calls"]
     costs = [Decimal(str(call.get("cost", 0))) for call in calls]
@@ -200,6 +202,8 @@ def interaction_record(variables: dict, *, user, api_key, **_auth) -> str:
                 "thread": data["threadId"],
                 "route": data.get("routeMode", ""),
                 "sha": hashlib.sha256(data["prompt"].encode()).hexdigest(),
+                # What a retry must match (the GraphQL service keeps such a fingerprint too).
+                "recording": hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest(),
                 "user_id": asked["id"],
                 "user_type": asked.get("type", "message"),
                 "user_content": asked["content"],
