@@ -13,6 +13,7 @@ help:
 	@echo "make test     - lint, migration check, schema-drift check and the whole pytest suite"
 	@echo "make schema   - re-export schema.graphql from the code"
 	@echo "make dbcheck  - check the database connection"
+	@echo "make bench    - benchmark GraphQL against raw SQL (BENCH_SCALE=small for a quick run)"
 	@echo "make reliability - faults, hostile input, fuzzing and authorization against the real server"
 
 $(BIN)/python:
@@ -58,6 +59,11 @@ fmt: install
 
 dbcheck: install
 	$(BIN)/python manage.py dbcheck
+
+# Seeds its own database (.data/bench-postgres, or BENCH_DATABASE_URL, which it wipes), serves
+# with gunicorn and prints a table; options in benchmarks/run.py and docs/benchmarks.md.
+bench: install
+	$(BIN)/python -m benchmarks.run
 
 # schemathesis gets its own virtualenv so its dependencies never touch the app's pinned ones.
 RELIABILITY_VENV := .data/reliability-venv

@@ -12,7 +12,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
 from config.errors import ClientErrors
-from config.extensions import IntrospectionSwitch, PageSizeLimit
+from config.execution import PlainColumnExecutionContext
+from config.extensions import DocumentCache, IntrospectionSwitch, PageSizeLimit
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
@@ -40,13 +41,24 @@ EXTENSIONS = [
     lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
     PageSizeLimit,
     IntrospectionSwitch,
+    # After the rules above are added: it validates with them once per distinct query text.
+    DocumentCache,
     ClientErrors,
     DjangoOptimizerExtension,
 ]
 
 
-def build_schema(query: type, mutation: type | None = None) -> strawberry.Schema:
-    """A schema with this project's configuration, limits and error masking."""
+def build_schema(
+    query: type,
+    mutation: type | None = None,
+    *,
+    execution_context_class: type | None = PlainColumnExecutionContext,
+) -> strawberry.Schema:
+    """A schema with this project's configuration, limits and error masking.
+
+    Plain model columns are completed by a fast path with identical answers (config.execution);
+    `execution_context_class=None` gives Strawberry's standard execution.
+    """
     return strawberry.Schema(
         query=query,
         mutation=mutation,
@@ -56,6 +68,7 @@ def build_schema(query: type, mutation: type | None = None) -> strawberry.Schema
             batching_config=None,
         ),
         extensions=EXTENSIONS,
+        execution_context_class=execution_context_class,
     )
 
 

@@ -1,0 +1,141 @@
+import http.server
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from benchmarks.load import Call, percentile, run_batch
+from benchmarks.run import first_difference
+from benchmarks.sql import iso
+from tests.processes import run_manage
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 11, 1, 0, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 1, 23, 59, 58, 999998, tzinfo=UTC),
+        datetime(1999, 1, 2, 3, 4, 5, 600000, tzinfo=UTC),
+    ],
+)
+def test_iso_prints_timestamps_as_python_isoformat(db, value):
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {iso('t')} FROM (SELECT %s::timestamptz AS t) AS v", [value])
+        printed = cursor.fetchone()[0]
+
+    # then
+    assert printed == value.isoformat()
+
+
+def test_raw_baselines_are_not_mounted_by_the_project_urls(db):
+    # when
+    response = Client().post("/bench/raw/learn-items", "{}", content_type="application/json")
+
+    # then
+    assert response.status_code == 404
+
+
+def test_benchmark_settings_refuse_to_load_without_the_flag():
+    # when
+    result = run_manage("check", env={"DJANGO_SETTINGS_MODULE": "benchmarks.settings"})
+
+    # then
+    assert result.returncode == 2
+    assert "set BENCHMARK_VIEWS=1" in result.stderr
+
+
+def test_raw_baseline_needs_an_api_key(bench, db):
+    # when
+    response = Client().post("/bench/raw/learn-stats", "{}", content_type="application/json")
+
+    # then
+    assert (response.status_code, response.json()) == (
+        401,
+        {"data": None, "errors": [{"message": "An API key is required."}]},
+    )
+
+
+def test_first_difference_names_the_path():
+    # given
+    left = {"data": {"items": [{"id": "1", "tags": ["a"]}, {"id": "2", "tags": ["b"]}]}}
+    right = {"data": {"items": [{"id": "1", "tags": ["a"]}, {"id": "2", "tags": ["c"]}]}}
+
+    # then
+    assert first_difference(left, left) is None
+    assert first_difference(left, right) == '$.data.items[1].tags[0]: "b" != "c"'
+    assert first_difference({"a": 1}, {"a": 1, "b": 2}) == "$.b: present on one side only"
+    assert first_difference({"a": 1}, {"a": 1.0}) == "$.a: 1 != 1.0"
+
+
+def test_percentile_is_nearest_rank():
+    # given
+    values = [float(n) for n in range(1, 101)]
+
+    # then
+    assert (percentile(values, 0.5), percentile(values, 0.99), percentile([], 0.5)) == (
+        50.0,
+        99.0,
+        None,
+    )
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/slow":
+            time.sleep(0.05)
+        status = 500 if self.path == "/fail" else 200
+        self.send_response(status)
+        self.send_header("X-Bench-Queries", "3")
+        self.send_header("Content-Length", "11")
+        self.end_headers()
+        self.wfile.write(b'{"data": 1}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def call(path):
+    return lambda _number: Call(path=path, body=b"{}", headers={})
+
+
+def test_load_client_sends_exactly_the_requested_count(http_server):
+    # when
+    batch = run_batch("127.0.0.1", http_server, call("/"), total=25, concurrency=4, time_cap=30)
+
+    # then
+    assert (len(batch.latencies), batch.errors, set(batch.queries)) == (25, 0, {3})
+
+
+def test_load_client_stops_at_the_time_cap(http_server):
+    # when
+    batch = run_batch(
+        "127.0.0.1", http_server, call("/slow"), total=10_000, concurrency=2, time_cap=0.3
+    )
+
+    # then: about 0.3 s / 0.05 s x 2 threads, far below the count asked for
+    assert 0 < len(batch.latencies) < 100
+    assert batch.errors == 0
+
+
+def test_load_client_counts_failures(http_server):
+    # when
+    batch = run_batch("127.0.0.1", http_server, call("/fail"), total=3, concurrency=1, time_cap=30)
+
+    # then
+    assert (len(batch.latencies), batch.errors) == (0, 3)
+    assert batch.first_error.startswith("HTTP 500")
