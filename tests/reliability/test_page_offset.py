@@ -46,3 +46,21 @@ def test_zero_offset_is_accepted(make_user, make_api_key):
 
     # then
     assert body == {"data": {"learnItems": {"totalCount": 0}}}
+
+
+@pytest.mark.django_db
+def test_negative_offset_is_refused_for_a_query_text_already_parsed(make_user, make_api_key):
+    # given: the same text once with a valid offset, so its parsed document is reused
+    key = make_api_key(make_user("alice", perms=["learn.view_learnitem"]))
+    client = GraphQLClient(api_key=key)
+    first = client.execute(QUERY, {"p": {"offset": 0, "limit": 10}})
+
+    # when
+    body = client.execute(QUERY, {"p": {"offset": -5, "limit": 10}})
+
+    # then
+    assert first == {"data": {"learnItems": {"totalCount": 0}}}
+    assert body["data"] is None
+    assert [e["message"] for e in body["errors"]] == [
+        "Page offset must be 0 or more: 'pagination.offset' is -5."
+    ]
