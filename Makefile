@@ -14,6 +14,7 @@ help:
 	@echo "make schema   - re-export schema.graphql from the code"
 	@echo "make dbcheck  - check the database connection"
 	@echo "make bench    - benchmark GraphQL against raw SQL (BENCH_SCALE=small for a quick run)"
+	@echo "make reliability - faults, hostile input, fuzzing and authorization against the real server"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,17 @@ dbcheck: install
 # with gunicorn and prints a table; options in benchmarks/run.py and docs/benchmarks.md.
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# schemathesis gets its own virtualenv so its dependencies never touch the app's pinned ones.
+RELIABILITY_VENV := .data/reliability-venv
+$(RELIABILITY_VENV)/.installed: reliability/requirements.txt
+	$(PYTHON) -m venv $(RELIABILITY_VENV)
+	$(RELIABILITY_VENV)/bin/python -m pip install --quiet -r reliability/requirements.txt
+	touch $@
+
+# CASES="restart fuzz" runs only those (see `python -m reliability --help`).
+reliability: install $(RELIABILITY_VENV)/.installed
+	RELIABILITY_SCHEMATHESIS=$(RELIABILITY_VENV)/bin/st $(BIN)/python -m reliability $(CASES)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ credential, so CSRF does not apply to it either.
 from __future__ import annotations
 
 import hmac
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +17,9 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from chat.models import ApiKey, hash_api_key, split_api_key
+from config.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response
+
+logger = logging.getLogger(__name__)
 
 # last_used_at is refreshed at most this often per key, so reads don't each cost a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -88,6 +92,11 @@ class ApiKeyMiddleware:
             key = authenticate_api_key(raw_key)
         except ApiKeyError as exc:
             return unauthenticated(str(exc))
+        except DATABASE_UNAVAILABLE_ERRORS as exc:
+            logger.warning(
+                "Database unavailable during API-key authentication: %s", type(exc).__name__
+            )
+            return database_unavailable_response()
         request.user = key.user
         request.api_key = key
         request._dont_enforce_csrf_checks = True

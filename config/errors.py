@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import MaskErrors
@@ -12,6 +13,28 @@ from strawberry.extensions import MaskErrors
 logger = logging.getLogger("config.graphql")
 
 MASKED_MESSAGE = "Unexpected error."
+
+# The database is restarting, unreachable or dropped the connection: worth a retry, so the
+# client gets a 503 with this message instead of a masked error (the details stay in the log).
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_UNAVAILABLE_MESSAGE = "The database is temporarily unavailable; retry shortly."
+DATABASE_UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = 2
+
+# PostgreSQL refused a value the request carried (a NUL character, a number out of range, a
+# date it cannot represent) that no validation caught: the client's input, so say so.
+INVALID_VALUE_MESSAGE = (
+    "A value in this request cannot be handled by the database "
+    "(for example a NUL character or a number out of range)."
+)
+# A constraint refused the write and no validation had caught it first (a null where a value
+# is required, a duplicate that lost a race): say which kind, never the SQL.
+DATABASE_REFUSALS = (DataError, IntegrityError)
+CONSTRAINT_MESSAGES = {
+    "23505": ("This conflicts with data already stored (a duplicate).", "CONFLICT"),
+    "23503": ("This refers to something that does not exist (any more).", "INVALID_VALUE"),
+    "23514": ("A value is outside what is allowed.", "INVALID_VALUE"),
+}
 
 
 class UserError(Exception):
@@ -57,6 +80,14 @@ def should_mask_error(error: GraphQLError) -> bool:
         return should_mask_error(original) if original.original_error else False
     if isinstance(original, EXPOSED_ERRORS):
         return False
+    if isinstance(original, (*DATABASE_UNAVAILABLE_ERRORS, *DATABASE_REFUSALS)):
+        logger.warning(
+            "Database refused GraphQL field %s: %s: %s",
+            ".".join(map(str, error.path)),
+            original.__class__.__name__,
+            str(original).splitlines()[0] if str(original) else "",
+        )
+        return False
     logger.error(
         "Unexpected error in GraphQL field %s", ".".join(map(str, error.path)), exc_info=original
     )
@@ -93,6 +124,11 @@ def client_error(error: GraphQLError) -> GraphQLError:
         extensions["code"] = original.code
     elif isinstance(original, ObjectDoesNotExist):
         extensions["code"] = "NOT_FOUND"
+    elif isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
+        message = DATABASE_UNAVAILABLE_MESSAGE
+        extensions["code"] = DATABASE_UNAVAILABLE_CODE
+    elif isinstance(original, DATABASE_REFUSALS):
+        message, extensions["code"] = refusal_message(original)
     else:
         return error
     return GraphQLError(
@@ -113,4 +149,56 @@ class ClientErrors(MaskErrors):
         super().__init__(should_mask_error=should_mask_error, error_message=MASKED_MESSAGE)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [client_error(error) for error in super()._process_errors(errors)]
+        processed = [client_error(error) for error in super()._process_errors(errors)]
+        if any(
+            (error.extensions or {}).get("code") == DATABASE_UNAVAILABLE_CODE for error in processed
+        ):
+            mark_unavailable(getattr(self.execution_context.context, "response", None))
+        return processed
+
+
+def mark_unavailable(response) -> None:
+    """Answer 503 with Retry-After, so clients and load balancers retry instead of failing."""
+    if response is not None:
+        response.status_code = 503
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+
+
+def database_unavailable_response():
+    """The whole answer when the database fails before GraphQL runs (e.g. authentication)."""
+    from django.http import JsonResponse
+
+    response = JsonResponse(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": DATABASE_UNAVAILABLE_MESSAGE,
+                    "extensions": {"code": DATABASE_UNAVAILABLE_CODE},
+                }
+            ],
+        },
+        status=503,
+    )
+    mark_unavailable(response)
+    return response
+
+
+def refusal_message(error: Exception) -> tuple[str, str]:
+    """(message, code) for a value or constraint the database refused."""
+    if isinstance(error, DataError):
+        return INVALID_VALUE_MESSAGE, "INVALID_VALUE"
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate == "23502":  # not_null_violation
+        column = getattr(getattr(cause, "diag", None), "column_name", None)
+        name = _camel(column.removesuffix("_id")) if column else "A value"
+        return f"{name}: must not be null.", "VALIDATION_ERROR"
+    return CONSTRAINT_MESSAGES.get(
+        sqlstate or "", ("This conflicts with data already stored.", "CONFLICT")
+    )
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)

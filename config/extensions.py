@@ -50,7 +50,8 @@ def _value_of(node, variables: dict):
 
 
 def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQLError | None:
-    """The error for a `first`/`last`/`limit`/`pagination` argument above `maximum`, or None."""
+    """The error for a `first`/`last`/`limit`/`pagination` argument above `maximum` (or a
+    negative `pagination.offset`), or None."""
     name = node.name.value
     if name != "pagination" and name not in PAGE_SIZE_ARGUMENTS:
         return None
@@ -58,6 +59,12 @@ def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQ
     if name == "pagination":
         if not isinstance(value, dict):
             return None
+        offset = value.get("offset")
+        if isinstance(offset, int) and offset < 0:
+            # A negative offset would reach the ORM as a negative slice.
+            return GraphQLError(
+                f"Page offset must be 0 or more: 'pagination.offset' is {offset}.", node
+            )
         name, value = "pagination.limit", value.get("limit")
     if isinstance(value, int) and value > maximum:
         return GraphQLError(
@@ -70,7 +77,8 @@ class PageSizeLimit(SchemaExtension):
     """Refuse page sizes above settings.GRAPHQL_PAGE_SIZE before anything runs.
 
     Checks `first`/`last`/`limit` arguments and the `limit` of a `pagination` input, whether
-    written inline or passed as variables, and reports the argument by name.
+    written inline or passed as variables, and reports the argument by name. A negative
+    `pagination.offset` is refused too.
     """
 
     def on_operation(self) -> Iterator[None]:

@@ -1,0 +1,1 @@
+"""The reliability and security suite: faults, hostile input and concurrency, with figures."""
