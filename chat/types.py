@@ -28,7 +28,7 @@ from chat.models import (
 from chat.windows import MessageRow, Window
 from config.errors import UserError
 from config.inputs import aware
-from config.text import unstorable, validate_storable_json
+from config.text import nothing_if_unstorable, validate_storable_json
 
 
 def window_of(first: int | None, last: int | None) -> Window:
@@ -42,11 +42,6 @@ def window_of(first: int | None, last: int | None) -> Window:
 
 
 DEFAULT_MESSAGES = 100
-
-
-def matches_nothing_if_unstorable(value: str) -> Q | None:
-    """Text the database cannot hold (NUL, lone surrogates) matches nothing, without an error."""
-    return Q(pk__in=[]) if unstorable(value) else None
 
 
 def message_window_prefetch(info: strawberry.Info) -> Prefetch:
@@ -138,11 +133,11 @@ class ThreadType:
 class ThreadFilter:
     @strawberry_django.filter_field(description="Exactly this agent type.")
     def agent_type(self, value: str, prefix: str) -> Q:
-        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}agent_type": value})
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}agent_type": value})
 
     @strawberry_django.filter_field(description="Threads of the user with this username.")
     def owner(self, value: str, prefix: str) -> Q:
-        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}owner__username": value})
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}owner__username": value})
 
     @strawberry_django.filter_field(
         description='Metadata containing this JSON object (e.g. {"mode": "full_book"}).'
@@ -159,7 +154,7 @@ class ThreadFilter:
         '"a phrase", -excluded, or. Case- and accent-sensitive stemming is not applied.'
     )
     def search(self, value: str, prefix: str) -> Q:
-        return matches_nothing_if_unstorable(value) or selectors.message_search_q(value, prefix)
+        return nothing_if_unstorable(value) or selectors.message_search_q(value, prefix)
 
     @strawberry_django.filter_field(description="Created at or after this time.")
     def created_from(self, value: datetime, prefix: str) -> Q:

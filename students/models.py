@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.text import is_storable
 from students.prefetch import RecentEvents
 
 CODE_VALIDATOR = RegexValidator(
@@ -36,7 +37,8 @@ class StudentQuerySet(models.QuerySet):
     def by_ref(self, *, id: object = None, code: str | None = None):
         """The student with this id or code; none when the id cannot exist (e.g. "abc")."""
         if code is not None:
-            return self.filter(code=code)
+            # A code the database cannot hold (NUL, lone surrogate) belongs to no student.
+            return self.filter(code=code) if is_storable(code) else self.none()
         text = str(id)
         if text.isascii() and text.isdigit() and int(text) < 2**63:
             return self.filter(pk=int(text))
