@@ -192,18 +192,30 @@ class ThreadCreateInput:
         description="Client id (e.g. 'thread_abc123def456'); generated when left out. "
         "Sending the same id again returns the existing thread.",
     )
-    title: str | None = strawberry.field(default=UNSET, description="Display title.")
-    agent_type: str | None = strawberry.field(default=UNSET, description="Which agent.")
-    metadata: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
+    title: str | None = strawberry.field(
+        default=UNSET, description="Display title; left out or null: empty."
+    )
+    agent_type: str | None = strawberry.field(
+        default=UNSET, description="Which agent; left out or null: empty."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=UNSET, description="A JSON object; left out or null: {}."
+    )
 
 
 @strawberry.input(
     name="ThreadUpdateInput", description="Fields to change; fields left out stay as they are."
 )
 class ThreadUpdateInput:
-    title: str | None = strawberry.field(default=UNSET, description="Display title.")
-    agent_type: str | None = strawberry.field(default=UNSET, description="Which agent.")
-    metadata: JSON | None = strawberry.field(default=UNSET, description="Replaces the metadata.")
+    title: str | None = strawberry.field(
+        default=UNSET, description="Display title; null clears it to empty."
+    )
+    agent_type: str | None = strawberry.field(
+        default=UNSET, description="Which agent; null clears it to empty."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=UNSET, description="Replaces the metadata; null clears it to {}."
+    )
 
 
 @strawberry.input(name="MessageAppendInput", description="A new message.")
