@@ -220,6 +220,29 @@ BAD_CALLS = [
         {"input": {"student": "ghost", "module": "alg1", "content": "x"}},
         [("student", "No student with code 'ghost'.")],
     ),
+    (
+        "draftSubmit",
+        {"input": {"student": "s0\x0001", "module": "alg1", "content": "x"}},
+        [("student", "No student with code 's0\\x0001'.")],
+    ),
+    (
+        "draftSubmit",
+        {"input": {"student": "s001", "module": "alg\x001", "content": "x"}},
+        [("module", "No concept module with code 'alg\\x001'.")],
+    ),
+    (
+        "studentUpdate",
+        {"code": "s0\ud80001", "input": {"name": "X"}},
+        [(None, "No student with code 's0\\ud80001'.")],
+    ),
+    (
+        "learningEventRecord",
+        {"input": {"student": "s0\x0001", "eventType": "LOGIN", "module": "alg\ud8001"}},
+        [
+            ("student", "No student with code 's0\\x0001'."),
+            ("module", "No concept module with code 'alg\\ud8001'."),
+        ],
+    ),
     ("draftReview", {"id": "999999", "feedback": "?"}, [(None, "No draft with id '999999'.")]),
     (
         "assessmentRecord",
