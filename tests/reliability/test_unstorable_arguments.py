@@ -1,4 +1,4 @@
-"""Every String argument and filter value of every query field, sent with a NUL character or
+"""Every String argument, input field and filter value of every query and mutation, sent with a NUL character or
 a lone surrogate: the app answers (matches nothing, not found, or a validation error naming the
 field) — the database's refusal never reaches the client. New fields are covered without
 editing this file."""
@@ -12,7 +12,8 @@ from graphql import (
 )
 
 from config.schema import schema
-from reliability import gql
+from reliability import gql, objects
+from tests.conftest import GraphQLClient
 
 UNSTORABLE = ["a\x00b", "a\ud800b"]
 MAX_DEPTH = 3
@@ -37,77 +38,100 @@ def string_paths(type_, depth: int = 0, seen: tuple = ()) -> list[tuple]:
     return []
 
 
-def value_at(type_, path: tuple, leaf: str):
+def value_at(type_, path: tuple, leaf: str, seeded) -> object:
+    """An input value with `leaf` at `path` and valid values (the probed objects) around it."""
     if isinstance(type_, GraphQLNonNull):
-        return value_at(type_.of_type, path, leaf)
+        return value_at(type_.of_type, path, leaf, seeded)
     if not path:
         return leaf
     if path[0] == "[]":
-        return [value_at(type_.of_type, path[1:], leaf)]
-    field = type_.fields[path[0]]
-    value = {
-        name: gql.input_value(f.type, {}, name, type_.name)
-        for name, f in type_.fields.items()
-        if gql.is_required(f) and name != path[0]
-    }
-    value[path[0]] = value_at(field.type, path[1:], leaf)
+        return [value_at(type_.of_type, path[1:], leaf, seeded)]
+    value = gql.input_value(type_, seeded.ids, "", type_.name, seeded.values)
+    value[path[0]] = value_at(type_.fields[path[0]].type, path[1:], leaf, seeded)
     return value
 
 
-def probes() -> list[tuple[str, str, tuple]]:
+ROOTS = {"query": schema._schema.query_type, "mutation": schema._schema.mutation_type}
+
+
+def probes() -> list[tuple[str, str, str, tuple]]:
     found = []
-    for name, field in schema._schema.query_type.fields.items():
-        for arg_name, arg in field.args.items():
-            for path in string_paths(arg.type):
-                found.append((name, arg_name, path))
+    for kind, root in ROOTS.items():
+        for name, field in root.fields.items():
+            for arg_name, arg in field.args.items():
+                for path in string_paths(arg.type):
+                    found.append((kind, name, arg_name, path))
     return found
 
 
-def request(field_name: str, arg_name: str, path: tuple, leaf: str) -> tuple[str, dict]:
-    field = schema._schema.query_type.fields[field_name]
+def request(kind: str, field_name: str, arg_name: str, path: tuple, leaf: str, seeded):
+    """The field called with `leaf` at `path` of `arg_name`, other arguments as the
+    authorization matrix passes them (required ones and ids, aimed at the probed objects)."""
+    field = ROOTS[kind].fields[field_name]
+    return_type = gql.returned_type_name(field)
     declared, passed, variables = [], [], {}
     for name, arg in field.args.items():
         if name == arg_name:
-            variables[name] = value_at(arg.type, path, leaf)
-        elif gql.is_required(arg):
-            variables[name] = gql.input_value(arg.type, {}, name, gql.returned_type_name(field))
+            variables[name] = value_at(arg.type, path, leaf, seeded)
+        elif gql.is_required(arg) or name == "id" or name.endswith("Id"):
+            variables[name] = gql.input_value(
+                arg.type, seeded.ids, name, return_type, seeded.values
+            )
         else:
             continue
         declared.append(f"${name}: {arg.type}")
         passed.append(f"{name}: ${name}")
     header = f"({', '.join(declared)})" if declared else ""
     call = field_name + (f"({', '.join(passed)})" if passed else "")
-    return f"query Probe{header} {{ {call} {gql.selection(field.type, max_depth=1)} }}", variables
+    return f"{kind} Probe{header} {{ {call} {gql.selection(field.type, max_depth=1)} }}", variables
+
+
+@pytest.fixture
+def seeded(make_user, make_api_key):
+    """The reliability suite's probed objects, owned by a superuser."""
+    make_api_key(make_user("owner", is_staff=True, is_superuser=True), name="owner-key")
+    probed = objects.seed()
+    probed.values["email"] = "probe@example.com"
+    return probed
 
 
 PROBES = probes()
 
 
+def seeded_owner():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="owner")
+
+
 def test_every_query_field_with_a_string_argument_is_probed():
-    assert {name for name, _, _ in PROBES} >= {
+    assert {name for _, name, _, _ in PROBES} >= {
         "learnItems",
         "monitoringResults",
         "actionLog",
         "performanceRecord",
         "threads",
+        "threadCreate",
+        "apiKeyCreate",
     }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("leaf", UNSTORABLE, ids=["nul", "surrogate"])
 @pytest.mark.parametrize(
-    ("field_name", "arg_name", "path"),
+    ("kind", "field_name", "arg_name", "path"),
     PROBES,
-    ids=[".".join([f, a, *p]) for f, a, p in PROBES],
+    ids=[".".join([f, a, *p]) for _, f, a, p in PROBES],
 )
 def test_unstorable_text_never_reaches_the_database(
-    field_name, arg_name, path, leaf, superuser, api_client
+    kind, field_name, arg_name, path, leaf, seeded, make_api_key
 ):
     # given
-    query, variables = request(field_name, arg_name, path, leaf)
+    query, variables = request(kind, field_name, arg_name, path, leaf, seeded)
+    owner = seeded_owner()
 
     # when
-    res = api_client(superuser).execute(query, variables)
+    res = GraphQLClient(api_key=make_api_key(owner)).execute(query, variables)
 
     # then
     codes = [(e.get("extensions") or {}).get("code") for e in res.get("errors") or []]
