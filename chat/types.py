@@ -10,7 +10,6 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
@@ -28,7 +27,7 @@ from chat.models import (
 from chat.windows import MessageRow, Window
 from config.errors import UserError
 from config.inputs import aware
-from config.text import nothing_if_unstorable, validate_storable_json
+from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 
 
 def window_of(first: int | None, last: int | None) -> Window:
@@ -143,11 +142,7 @@ class ThreadFilter:
         description='Metadata containing this JSON object (e.g. {"mode": "full_book"}).'
     )
     def metadata_contains(self, value: JSON, prefix: str) -> Q:
-        try:
-            validate_storable_json(value)
-        except ValidationError:
-            return Q(pk__in=[])
-        return Q(**{f"{prefix}metadata__contains": value})
+        return nothing_if_unstorable_json(value) or Q(**{f"{prefix}metadata__contains": value})
 
     @strawberry_django.filter_field(
         description="Full-text search over message content: words (all must occur), "

@@ -56,3 +56,12 @@ def nothing_if_unstorable(*values: str) -> Q | None:
     `filter_q or Q(...)`: a Q that matches no row when any value is unstorable, else None.
     """
     return Q(pk__in=[]) if any(text_problem(v) for v in values) else None
+
+
+def nothing_if_unstorable_json(value) -> Q | None:
+    """The same for a JSON filter value: any unstorable string or key in it matches nothing."""
+    try:
+        validate_storable_json(value)
+    except ValidationError:
+        return Q(pk__in=[])
+    return None

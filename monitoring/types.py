@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from config.context import Info, require_perm
 from config.errors import UserError
 from config.inputs import aware
-from config.text import nothing_if_unstorable
+from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 from monitoring import selectors
 from monitoring.models import Level, MonitoringLog, MonitoringResult, SystemHealth
 
@@ -128,7 +128,9 @@ class MonitoringLogFilter:
         if self.context_contains is not None:
             if not isinstance(self.context_contains, dict):
                 raise UserError("logs: 'contextContains' must be a JSON object.")
-            q &= Q(context__contains=self.context_contains)
+            q &= nothing_if_unstorable_json(self.context_contains) or Q(
+                context__contains=self.context_contains
+            )
         return q
 
 

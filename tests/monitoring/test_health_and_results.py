@@ -312,9 +312,9 @@ def test_text_the_database_cannot_hold_matches_no_result_log_or_health(text, rea
         reader_client.execute(
             "query ($f: MonitoringLogFilter) { logs(filters: $f, first: 10) "
             "{ edges { node { source } } } }",
-            {"f": {name: text}},
+            {"f": filters},
         )
-        for name in ("source", "search")
+        for filters in ({"source": text}, {"search": text}, {"contextContains": {"k": text}})
     ]
     history = reader_client.execute(
         "query ($c: String!, $range: MonitoringTimeRange!) { healthHistory(component: $c, "
@@ -325,5 +325,5 @@ def test_text_the_database_cannot_hold_matches_no_result_log_or_health(text, rea
     # then
     no_result = {"data": {"monitoringResults": {"totalCount": 0, "results": []}}}
     assert results == [no_result, no_result]
-    assert logs == [{"data": {"logs": {"edges": []}}}] * 2
+    assert logs == [{"data": {"logs": {"edges": []}}}] * 3
     assert history == {"data": {"healthHistory": {"totalCount": 0, "results": []}}}

@@ -20,12 +20,14 @@ MAX_DEPTH = 3
 
 
 def string_paths(type_, depth: int = 0, seen: tuple = ()) -> list[tuple]:
-    """Paths (names, with "[]" for a list) to every String reachable in an input type."""
+    """Paths (names, "[]" for a list, "{}" for JSON) to every text reachable in an input."""
     if isinstance(type_, GraphQLNonNull):
         return string_paths(type_.of_type, depth, seen)
     if isinstance(type_, GraphQLList):
         return [("[]", *p) for p in string_paths(type_.of_type, depth, seen)]
     if isinstance(type_, GraphQLScalarType):
+        if type_.name == "JSON":
+            return [("{}",)]  # a JSON object holding the text
         return [()] if type_.name in ("String", "ID") else []
     if isinstance(type_, GraphQLInputObjectType) and depth < MAX_DEPTH:
         if type_.name in seen:  # AND / OR / NOT: the same fields again
@@ -44,6 +46,8 @@ def value_at(type_, path: tuple, leaf: str, seeded) -> object:
         return value_at(type_.of_type, path, leaf, seeded)
     if not path:
         return leaf
+    if path == ("{}",):
+        return {"text": leaf}
     if path[0] == "[]":
         return [value_at(type_.of_type, path[1:], leaf, seeded)]
     value = gql.input_value(type_, seeded.ids, "", type_.name, seeded.values)
