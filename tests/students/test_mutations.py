@@ -231,6 +231,45 @@ BAD_CALLS = [
         [("module", "No concept module with code 'alg\\x001'.")],
     ),
     (
+        "studentCreate",
+        {"input": {"code": "s009", "name": "N\x00", "email": "n@example.com"}},
+        [("name", "Must not contain NUL characters.")],
+    ),
+    (
+        "studentUpdate",
+        {"code": "s001", "input": {"name": "N\ud800"}},
+        [("name", "Must not contain lone surrogate characters.")],
+    ),
+    (
+        "conceptModuleCreate",
+        {"input": {"code": "geo2", "title": "Geo\x00"}},
+        [("title", "Must not contain NUL characters.")],
+    ),
+    (
+        "draftSubmit",
+        {"input": {"student": "s001", "module": "alg1", "content": "x\x00"}},
+        [("content", "Must not contain NUL characters.")],
+    ),
+    (
+        "assessmentRecord",
+        {
+            "input": {
+                "student": "s001",
+                "module": "alg1",
+                "kind": "QUIZ",
+                "score": 1,
+                "maxScore": 10,
+                "title": "Quiz\x00",
+            }
+        },
+        [("title", "Must not contain NUL characters.")],
+    ),
+    (
+        "learningEventRecord",
+        {"input": {"student": "s001", "eventType": "LOGIN", "metadata": {"k": "v\x00"}}},
+        [("metadata", "Must not contain NUL characters.")],
+    ),
+    (
         "studentUpdate",
         {"code": "s0\ud80001", "input": {"name": "X"}},
         [(None, "No student with code 's0\\ud80001'.")],
