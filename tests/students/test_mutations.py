@@ -437,3 +437,26 @@ def test_a_replayed_single_event_returns_the_stored_one(world, staff_client):
     # then
     assert first == again == {"eventType": "LOGIN"}
     assert LearningEvent.objects.count() == 1
+
+
+def test_review_feedback_the_database_cannot_hold_is_refused(world, staff_client):
+    # given
+    draft_id = str(world["draft"].pk)
+    before = counts()
+
+    # when
+    result = run(staff_client, "draftReview", {"id": draft_id, "feedback": "Good\x00"})
+
+    # then
+    assert result == {
+        "messages": [
+            {
+                "kind": "VALIDATION",
+                "field": "feedback",
+                "message": "Must not contain NUL characters.",
+            }
+        ]
+    }
+    assert counts() == before
+    world["draft"].refresh_from_db()
+    assert (world["draft"].status, world["draft"].feedback) == ("submitted", "")
