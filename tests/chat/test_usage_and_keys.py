@@ -221,3 +221,28 @@ def test_api_key_name_the_database_cannot_hold_is_refused(name, message, alice, 
         }
     }
     assert list(ApiKey.objects.values_list("pk", flat=True)) == before
+
+
+@pytest.mark.parametrize("username", ["b\x00ob", "b\ud800ob"], ids=["nul", "surrogate"])
+def test_a_username_the_database_cannot_hold_is_unknown_to_staff(
+    username, history, api_client, make_user
+):
+    # given
+    client = api_client(
+        make_user(
+            "accountant",
+            is_staff=True,
+            perms=["chat.view_llmrequest", "chat.view_usagedaily"],
+        )
+    )
+
+    # when
+    result = client.execute(
+        "query ($u: String) { usageToday(user: $u) { usage { requests } } }", {"u": username}
+    )
+
+    # then
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
+        (f"No user named {username!r}.", "NOT_FOUND")
+    ]
