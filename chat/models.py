@@ -65,7 +65,11 @@ class ApiKey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
-    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'ci-ingest'.")
+    name = models.CharField(
+        max_length=100,
+        validators=[validate_storable_text],
+        help_text="What the key is for, e.g. 'ci-ingest'.",
+    )
     prefix = models.CharField(
         max_length=KEY_PREFIX_LENGTH, unique=True, editable=False, help_text="Public key prefix."
     )

@@ -47,6 +47,7 @@ from chat.validation import is_possible_id
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
 from config.inputs import aware, input_data
+from config.text import is_storable
 
 ThreadId = Annotated[strawberry.ID, strawberry.argument(description="Thread id (any string).")]
 PreferenceKey = Annotated[
@@ -66,7 +67,7 @@ def usage_subject(info: Info, username: str | None, perm: str):
     if username is None or username == caller.get_username():
         return caller
     found = None
-    if caller.is_staff and caller.has_perm(perm):
+    if caller.is_staff and caller.has_perm(perm) and is_storable(username):
         found = get_user_model().objects.filter(username=username).first()
     if found is None:
         raise NotFound(f"No user named {username[:150]!r}.")

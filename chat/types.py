@@ -10,7 +10,6 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
@@ -28,7 +27,7 @@ from chat.models import (
 from chat.windows import MessageRow, Window
 from config.errors import UserError
 from config.inputs import aware
-from config.text import unstorable, validate_storable_json
+from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 
 
 def window_of(first: int | None, last: int | None) -> Window:
@@ -42,11 +41,6 @@ def window_of(first: int | None, last: int | None) -> Window:
 
 
 DEFAULT_MESSAGES = 100
-
-
-def matches_nothing_if_unstorable(value: str) -> Q | None:
-    """Text the database cannot hold (NUL, lone surrogates) matches nothing, without an error."""
-    return Q(pk__in=[]) if unstorable(value) else None
 
 
 def message_window_prefetch(info: strawberry.Info) -> Prefetch:
@@ -138,28 +132,24 @@ class ThreadType:
 class ThreadFilter:
     @strawberry_django.filter_field(description="Exactly this agent type.")
     def agent_type(self, value: str, prefix: str) -> Q:
-        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}agent_type": value})
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}agent_type": value})
 
     @strawberry_django.filter_field(description="Threads of the user with this username.")
     def owner(self, value: str, prefix: str) -> Q:
-        return matches_nothing_if_unstorable(value) or Q(**{f"{prefix}owner__username": value})
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}owner__username": value})
 
     @strawberry_django.filter_field(
         description='Metadata containing this JSON object (e.g. {"mode": "full_book"}).'
     )
     def metadata_contains(self, value: JSON, prefix: str) -> Q:
-        try:
-            validate_storable_json(value)
-        except ValidationError:
-            return Q(pk__in=[])
-        return Q(**{f"{prefix}metadata__contains": value})
+        return nothing_if_unstorable_json(value) or Q(**{f"{prefix}metadata__contains": value})
 
     @strawberry_django.filter_field(
         description="Full-text search over message content: words (all must occur), "
         '"a phrase", -excluded, or. Case- and accent-sensitive stemming is not applied.'
     )
     def search(self, value: str, prefix: str) -> Q:
-        return matches_nothing_if_unstorable(value) or selectors.message_search_q(value, prefix)
+        return nothing_if_unstorable(value) or selectors.message_search_q(value, prefix)
 
     @strawberry_django.filter_field(description="Created at or after this time.")
     def created_from(self, value: datetime, prefix: str) -> Q:
@@ -197,18 +187,30 @@ class ThreadCreateInput:
         description="Client id (e.g. 'thread_abc123def456'); generated when left out. "
         "Sending the same id again returns the existing thread.",
     )
-    title: str | None = strawberry.field(default=UNSET, description="Display title.")
-    agent_type: str | None = strawberry.field(default=UNSET, description="Which agent.")
-    metadata: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
+    title: str | None = strawberry.field(
+        default=UNSET, description="Display title; left out or null: empty."
+    )
+    agent_type: str | None = strawberry.field(
+        default=UNSET, description="Which agent; left out or null: empty."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=UNSET, description="A JSON object; left out or null: {}."
+    )
 
 
 @strawberry.input(
     name="ThreadUpdateInput", description="Fields to change; fields left out stay as they are."
 )
 class ThreadUpdateInput:
-    title: str | None = strawberry.field(default=UNSET, description="Display title.")
-    agent_type: str | None = strawberry.field(default=UNSET, description="Which agent.")
-    metadata: JSON | None = strawberry.field(default=UNSET, description="Replaces the metadata.")
+    title: str | None = strawberry.field(
+        default=UNSET, description="Display title; null clears it to empty."
+    )
+    agent_type: str | None = strawberry.field(
+        default=UNSET, description="Which agent; null clears it to empty."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=UNSET, description="Replaces the metadata; null clears it to {}."
+    )
 
 
 @strawberry.input(name="MessageAppendInput", description="A new message.")

@@ -6,6 +6,7 @@ One wording everywhere, so every app refuses such values with the same message.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 
 def text_problem(value: str) -> str | None:
@@ -43,3 +44,24 @@ def validate_storable_json(value) -> None:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def is_storable(value: str) -> bool:
+    return text_problem(value) is None
+
+
+def nothing_if_unstorable(*values: str) -> Q | None:
+    """In a filter, text the database cannot hold (NUL, lone surrogates) matches nothing.
+
+    `filter_q or Q(...)`: a Q that matches no row when any value is unstorable, else None.
+    """
+    return Q(pk__in=[]) if any(text_problem(v) for v in values) else None
+
+
+def nothing_if_unstorable_json(value) -> Q | None:
+    """The same for a JSON filter value: any unstorable string or key in it matches nothing."""
+    try:
+        validate_storable_json(value)
+    except ValidationError:
+        return Q(pk__in=[])
+    return None

@@ -14,6 +14,7 @@ from strawberry import UNSET, auto
 
 from config.errors import UserError
 from config.inputs import aware
+from config.text import is_storable, nothing_if_unstorable
 from learn import selectors
 from learn.models import LearnItem, all_tags_q, any_tag_q, search_q
 
@@ -44,19 +45,20 @@ class LearnItemFilter:
         description="Items carrying every one of these tags (exact, case-sensitive)."
     )
     def tags_all(self, value: list[str], prefix: str) -> Q:
-        return all_tags_q(value, prefix)
+        return nothing_if_unstorable(*value) or all_tags_q(value, prefix)
 
     @strawberry_django.filter_field(
         description="Items carrying at least one of these tags (an empty list matches nothing)."
     )
     def tags_any(self, value: list[str], prefix: str) -> Q:
-        return any_tag_q(value, prefix)
+        # A tag the database cannot hold is on no item.
+        return any_tag_q([tag for tag in value if is_storable(tag)], prefix)
 
     @strawberry_django.filter_field(
         description="Case-insensitive text that the notes or the filename contain."
     )
     def search(self, value: str, prefix: str) -> Q:
-        return search_q(value, prefix)
+        return nothing_if_unstorable(value) or search_q(value, prefix)
 
     @strawberry_django.filter_field(description="Created at or after this time.")
     def created_from(self, value: datetime, prefix: str) -> Q:

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config.errors import UserError
+from config.text import nothing_if_unstorable
 from monitoring.models import ERROR_LEVEL, MonitoringLog, SystemHealth
 
 STATS_MAX_BUCKETS = 2000
@@ -112,6 +113,8 @@ def health_latest() -> list[SystemHealth]:
 
 
 def health_history(*, component: str, start: datetime, end: datetime) -> QuerySet[SystemHealth]:
+    if nothing := nothing_if_unstorable(component):
+        return SystemHealth.objects.filter(nothing)
     return SystemHealth.objects.filter(
         component=component, checked_at__gte=start, checked_at__lt=end
     ).order_by("-checked_at", "-id")

@@ -16,6 +16,7 @@ from strawberry.scalars import JSON
 from config.context import Info, require_perm
 from config.errors import UserError
 from config.inputs import aware
+from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 from monitoring import selectors
 from monitoring.models import Level, MonitoringLog, MonitoringResult, SystemHealth
 
@@ -111,7 +112,7 @@ class MonitoringLogFilter:
     )
 
     def q(self) -> Q:
-        q = Q()
+        q = nothing_if_unstorable(*(v for v in (self.source, self.search) if v)) or Q()
         if self.level is not None:
             q &= Q(level=self.level.value)
         if self.min_level is not None:
@@ -127,7 +128,9 @@ class MonitoringLogFilter:
         if self.context_contains is not None:
             if not isinstance(self.context_contains, dict):
                 raise UserError("logs: 'contextContains' must be a JSON object.")
-            q &= Q(context__contains=self.context_contains)
+            q &= nothing_if_unstorable_json(self.context_contains) or Q(
+                context__contains=self.context_contains
+            )
         return q
 
 
@@ -201,8 +204,14 @@ class LogIngestResultType:
     description="Conditions a result must all meet (fields left out do not filter).",
 )
 class MonitoringResultFilter:
-    target: str | None = strawberry_django.filter_field(description="Exactly this target.")
-    check_name: str | None = strawberry_django.filter_field(description="Exactly this check.")
+    @strawberry_django.filter_field(description="Exactly this target.")
+    def target(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}target": value})
+
+    @strawberry_django.filter_field(description="Exactly this check.")
+    def check_name(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}check_name": value})
+
     status: MonitoringResultStatus | None = strawberry_django.filter_field(
         description="Only this verdict."
     )

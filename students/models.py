@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.text import is_storable, validate_storable_json, validate_storable_text
 from students.prefetch import RecentEvents
 
 CODE_VALIDATOR = RegexValidator(
@@ -36,7 +37,8 @@ class StudentQuerySet(models.QuerySet):
     def by_ref(self, *, id: object = None, code: str | None = None):
         """The student with this id or code; none when the id cannot exist (e.g. "abc")."""
         if code is not None:
-            return self.filter(code=code)
+            # A code the database cannot hold (NUL, lone surrogate) belongs to no student.
+            return self.filter(code=code) if is_storable(code) else self.none()
         text = str(id)
         if text.isascii() and text.isdigit() and int(text) < 2**63:
             return self.filter(pk=int(text))
@@ -55,7 +57,9 @@ class ConceptModule(models.Model):
         validators=[CODE_VALIDATOR],
         help_text="Short code, e.g. 'alg1'.",
     )
-    title = models.CharField(max_length=200, help_text="Human-readable title.")
+    title = models.CharField(
+        max_length=200, validators=[validate_storable_text], help_text="Human-readable title."
+    )
     order = models.PositiveIntegerField(default=0, help_text="Position in the curriculum.")
 
     class Meta:
@@ -84,7 +88,9 @@ class Student(models.Model):
         help_text="External student code, e.g. 's001'.",
         error_messages={"unique": "A student with this code already exists."},
     )
-    name = models.CharField(max_length=200, help_text="Full name.")
+    name = models.CharField(
+        max_length=200, validators=[validate_storable_text], help_text="Full name."
+    )
     email = models.EmailField(
         max_length=254,
         help_text="Unique whatever the case; personal data, shown only with "
@@ -142,9 +148,16 @@ class Draft(models.Model):
         Student, on_delete=models.CASCADE, related_name="drafts", db_index=False
     )
     module = models.ForeignKey(ConceptModule, on_delete=models.PROTECT, related_name="drafts")
-    content = models.TextField(help_text="The text of the work.")
+    content = models.TextField(
+        validators=[validate_storable_text], help_text="The text of the work."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    feedback = models.TextField(blank=True, default="", help_text="The reviewer's feedback.")
+    feedback = models.TextField(
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="The reviewer's feedback.",
+    )
     due_at = models.DateTimeField(null=True, blank=True, help_text="Deadline, if any.")
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -182,7 +195,13 @@ class Assessment(models.Model):
     )
     module = models.ForeignKey(ConceptModule, on_delete=models.PROTECT, related_name="assessments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    title = models.CharField(max_length=200, blank=True, default="", help_text="e.g. 'Quiz 2'.")
+    title = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        validators=[validate_storable_text],
+        help_text="e.g. 'Quiz 2'.",
+    )
     score = models.FloatField(validators=[MinValueValidator(0)], help_text="Latest score.")
     max_score = models.FloatField(help_text="Maximum score of the latest attempt.")
     taken_at = models.DateTimeField(help_text="When the latest attempt was taken.")
@@ -262,7 +281,7 @@ class LearningEvent(models.Model):
     event_type = models.CharField(max_length=10, choices=EventType.choices)
     occurred_at = models.DateTimeField()
     duration_s = models.PositiveIntegerField(null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
     # Client-supplied id: a replayed batch stores each event once.
     event_id = models.UUIDField(null=True, blank=True, editable=False)
 

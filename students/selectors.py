@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from config.errors import NotFound
+from config.text import nothing_if_unstorable
 from students.models import ActionLog, LearningEvent, PerformanceRecord, Student
 
 
@@ -25,7 +26,7 @@ def event_by_uuid(event_id: uuid.UUID) -> LearningEvent:
 
 def performance_of(*, code: str) -> QuerySet[PerformanceRecord]:
     """The student's performance records in curriculum order; NotFound for an unknown code."""
-    student_id = Student.objects.filter(code=code).values_list("pk", flat=True).first()
+    student_id = Student.objects.by_ref(code=code).values_list("pk", flat=True).first()
     if student_id is None:
         raise NotFound(f"No student with code {code!r}.")
     return PerformanceRecord.objects.filter(student_id=student_id).order_by(
@@ -50,6 +51,8 @@ def action_log(
 ) -> QuerySet[ActionLog]:
     """Audit rows matching every given condition, newest first."""
     queryset = ActionLog.objects.order_by("-at", "-id")
+    if nothing := nothing_if_unstorable(*(v for v in (target_type, target_id, actor) if v)):
+        return queryset.filter(nothing)
     if target_type is not None:
         queryset = queryset.filter(target_type=target_type)
     if target_id is not None:

@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 from strawberry_django.permissions import HasPerm
 
+from config.text import nothing_if_unstorable
 from students import models
 from students.models import PerformanceRecord
 
@@ -336,6 +337,8 @@ class StudentFilter:
         description="Students with drafts, assessments or events in the module with this code."
     )
     def module(self, value: str, prefix: str) -> Q:
+        if nothing := nothing_if_unstorable(value):
+            return nothing
         records = PerformanceRecord.objects.filter(
             student=OuterRef(f"{prefix}pk"), module__code=value
         )
@@ -354,6 +357,8 @@ class StudentFilter:
         f"holding {VIEW_EMAIL}."
     )
     def search(self, info: strawberry.Info, value: str, prefix: str) -> Q:
+        if nothing := nothing_if_unstorable(value):
+            return nothing
         q = Q(**{f"{prefix}name__icontains": value}) | Q(**{f"{prefix}code__icontains": value})
         if may(info, VIEW_EMAIL):
             q |= Q(**{f"{prefix}email__icontains": value})

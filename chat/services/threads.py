@@ -15,7 +15,10 @@ from chat.services.access import thread_for
 from chat.services.purge import messages_delete, threads_delete
 from chat.validation import generate_object_id
 
-THREAD_EDITABLE_FIELDS = frozenset({"title", "agent_type", "metadata"})
+# The editable fields and the empty value `null` stands for (on create: the default; on
+# update: the field cleared).
+THREAD_EMPTY_VALUES = {"title": "", "agent_type": "", "metadata": dict}
+THREAD_EDITABLE_FIELDS = frozenset(THREAD_EMPTY_VALUES)
 ID_TAKEN = "This id is already taken."
 
 
@@ -24,11 +27,13 @@ def thread_create(
     *,
     owner: AbstractBaseUser,
     id: str | None = None,
-    title: str = "",
-    agent_type: str = "",
+    title: str | None = "",
+    agent_type: str | None = "",
     metadata: dict | None = None,
 ) -> Thread:
     """Create a thread; with a client id already used by `owner`, return that thread as is.
+
+    None for title, agent type or metadata means "not given": the empty default.
 
     `INSERT … ON CONFLICT DO NOTHING`, so concurrent retries of the same create all get the
     one thread. An id used by another user is refused.
@@ -36,9 +41,9 @@ def thread_create(
     thread = Thread(
         id=id or generate_object_id("thread"),
         owner=owner,
-        title=title,
-        agent_type=agent_type,
-        metadata={} if metadata is None else metadata,
+        title=empty_if_none("title", title),
+        agent_type=empty_if_none("agent_type", agent_type),
+        metadata=empty_if_none("metadata", metadata),
     )
     thread.created_at = thread.updated_at = timezone.now()
     thread.full_clean(validate_unique=False, exclude=["owner"])  # the caller, not client input
@@ -51,7 +56,7 @@ def thread_create(
 
 @transaction.atomic
 def thread_update(*, user: AbstractBaseUser, thread_id: str, changes: Mapping[str, object]):
-    """Change the title, agent type or metadata of a thread."""
+    """Change the title, agent type or metadata of a thread; None clears one to empty."""
     unknown = set(changes) - THREAD_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
@@ -59,11 +64,19 @@ def thread_update(*, user: AbstractBaseUser, thread_id: str, changes: Mapping[st
     if not changes:
         return thread
     for name, value in changes.items():
-        setattr(thread, name, value)
+        setattr(thread, name, empty_if_none(name, value))
     thread.updated_at = timezone.now()
     thread.full_clean(validate_unique=False, exclude=["owner"])  # the caller, not client input
     thread.save(update_fields=[*changes, "updated_at"])
     return thread
+
+
+def empty_if_none(name: str, value):
+    """The value, or for None the field's empty value ("" or a new {})."""
+    if value is not None:
+        return value
+    empty = THREAD_EMPTY_VALUES[name]
+    return empty() if callable(empty) else empty
 
 
 @transaction.atomic

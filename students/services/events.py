@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from config.text import is_storable
 from students.audit import Actor, log_action
 from students.models import ConceptModule, LearningEvent, Student
 from students.performance import performance_recompute
@@ -30,8 +31,9 @@ EVENTS_INSERT_SQL = """
 
 def _event_rows(events: Sequence[Mapping[str, object]]) -> list[LearningEvent]:
     """Validate a batch with two lookups in all (students, modules); errors name the index."""
-    codes = {e["student"] for e in events}
-    module_codes = {e["module"] for e in events if e.get("module")}
+    # Codes the database cannot hold (NUL, lone surrogate) are simply unknown.
+    codes = {e["student"] for e in events if is_storable(e["student"])}
+    module_codes = {e["module"] for e in events if e.get("module") and is_storable(e["module"])}
     students = dict(Student.objects.filter(code__in=codes).values_list("code", "pk"))
     modules = dict(ConceptModule.objects.filter(code__in=module_codes).values_list("code", "pk"))
     rows: list[LearningEvent] = []

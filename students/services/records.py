@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from config.errors import NotFound
+from config.text import is_storable
 from students.audit import Actor, log_action
 from students.models import ConceptModule, Student
 
@@ -20,7 +21,7 @@ DUPLICATE_CODE = "A student with this code already exists."
 
 
 def student_by_code(code: str, *, field: str = "student", lock: bool = False) -> Student:
-    queryset = Student.objects.filter(code=code)
+    queryset = Student.objects.by_ref(code=code)
     if lock:
         queryset = queryset.select_for_update()
     student = queryset.first()
@@ -30,7 +31,8 @@ def student_by_code(code: str, *, field: str = "student", lock: bool = False) ->
 
 
 def module_by_code(code: str, *, field: str = "module") -> ConceptModule:
-    module = ConceptModule.objects.filter(code=code).first()
+    # A code the database cannot hold (NUL, lone surrogate) names no module.
+    module = ConceptModule.objects.filter(code=code).first() if is_storable(code) else None
     if module is None:
         raise ValidationError({field: f"No concept module with code {code!r}."})
     return module
@@ -115,7 +117,7 @@ def student_update(*, actor: Actor, code: str, changes: Mapping[str, object]) ->
     unknown = set(changes) - STUDENT_EDITABLE
     if unknown:
         raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
-    student = Student.objects.filter(code=code).select_for_update().first()
+    student = Student.objects.by_ref(code=code).select_for_update().first()
     if student is None:
         raise NotFound(f"No student with code {code!r}.")
     for name, value in changes.items():

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import NotFound
+from config.text import unstorable
 from students.audit import Actor, log_action
 from students.models import Assessment, AttemptHistory, Draft
 from students.performance import performance_recompute
@@ -122,6 +123,8 @@ def _validate_attempt(*, kind: str, title: str, score: float, max_score: float) 
         errors["kind"] = f"Unknown kind {kind!r}."
     if len(title) > 200:
         errors["title"] = "Ensure this value has at most 200 characters."
+    elif problem := unstorable(title):
+        errors["title"] = problem
     if not max_score > 0:
         errors["max_score"] = "Must be greater than 0."
     if not score >= 0:

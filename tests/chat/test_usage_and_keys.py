@@ -188,3 +188,61 @@ def test_other_users_usage_reads_as_unknown(history, alice_client, username):
     assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
         (f"No user named '{username}'.", "NOT_FOUND")
     ]
+
+
+CREATE_NAMED_KEY = """
+mutation ($name: String!) { apiKeyCreate(name: $name) {
+  ... on ApiKeyCreateResult { key }
+  ... on OperationInfo { messages { field message code } }
+} }
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("lap\x00top", "Must not contain NUL characters."),
+        ("lap\ud800top", "Must not contain lone surrogate characters."),
+    ],
+)
+def test_api_key_name_the_database_cannot_hold_is_refused(name, message, alice, alice_client):
+    # given
+    before = list(ApiKey.objects.values_list("pk", flat=True))
+
+    # when
+    res = alice_client.execute(CREATE_NAMED_KEY, {"name": name})
+
+    # then
+    assert res == {
+        "data": {
+            "apiKeyCreate": {
+                "messages": [{"field": "name", "message": message, "code": "unstorable_text"}]
+            }
+        }
+    }
+    assert list(ApiKey.objects.values_list("pk", flat=True)) == before
+
+
+@pytest.mark.parametrize("username", ["b\x00ob", "b\ud800ob"], ids=["nul", "surrogate"])
+def test_a_username_the_database_cannot_hold_is_unknown_to_staff(
+    username, history, api_client, make_user
+):
+    # given
+    client = api_client(
+        make_user(
+            "accountant",
+            is_staff=True,
+            perms=["chat.view_llmrequest", "chat.view_usagedaily"],
+        )
+    )
+
+    # when
+    result = client.execute(
+        "query ($u: String) { usageToday(user: $u) { usage { requests } } }", {"u": username}
+    )
+
+    # then
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
+        (f"No user named {username!r}.", "NOT_FOUND")
+    ]

@@ -277,3 +277,19 @@ def test_every_team_member_sees_every_item(api_client, make_user):
             }
         }
     }
+
+
+@pytest.mark.parametrize("text", ["em\x00ail", "em\ud800ail"], ids=["nul", "surrogate"])
+def test_text_the_database_cannot_hold_matches_nothing(text, store, reader_client):
+    # when
+    tags_all = reader_client.execute(SEARCH, {"filters": {"tagsAll": ["email", text]}})
+    tags_any = filenames(reader_client, {"tagsAny": [text, "landing"]})
+    only_unstorable = filenames(reader_client, {"tagsAny": [text]})
+    search = reader_client.execute(SEARCH, {"filters": {"search": text}})
+
+    # then
+    nothing = {"totalCount": 0, "results": []}
+    assert tags_all == {"data": {"learnItems": nothing}}
+    assert tags_any == (1, ["landing_page.html"])
+    assert only_unstorable == (0, [])
+    assert search == {"data": {"learnItems": nothing}}

@@ -287,3 +287,43 @@ def test_results_with_nested_logs_take_constant_queries(
     # then
     assert data["totalCount"] == rows
     assert all(len(r["logs"]) == 2 for r in data["results"])
+
+
+UNSTORABLE_TEXTS = pytest.mark.parametrize("text", ["a\x00pi", "a\ud800pi"], ids=["nul", "s"])
+
+
+@UNSTORABLE_TEXTS
+def test_text_the_database_cannot_hold_matches_no_result_log_or_health(text, reader_client):
+    # given
+    MonitoringResultFactory()
+    MonitoringLogFactory()
+    SystemHealthFactory()
+
+    # when
+    results = [
+        reader_client.execute(
+            "query ($f: MonitoringResultFilter) { monitoringResults(filters: $f) "
+            "{ totalCount results { target } } }",
+            {"f": {name: text}},
+        )
+        for name in ("target", "checkName")
+    ]
+    logs = [
+        reader_client.execute(
+            "query ($f: MonitoringLogFilter) { logs(filters: $f, first: 10) "
+            "{ edges { node { source } } } }",
+            {"f": filters},
+        )
+        for filters in ({"source": text}, {"search": text}, {"contextContains": {"k": text}})
+    ]
+    history = reader_client.execute(
+        "query ($c: String!, $range: MonitoringTimeRange!) { healthHistory(component: $c, "
+        "range: $range) { totalCount results { checkedAt } } }",
+        {"c": text, "range": {"from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z"}},
+    )
+
+    # then
+    no_result = {"data": {"monitoringResults": {"totalCount": 0, "results": []}}}
+    assert results == [no_result, no_result]
+    assert logs == [{"data": {"logs": {"edges": []}}}] * 3
+    assert history == {"data": {"healthHistory": {"totalCount": 0, "results": []}}}

@@ -220,6 +220,68 @@ BAD_CALLS = [
         {"input": {"student": "ghost", "module": "alg1", "content": "x"}},
         [("student", "No student with code 'ghost'.")],
     ),
+    (
+        "draftSubmit",
+        {"input": {"student": "s0\x0001", "module": "alg1", "content": "x"}},
+        [("student", "No student with code 's0\\x0001'.")],
+    ),
+    (
+        "draftSubmit",
+        {"input": {"student": "s001", "module": "alg\x001", "content": "x"}},
+        [("module", "No concept module with code 'alg\\x001'.")],
+    ),
+    (
+        "studentCreate",
+        {"input": {"code": "s009", "name": "N\x00", "email": "n@example.com"}},
+        [("name", "Must not contain NUL characters.")],
+    ),
+    (
+        "studentUpdate",
+        {"code": "s001", "input": {"name": "N\ud800"}},
+        [("name", "Must not contain lone surrogate characters.")],
+    ),
+    (
+        "conceptModuleCreate",
+        {"input": {"code": "geo2", "title": "Geo\x00"}},
+        [("title", "Must not contain NUL characters.")],
+    ),
+    (
+        "draftSubmit",
+        {"input": {"student": "s001", "module": "alg1", "content": "x\x00"}},
+        [("content", "Must not contain NUL characters.")],
+    ),
+    (
+        "assessmentRecord",
+        {
+            "input": {
+                "student": "s001",
+                "module": "alg1",
+                "kind": "QUIZ",
+                "score": 1,
+                "maxScore": 10,
+                "title": "Quiz\x00",
+            }
+        },
+        [("title", "Must not contain NUL characters.")],
+    ),
+    (
+        "learningEventRecord",
+        {"input": {"student": "s001", "eventType": "LOGIN", "metadata": {"k": "v\x00"}}},
+        [("metadata", "Must not contain NUL characters.")],
+    ),
+    (
+        "studentUpdate",
+        {"code": "s0\ud80001", "input": {"name": "X"}},
+        [(None, "No student with code 's0\\ud80001'.")],
+    ),
+    (
+        "learningEventRecord",
+        {"input": {"student": "s0\x0001", "eventType": "LOGIN", "module": "alg\ud8001"}},
+        [
+            ("student", "No student with code 's0\\x0001'."),
+            ("module", "No concept module with code 'alg\\ud8001'."),
+        ],
+    ),
     ("draftReview", {"id": "999999", "feedback": "?"}, [(None, "No draft with id '999999'.")]),
     (
         "assessmentRecord",
@@ -375,3 +437,26 @@ def test_a_replayed_single_event_returns_the_stored_one(world, staff_client):
     # then
     assert first == again == {"eventType": "LOGIN"}
     assert LearningEvent.objects.count() == 1
+
+
+def test_review_feedback_the_database_cannot_hold_is_refused(world, staff_client):
+    # given
+    draft_id = str(world["draft"].pk)
+    before = counts()
+
+    # when
+    result = run(staff_client, "draftReview", {"id": draft_id, "feedback": "Good\x00"})
+
+    # then
+    assert result == {
+        "messages": [
+            {
+                "kind": "VALIDATION",
+                "field": "feedback",
+                "message": "Must not contain NUL characters.",
+            }
+        ]
+    }
+    assert counts() == before
+    world["draft"].refresh_from_db()
+    assert (world["draft"].status, world["draft"].feedback) == ("submitted", "")

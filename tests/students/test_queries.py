@@ -167,3 +167,38 @@ def test_action_log_filters_by_target_actor_and_range(school, staff, staff_clien
     assert by_target == {"data": {"actionLog": {"totalCount": 1, "results": [row]}}}
     assert by_actor == by_target
     assert by_range == by_target
+
+
+@pytest.mark.parametrize("text", ["s0\x0001", "s0\ud80001"], ids=["nul", "surrogate"])
+def test_text_the_database_cannot_hold_matches_nothing_and_finds_no_student(
+    text, school, staff_client
+):
+    # when
+    by_module = codes(staff_client, {"module": text})
+    by_search = codes(staff_client, {"search": text})
+    student = staff_client.execute("query ($c: String) { student(code: $c) { code } }", {"c": text})
+    record = staff_client.execute(
+        "query ($s: String!) { performanceRecord(student: $s) { mastery } }", {"s": text}
+    )
+    log = [
+        staff_client.execute(
+            "query ($t: ActionTarget, $a: String) { actionLog(target: $t, actor: $a) "
+            "{ totalCount results { action } } }",
+            variables,
+        )
+        for variables in (
+            {"t": {"type": text, "id": "1"}},
+            {"t": {"type": "student", "id": text}},
+            {"a": text},
+        )
+    ]
+
+    # then
+    assert by_module == (0, [])
+    assert by_search == (0, [])
+    assert student == {"data": {"student": None}}
+    assert record["data"] is None
+    assert [(e["message"], e["extensions"]["code"]) for e in record["errors"]] == [
+        (f"No student with code {text!r}.", "NOT_FOUND")
+    ]
+    assert log == [{"data": {"actionLog": {"totalCount": 0, "results": []}}}] * 3
