@@ -29,7 +29,8 @@ INVALID_VALUE_MESSAGE = (
 )
 # A constraint refused the write and no validation had caught it first (a null where a value
 # is required, a duplicate that lost a race): say which kind, never the SQL.
-DATABASE_REFUSALS = (DataError, IntegrityError)
+# psycopg raises UnicodeEncodeError itself for a lone surrogate it cannot send as UTF-8.
+DATABASE_REFUSALS = (DataError, IntegrityError, UnicodeEncodeError)
 CONSTRAINT_MESSAGES = {
     "23505": ("This conflicts with data already stored (a duplicate).", "CONFLICT"),
     "23503": ("This refers to something that does not exist (any more).", "INVALID_VALUE"),
@@ -186,7 +187,7 @@ def database_unavailable_response():
 
 def refusal_message(error: Exception) -> tuple[str, str]:
     """(message, code) for a value or constraint the database refused."""
-    if isinstance(error, DataError):
+    if isinstance(error, DataError | UnicodeEncodeError):
         return INVALID_VALUE_MESSAGE, "INVALID_VALUE"
     cause = error.__cause__
     sqlstate = getattr(cause, "sqlstate", None)

@@ -50,6 +50,18 @@ def test_a_value_postgres_refuses_is_reported_as_invalid():
 
 
 @pytest.mark.django_db
+def test_a_lone_surrogate_that_reaches_the_driver_is_reported_as_invalid():
+    # when: psycopg cannot encode a lone surrogate as UTF-8 and raises UnicodeEncodeError
+    result = values_schema.execute_sync(
+        "query ($t: String!) { asJson(text: $t) }", variable_values={"t": "\ud800"}
+    )
+
+    # then
+    assert result.data is None
+    assert errors_of(result) == [(INVALID_VALUE_MESSAGE, {"code": "INVALID_VALUE"})]
+
+
+@pytest.mark.django_db
 def test_a_value_postgres_accepts_is_answered():
     # when
     result = values_schema.execute_sync('{ asJson(text: "[\\"a\\"]") }')
