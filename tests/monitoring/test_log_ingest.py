@@ -69,6 +69,44 @@ def test_a_valid_batch_is_stored(writer_client):
     assert MonitoringLog.objects.values("received_at").distinct().count() == 1
 
 
+def test_times_texts_and_context_are_stored_exactly(writer_client, settings):
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    # given: offsets, microseconds, a time without offset in a zone with summer time, texts
+    # with quotes, backslashes, control characters and characters beyond the BMP
+    settings.TIME_ZONE = "Europe/Berlin"
+    logs = [
+        log_input(0, timestamp="2026-07-01T10:11:12.123456+05:30"),
+        log_input(1, timestamp="2026-07-01T10:11:12", context={"big": 2**70, "f": 0.1}),
+        log_input(2, timestamp="1999-12-31T23:59:59.000001Z", source='s "q" \\ x'),
+        log_input(
+            3,
+            message='line\nnext\t"quoted" \\ back \u00e9 \U0001f600 {"a": 1}',
+            context={"nested": {"list": [None, True, -0.0, "\u00e9\U0001f600"]}, "e": ""},
+        ),
+    ]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result["data"]["logIngest"]["inserted"] == 4
+    rows = stored()
+    assert [row[1] for row in rows] == [
+        datetime(2026, 7, 1, 10, 11, 12, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 7, 1, 10, 11, 12, tzinfo=ZoneInfo("Europe/Berlin")),
+        datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 11, 20, 12, 0, 0, 3000, tzinfo=UTC),
+    ]
+    assert rows[1][5] == {"big": 2**70, "f": 0.1}
+    assert rows[2][3] == 's "q" \\ x'
+    assert rows[3][4:] == (
+        'line\nnext\t"quoted" \\ back \u00e9 \U0001f600 {"a": 1}',
+        {"nested": {"list": [None, True, -0.0, "\u00e9\U0001f600"]}, "e": ""},
+    )
+
+
 def test_an_invalid_log_names_its_index_and_field_and_nothing_is_written(writer_client):
     # given
     logs = [log_input(n) for n in range(6)]
