@@ -240,3 +240,22 @@ def test_more_than_5000_logs_are_refused(writer_client):
         }
     }
     assert MonitoringLog.objects.count() == 0
+
+
+def test_a_bad_time_is_refused_with_the_same_graphql_error(writer_client):
+    # when: a time of the usual shape, out of range (read by isoparse: its words)
+    result = writer_client.execute(
+        INGEST, {"logs": [log_input(0, timestamp="2026-02-30T12:00:00")]}
+    )
+
+    # then
+    assert result == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Variable '$logs' has invalid value at [0].timestamp: Value cannot "
+                'represent a DateTime: "2026-02-30T12:00:00". day is out of range for month',
+                "locations": [{"line": 2, "column": 17}],
+            }
+        ],
+    }
