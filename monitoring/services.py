@@ -20,16 +20,20 @@ RESULT_MAX_LOGS = 1000
 # One statement per batch whatever its size: the rows arrive as one JSON array of rows
 # (written by orjson, read by PostgreSQL's JSON parser: both several times faster than
 # quoting six arrays of text), the unique constraint on client_id drops the ones already
-# stored (also against a concurrent batch, which it waits for), and RETURNING counts the new
-# ones. json_array_elements returns the rows in array order.
+# stored (also against a concurrent batch, which it waits for), and the new ones are
+# counted in the database (one row back instead of one per log). json_array_elements
+# returns the rows in array order.
 INGEST_SQL = """
-    INSERT INTO monitoring_monitoringlog
-        (client_id, timestamp, level, source, message, context, received_at)
-    SELECT item->>0, (item->>1)::timestamptz, (item->>2)::smallint, item->>3, item->>4,
-           (item->>5)::jsonb, %s
-    FROM json_array_elements(%s::json) AS batch(item)
-    ON CONFLICT (client_id) DO NOTHING
-    RETURNING 1
+    WITH inserted AS (
+        INSERT INTO monitoring_monitoringlog
+            (client_id, timestamp, level, source, message, context, received_at)
+        SELECT item->>0, (item->>1)::timestamptz, (item->>2)::smallint, item->>3, item->>4,
+               (item->>5)::jsonb, %s
+        FROM json_array_elements(%s::json) AS batch(item)
+        ON CONFLICT (client_id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) FROM inserted
 """
 
 
@@ -77,7 +81,7 @@ def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
     batch = orjson.dumps(rows).decode()
     with connection.cursor() as cursor:
         cursor.execute(INGEST_SQL, [timezone.now(), batch])
-        outcome.inserted = len(cursor.fetchall())
+        outcome.inserted = cursor.fetchone()[0]
     return outcome
 
 
