@@ -285,24 +285,10 @@ class PlainColumnExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items_nullable, object_type = _unwrap(item_type)
         if not isinstance(object_type, GraphQLObjectType):
             return _FALLBACK
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-            object_type, field_details_list
-        )
-        if new_defer_usages or self.get_stream_usage(field_details_list, path) is not None:
+        if self.get_stream_usage(field_details_list, path) is not None:
             return _FALLBACK
-        plans = []
-        for response_name, details in grouped_field_set.items():
-            name = details[0].node.name.value
-            key = (object_type.name, name)
-            try:
-                plan = self._plans[key]
-            except KeyError:
-                plan = self._plans[key] = plain_column(object_type, name)
-            if type(plan) is not PlainColumn:
-                return _FALLBACK
-            plans.append((response_name, plan))
-        model = plans[0][1].model if plans else None
-        if not plans or any(plan.model is not model for _, plan in plans):
+        selection = self._selection_plan(object_type, field_details_list)
+        if selection is None:
             return _FALLBACK
         is_type_of = object_type.is_type_of
         completed_items = []
@@ -314,25 +300,78 @@ class PlainColumnExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue
             if is_type_of is not None and is_type_of(item, info) is not True:
                 return _FALLBACK
-            if model is None:
-                values = item
-                getter = getattr
+            completed = self._complete_selection(selection, item)
+            if completed is _FALLBACK:
+                return _FALLBACK
+            completed_items.append(completed)
+        return completed_items
+
+    def _selection_plan(self, object_type, field_details_list):
+        """(model, [(response name, plan, selection of a relation or None)]) when every
+        selected field is a plain column, or a loaded forward relation whose own selection
+        is; else None. model is None for a plain Strawberry type."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages or not grouped_field_set:
+            return None
+        plans = []
+        for response_name, details in grouped_field_set.items():
+            name = details[0].node.name.value
+            key = (object_type.name, name)
+            try:
+                plan = self._plans[key]
+            except KeyError:
+                plan = self._plans[key] = plain_column(object_type, name)
+            if type(plan) is PlainColumn:
+                plans.append((response_name, plan, None))
+            elif type(plan) is PlainRelation:
+                selection = self._selection_plan(plan.object_type, details)
+                if selection is None or selection[0] is not plan.target_model:
+                    return None
+                plans.append((response_name, plan, selection))
             else:
-                if not isinstance(item, model):
-                    return _FALLBACK
-                values = item.__dict__
-                getter = _dict_get
-            completed = {}
-            for response_name, plan in plans:
-                value = getter(values, plan.attname, _MISSING)
+                return None
+        model = plans[0][1].model
+        if any(plan.model is not model for _, plan, _ in plans):
+            return None
+        return model, plans
+
+    def _complete_selection(self, selection, item):
+        """The completed fields of `item`, or _FALLBACK when the standard path must decide."""
+        model, plans = selection
+        if model is None:
+            values, get = item, getattr
+        elif isinstance(item, model):
+            values, get = item.__dict__, _dict_get
+        else:
+            return _FALLBACK
+        completed = {}
+        for response_name, plan, related_selection in plans:
+            if related_selection is None:
+                value = get(values, plan.attname, _MISSING)
                 if value is _MISSING:
                     return _FALLBACK
                 value = plan.complete(value)
                 if value is _FALLBACK:
                     return _FALLBACK
-                completed[response_name] = value
-            completed_items.append(completed)
-        return completed_items
+            else:  # what _complete_relation checks, then the related object's fields
+                try:
+                    related = plan.descriptor.field.get_cached_value(item)
+                except KeyError:
+                    return _FALLBACK
+                if related is None:
+                    if not plan.nullable:
+                        return _FALLBACK
+                    value = None
+                elif get_strawberry_type_cast(related):
+                    return _FALLBACK
+                else:
+                    value = self._complete_selection(related_selection, related)
+                    if value is _FALLBACK:
+                        return _FALLBACK
+            completed[response_name] = value
+        return completed
 
     def _complete_relation(self, plan, source, field_details_list, path, position_context):
         """The related object's fields, or _FALLBACK when the standard path must decide."""

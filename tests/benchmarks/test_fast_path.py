@@ -195,7 +195,7 @@ query PlainLists($tags: [String!]!) {
     }
   }
   learnItems(filters: {tagsAll: $tags}, pagination: {limit: 30}) {
-    results { id kind tags createdAt sizeBytes again: id }
+    results { id kind tags createdAt sizeBytes again: id createdBy { id username } }
   }
 }
 fragment M on Message { type role }
@@ -210,6 +210,7 @@ def test_lists_of_plain_objects_answer_the_same_bytes(bench_user):
     message.metadata = {"big": 2**70, "nested": [1.5, None, "é"]}
     message.save()
     LearnItemFactory(tags=["email", "conversion"], size_bytes=2**31 - 1, notes="")
+    LearnItemFactory(tags=["email", "conversion"], created_by=None)
 
     # when
     fast = execute(FAST, bench_user, PLAIN_LISTS, {"tags": ["email", "conversion"]})
@@ -219,6 +220,9 @@ def test_lists_of_plain_objects_answer_the_same_bytes(bench_user):
     assert fast == standard
     assert b'"errors"' not in fast
     assert str(2**70).encode() in fast
+    creators = [r["createdBy"] for r in json.loads(fast)["data"]["learnItems"]["results"]]
+    assert None in creators
+    assert any(creators)
 
 
 @strawberry.type
