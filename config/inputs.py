@@ -42,7 +42,9 @@ def converted_directly(input_type: type) -> type:
     every field of every item.
 
     Scalars and enums are passed on unchanged, as `convert_argument` does; any other field
-    (nested inputs, lists, Maybe, GlobalID) is converted by Strawberry itself.
+    (nested inputs, lists, Maybe, GlobalID) is converted by Strawberry itself. Not for inputs
+    with `Maybe[T]` fields (without None): Strawberry skips its "Maybe must not be null"
+    validation rule for types with a `from_input` hook.
     """
     definition = input_type.__strawberry_definition__
     plans: dict[int, tuple[dict[str, None], list[tuple[str, str, object]]]] = {}
