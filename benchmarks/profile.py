@@ -59,7 +59,25 @@ def main() -> None:
             headers={"Authorization": call.headers["Authorization"]},
         )
 
+    class InProcessSession:
+        """What a scenario's `prepare` needs (e.g. the deep page's cursor), in-process."""
+
+        def _post(self, path: str, body: dict, key: str) -> dict:
+            headers = {"Authorization": f"Bearer {key}"}
+            response = client.post(path, body, content_type="application/json", headers=headers)
+            return json.loads(response.content)
+
+        def graphql(self, query, variables=None, *, api_key=None, expect_ok=True):
+            body = {"query": query, "variables": variables or {}}
+            return self._post("/graphql/", body, api_key or api_key_default)
+
+        def raw(self, name, variables):
+            return self._post(f"/bench/raw/{name}", variables, api_key_default)
+
+    api_key_default = api_key
     state = {"run": f"profile{int(time.time())}"} if scenario.writes else {}
+    if scenario.prepare:
+        state.update(scenario.prepare(InProcessSession()))
     make = Calls(scenario, api_key, state).make(args.variant)
     for number in range(args.warmup):  # warm-up
         assert request(number).status_code == 200

@@ -4,11 +4,13 @@ Django's prefetch protocol so the GraphQL optimizer can batch `messages(last: N)
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import NamedTuple
 
+import orjson
 from django.db import connection
 
 # The first or last N messages of each of many threads in one statement: one index scan of
@@ -38,6 +40,21 @@ class Window:
         return f"_messages_{'last' if self.from_end else 'first'}_{self.size}"
 
 
+# 19 digits in a row: maybe an integer orjson would read as a float (beyond 64 bits).
+_LONG_NUMBER = re.compile(r"\d{19}").search
+
+
+def loads_json(text: str):
+    """json.loads(text), the way JSONField reads a column, several times faster: orjson where
+    it gives the same value, json wherever it may not (long numbers, NaN, lone surrogates)."""
+    if _LONG_NUMBER(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 class MessageRow(NamedTuple):
     """A message as read for display: a plain tuple, several times cheaper to build than a
     model instance (a page of 100 threads shows up to 2,000 messages)."""
@@ -62,7 +79,7 @@ def window_messages(*, thread_ids: list[str], window: Window) -> list[MessageRow
         rows = cursor.fetchall()
     # jsonb arrives as text (Django's loader leaves decoding to JSONField).
     return [
-        MessageRow(pk, thread, kind, role, content, json.loads(metadata), created_at, seq)
+        MessageRow(pk, thread, kind, role, content, loads_json(metadata), created_at, seq)
         for pk, thread, kind, role, content, metadata, created_at, seq in rows
     ]
 

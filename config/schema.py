@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from django.conf import settings
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -14,6 +16,7 @@ from chat.schema import Query as ChatQuery
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
 from config.extensions import DocumentCache, IntrospectionSwitch, PageSizeLimit
+from config.scalars import DateTimeScalar
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
@@ -69,6 +72,8 @@ def build_schema(
         ),
         extensions=EXTENSIONS,
         execution_context_class=execution_context_class,
+        # The same DateTime scalar, read faster (config.scalars).
+        scalar_overrides={datetime: DateTimeScalar},
     )
 
 

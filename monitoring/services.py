@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,17 +17,23 @@ from monitoring.validation import log_row_errors
 INGEST_MAX_LOGS = 5000
 RESULT_MAX_LOGS = 1000
 
-# One statement per batch whatever its size: the rows arrive as one array per column, the
-# unique constraint on client_id drops the ones already stored (also against a concurrent
-# batch, which it waits for), and RETURNING counts the new ones.
+# One statement per batch whatever its size: the rows arrive as one JSON array of rows
+# (written by orjson, read by PostgreSQL's JSON parser: both several times faster than
+# quoting six arrays of text), the unique constraint on client_id drops the ones already
+# stored (also against a concurrent batch, which it waits for), and the new ones are
+# counted in the database (one row back instead of one per log). json_array_elements
+# returns the rows in array order.
 INGEST_SQL = """
-    INSERT INTO monitoring_monitoringlog
-        (client_id, timestamp, level, source, message, context, received_at)
-    SELECT client_id, ts, level, source, message, context::jsonb, %s
-    FROM unnest(%s::varchar[], %s::timestamptz[], %s::smallint[], %s::varchar[], %s::text[],
-                %s::text[]) AS batch(client_id, ts, level, source, message, context)
-    ON CONFLICT (client_id) DO NOTHING
-    RETURNING 1
+    WITH inserted AS (
+        INSERT INTO monitoring_monitoringlog
+            (client_id, timestamp, level, source, message, context, received_at)
+        SELECT item->>0, (item->>1)::timestamptz, (item->>2)::smallint, item->>3, item->>4,
+               (item->>5)::jsonb, %s
+        FROM json_array_elements(%s::json) AS batch(item)
+        ON CONFLICT (client_id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) FROM inserted
 """
 
 
@@ -70,10 +77,11 @@ def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
     # The same order of client ids in every batch: two batches sharing ids wait for each
     # other instead of deadlocking.
     rows.sort(key=lambda row: row[0])
-    columns = [list(column) for column in zip(*rows, strict=True)]
+    # Times keep their offset and microseconds (RFC 3339); texts were checked storable.
+    batch = orjson.dumps(rows).decode()
     with connection.cursor() as cursor:
-        cursor.execute(INGEST_SQL, [timezone.now(), *columns])
-        outcome.inserted = len(cursor.fetchall())
+        cursor.execute(INGEST_SQL, [timezone.now(), batch])
+        outcome.inserted = cursor.fetchone()[0]
     return outcome
 
 

@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 
 from config.context import Info, require_perm
 from config.errors import UserError
-from config.inputs import aware
+from config.inputs import aware, converted_directly
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 from monitoring import selectors
 from monitoring.models import Level, MonitoringLog, MonitoringResult, SystemHealth
@@ -67,6 +67,7 @@ class MonitoringLogType:
     context: JSON = strawberry_django.field(description="Structured data (a JSON object).")
 
 
+@converted_directly  # a logIngest batch has up to 5,000 of them
 @strawberry.input(name="MonitoringLogInput", description="A log to store.")
 class MonitoringLogInput:
     client_id: str = strawberry.field(

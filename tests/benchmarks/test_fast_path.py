@@ -182,3 +182,83 @@ def test_field_middleware_other_than_the_optimizer_turns_the_fast_path_off(db, b
 
     # then
     assert json.loads(answer) == {"data": {"item": {"filename": "EXAMPLE_1.MD"}}}
+
+
+PLAIN_LISTS = """
+query PlainLists($tags: [String!]!) {
+  threads(pagination: {limit: 5}) {
+    results {
+      id
+      messages(last: 3) { id ...M again: content content role createdAt metadata threadId }
+      typed: messages(first: 2) { __typename id }
+      none: messages(first: 0) { id }
+    }
+  }
+  learnItems(filters: {tagsAll: $tags}, pagination: {limit: 30}) {
+    results { id kind tags createdAt sizeBytes again: id createdBy { id username } }
+  }
+}
+fragment M on Message { type role }
+"""
+
+
+def test_lists_of_plain_objects_answer_the_same_bytes(bench_user):
+    # given: a message whose metadata orjson could misread, an item at the limit of Int
+    from chat.models import Message
+
+    message = Message.objects.order_by("-created_at", "-seq").first()
+    message.metadata = {"big": 2**70, "nested": [1.5, None, "é"]}
+    message.save()
+    LearnItemFactory(tags=["email", "conversion"], size_bytes=2**31 - 1, notes="")
+    LearnItemFactory(tags=["email", "conversion"], created_by=None)
+
+    # when
+    fast = execute(FAST, bench_user, PLAIN_LISTS, {"tags": ["email", "conversion"]})
+    standard = execute(STANDARD, bench_user, PLAIN_LISTS, {"tags": ["email", "conversion"]})
+
+    # then
+    assert fast == standard
+    assert b'"errors"' not in fast
+    assert str(2**70).encode() in fast
+    creators = [r["createdBy"] for r in json.loads(fast)["data"]["learnItems"]["results"]]
+    assert None in creators
+    assert any(creators)
+
+
+@strawberry.type
+class Point:
+    x: int
+    label: str | None
+
+
+@strawberry.type
+class PointsQuery:
+    @strawberry.field
+    def points(self) -> list[Point | None]:
+        return [Point(x=1, label="a"), None, Point(x=2**31, label=None), Point(x=3, label="c")]
+
+    @strawberry.field
+    def fine(self) -> list[Point]:
+        return [Point(x=1, label="a"), Point(x=-(2**31), label=None)]
+
+
+def test_a_list_with_a_value_the_fast_path_refuses_gets_the_standard_error(db, bench_user):
+    # given: a list of plain objects, one with a value beyond Int's range, one null
+    fast_schema = config_schema.build_schema(PointsQuery)
+    standard_schema = config_schema.build_schema(PointsQuery, execution_context_class=None)
+    query = "{ points { x label } fine { label x again: x } }"
+
+    # when
+    fast = execute(fast_schema, bench_user, query)
+    standard = execute(standard_schema, bench_user, query)
+
+    # then
+    assert fast == standard
+    assert json.loads(fast)["data"] == {
+        "points": [{"x": 1, "label": "a"}, None, None, {"x": 3, "label": "c"}],
+        "fine": [
+            {"label": "a", "x": 1, "again": 1},
+            {"label": None, "x": -(2**31), "again": -(2**31)},
+        ],
+    }
+    assert b"Int cannot represent non 32-bit signed integer value: 2147483648" in fast

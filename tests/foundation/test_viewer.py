@@ -32,3 +32,54 @@ def test_viewer_names_the_api_key_user(make_user, make_api_key):
             }
         }
     }
+
+
+def test_permissions_of_user_and_groups_come_with_the_key_in_one_query(
+    make_user, make_api_key, django_assert_num_queries
+):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Group, Permission
+
+    from tests.conftest import GraphQLClient
+
+    # given: one permission held directly, two through groups (one of them also direct)
+    user = make_user("alice", perms=["chat.view_apikey"])
+    readers, writers = Group.objects.create(name="readers"), Group.objects.create(name="writers")
+    readers.permissions.add(
+        Permission.objects.get(codename="view_learnitem"),
+        Permission.objects.get(codename="view_apikey"),
+    )
+    writers.permissions.add(Permission.objects.get(codename="add_monitoringlog"))
+    user.groups.add(readers, writers)
+    client = GraphQLClient(api_key=make_api_key(user))
+    client.execute(VIEWER)  # the key's last_used_at stamp is written once a minute
+
+    # when: the key with the user and every permission (1), nothing else
+    with django_assert_num_queries(1):
+        result = client.execute("{ viewer { permissions } }")
+
+    # then: what Django's ModelBackend loads in two queries
+    expected = sorted(ModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)))
+    assert expected == ["chat.view_apikey", "learn.view_learnitem", "monitoring.add_monitoringlog"]
+    assert result == {"data": {"viewer": {"permissions": expected}}}
+
+
+def test_a_permission_removed_applies_to_the_next_request(make_user, make_api_key):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import GraphQLClient
+
+    # given
+    user = make_user("alice", perms=["chat.view_apikey", "learn.view_learnitem"])
+    client = GraphQLClient(api_key=make_api_key(user))
+    assert client.execute("{ viewer { permissions } }") == {
+        "data": {"viewer": {"permissions": ["chat.view_apikey", "learn.view_learnitem"]}}
+    }
+
+    # when
+    user.user_permissions.remove(Permission.objects.get(codename="view_learnitem"))
+
+    # then
+    assert client.execute("{ viewer { permissions } }") == {
+        "data": {"viewer": {"permissions": ["chat.view_apikey"]}}
+    }

@@ -190,9 +190,9 @@ def test_list_with_nested_creator_takes_constant_queries(
         LearnItemFactory(created_by=make_user(f"author{n}"))
     query = "{ learnItems { totalCount results { id tags createdBy { id username } } } }"
 
-    # when: API key lookup and its last-used stamp (2), the user's permissions (2),
+    # when: API key lookup with the user's permissions and its last-used stamp (2),
     # the count (1), the items joined with their creators (1)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         result = reader_client.execute(query)
 
     # then

@@ -137,8 +137,8 @@ def test_stats_of_an_empty_store(reader_client):
 
 
 def test_counts_take_one_query_and_tags_one_more(store, reader_client, django_assert_num_queries):
-    # when: API key (2) and permissions (2), one aggregate for total and kinds, one for tags
-    with django_assert_num_queries(6):
+    # when: API key with permissions and its stamp (2), one aggregate for total and kinds, one for tags
+    with django_assert_num_queries(4):
         result = reader_client.execute(STATS, {"limit": 1})
 
     # then

@@ -138,8 +138,8 @@ def test_latest_health_is_one_query(components, reader_client, django_assert_num
     for c in range(components):
         SystemHealthFactory.create_batch(3, component=f"c{c}")
 
-    # when: API key (2), permissions (2), the health query (1)
-    with django_assert_num_queries(5):
+    # when: API key with permissions and its stamp (2), the health query (1)
+    with django_assert_num_queries(3):
         result = reader_client.execute(LATEST)
 
     # then
@@ -278,8 +278,8 @@ def test_results_with_nested_logs_take_constant_queries(
         result = MonitoringResultFactory()
         result.logs.add(MonitoringLogFactory(), MonitoringLogFactory())
 
-    # when: API key (2), permissions (2), count (1), results (1), their logs (1)
-    with django_assert_num_queries(7):
+    # when: API key with permissions and its stamp (2), count (1), results (1), their logs (1)
+    with django_assert_num_queries(5):
         data = reader_client.execute(
             "{ monitoringResults { totalCount results { checkName logs { clientId level } } } }"
         )["data"]["monitoringResults"]

@@ -69,6 +69,44 @@ def test_a_valid_batch_is_stored(writer_client):
     assert MonitoringLog.objects.values("received_at").distinct().count() == 1
 
 
+def test_times_texts_and_context_are_stored_exactly(writer_client, settings):
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    # given: offsets, microseconds, a time without offset in a zone with summer time, texts
+    # with quotes, backslashes, control characters and characters beyond the BMP
+    settings.TIME_ZONE = "Europe/Berlin"
+    logs = [
+        log_input(0, timestamp="2026-07-01T10:11:12.123456+05:30"),
+        log_input(1, timestamp="2026-07-01T10:11:12", context={"big": 2**70, "f": 0.1}),
+        log_input(2, timestamp="1999-12-31T23:59:59.000001Z", source='s "q" \\ x'),
+        log_input(
+            3,
+            message='line\nnext\t"quoted" \\ back \u00e9 \U0001f600 {"a": 1}',
+            context={"nested": {"list": [None, True, -0.0, "\u00e9\U0001f600"]}, "e": ""},
+        ),
+    ]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result["data"]["logIngest"]["inserted"] == 4
+    rows = stored()
+    assert [row[1] for row in rows] == [
+        datetime(2026, 7, 1, 10, 11, 12, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 7, 1, 10, 11, 12, tzinfo=ZoneInfo("Europe/Berlin")),
+        datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 11, 20, 12, 0, 0, 3000, tzinfo=UTC),
+    ]
+    assert rows[1][5] == {"big": 2**70, "f": 0.1}
+    assert rows[2][3] == 's "q" \\ x'
+    assert rows[3][4:] == (
+        'line\nnext\t"quoted" \\ back \u00e9 \U0001f600 {"a": 1}',
+        {"nested": {"list": [None, True, -0.0, "\u00e9\U0001f600"]}, "e": ""},
+    )
+
+
 def test_an_invalid_log_names_its_index_and_field_and_nothing_is_written(writer_client):
     # given
     logs = [log_input(n) for n in range(6)]
@@ -172,8 +210,8 @@ def test_5000_logs_take_one_insert(writer_client, django_assert_num_queries):
     MonitoringLogFactory(client_id="c-000007")
     logs = [log_input(n) for n in range(5000)]
 
-    # when: API key and permissions (4), savepoint, one INSERT … ON CONFLICT, release
-    with django_assert_num_queries(7):
+    # when: API key with permissions and its stamp (2), savepoint, one INSERT … ON CONFLICT, release
+    with django_assert_num_queries(5):
         result = ingest(writer_client, logs)
 
     # then
@@ -202,3 +240,22 @@ def test_more_than_5000_logs_are_refused(writer_client):
         }
     }
     assert MonitoringLog.objects.count() == 0
+
+
+def test_a_bad_time_is_refused_with_the_same_graphql_error(writer_client):
+    # when: a time of the usual shape, out of range (read by isoparse: its words)
+    result = writer_client.execute(
+        INGEST, {"logs": [log_input(0, timestamp="2026-02-30T12:00:00")]}
+    )
+
+    # then
+    assert result == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Variable '$logs' has invalid value at [0].timestamp: Value cannot "
+                'represent a DateTime: "2026-02-30T12:00:00". day is out of range for month',
+                "locations": [{"line": 2, "column": 17}],
+            }
+        ],
+    }

@@ -176,8 +176,8 @@ def test_a_page_takes_constant_queries(rows, reader_client, django_assert_num_qu
     # given
     MonitoringLogFactory.create_batch(rows)
 
-    # when: API key and its stamp (2), permissions (2), the page (1)
-    with django_assert_num_queries(5):
+    # when: API key with permissions and its stamp (2), the page (1)
+    with django_assert_num_queries(3):
         result = page(reader_client, first=50)
 
     # then

@@ -1,0 +1,66 @@
+"""A faster parser for the DateTime scalar, with the very values and errors of Strawberry's.
+
+Strawberry reads DateTime input with dateutil's isoparse, about 10 µs a value: the largest
+single cost of a 5,000-log logIngest batch after the SQL. The usual shape of a time
+(`2026-11-20T12:00:00`, with optional fraction and offset) is read here directly into the
+same datetime, with the same tzinfo objects isoparse gives (dateutil's UTC and tzoffset);
+anything else, and anything out of range, is left to isoparse, so its errors stay the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import dateutil.parser
+from dateutil import tz
+from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
+from strawberry.types.scalar import ScalarDefinition
+
+_USUAL = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d\d):(\d\d))?",
+    re.ASCII,  # \d would match other scripts' digits too, which isoparse refuses
+).fullmatch
+_FALLBACK = object()
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    """dateutil.parser.isoparse(value), faster for the usual shape."""
+    match = _USUAL(value)
+    if match is not None:
+        year, month, day, hour, minute, second, fraction, zulu, sign, tz_h, tz_m = match.groups()
+        if sign is None:
+            tzinfo = tz.UTC if zulu else None
+        elif tz_h == "00" and tz_m == "00":
+            tzinfo = tz.UTC
+        elif int(tz_h) <= 23 and int(tz_m) <= 59:
+            offset = int(tz_h) * 3600 + int(tz_m) * 60
+            tzinfo = tz.tzoffset(None, -offset if sign == "-" else offset)
+        else:
+            tzinfo = _FALLBACK
+        if tzinfo is not _FALLBACK and hour != "24":
+            try:
+                return dt.datetime(
+                    int(year),
+                    int(month),
+                    int(day),
+                    int(hour),
+                    int(minute),
+                    int(second),
+                    int(fraction.ljust(6, "0")) if fraction else 0,
+                    tzinfo,
+                )
+            except ValueError:  # out of range: isoparse words the error
+                pass
+    return dateutil.parser.isoparse(value)
+
+
+DateTimeScalar = ScalarDefinition(
+    name=DateTimeDefinition.name,
+    description=DateTimeDefinition.description,
+    specified_by_url=DateTimeDefinition.specified_by_url,
+    serialize=DateTimeDefinition.serialize,
+    parse_value=wrap_parser(parse_datetime, "DateTime"),
+    parse_literal=DateTimeDefinition.parse_literal,
+    origin=dt.datetime,
+)
