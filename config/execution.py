@@ -15,6 +15,7 @@ exactly as before.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -204,10 +205,12 @@ def _with_stack_room(function, *args, **kwargs):
 # and which calls it hit moved with any change to the call depth. Executing from a frame with
 # 8,192 (unused) local slots gives that frame a chunk of 128 KiB of its own, whose remaining
 # ~64 KiB hold the whole execution below it: no boundary inside, whatever the depth.
-_code = _with_stack_room.__code__
-_names = _code.co_varnames + tuple(f"_room{i}" for i in range(8192))
-_with_stack_room.__code__ = _code.replace(co_varnames=_names, co_nlocals=len(_names))
-del _code, _names
+# Other versions lay frames out differently: there the function stays a plain call.
+if sys.version_info[:2] == (3, 11):
+    _code = _with_stack_room.__code__
+    _names = _code.co_varnames + tuple(f"_room{i}" for i in range(8192))
+    _with_stack_room.__code__ = _code.replace(co_varnames=_names, co_nlocals=len(_names))
+    del _code, _names
 
 
 # Per schema: {(type name, field name): plan or None}, built on first use.
