@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.inputs import aware
 from monitoring.models import MonitoringLog, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
@@ -85,12 +86,6 @@ def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
     return outcome
 
 
-def _aware(value: datetime | None) -> datetime:
-    if value is None:
-        return timezone.now()
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
 def _log_ids(raw_ids: Sequence[object]) -> list[int]:
     """Database ids of stored logs, in the given order; unknown ids are refused by position."""
     ids: list[int | None] = []
@@ -130,7 +125,7 @@ def result_record(
         status=status,
         score=score,
         details={} if details is None else details,
-        created_at=_aware(created_at),
+        created_at=aware(created_at) if created_at else timezone.now(),
     )
     result.full_clean()
     ids = _log_ids(log_ids)
@@ -155,7 +150,7 @@ def health_report(
         status=status,
         latency_ms=latency_ms,
         details={} if details is None else details,
-        checked_at=_aware(checked_at),
+        checked_at=aware(checked_at) if checked_at else timezone.now(),
     )
     check.full_clean()
     check.save()

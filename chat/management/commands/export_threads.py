@@ -7,11 +7,11 @@ from datetime import datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
 from chat.export import iter_messages, iter_thread_pages, threads_query
+from config.inputs import aware
 
 CSV_HEADER = [
     "thread_id",
@@ -38,7 +38,7 @@ def parse_since(text: str) -> datetime:
         if day is None:
             raise argparse.ArgumentTypeError(f"expected a date or an ISO 8601 time, got {text!r}")
         value = datetime.combine(day, time.min)
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+    return aware(value)
 
 
 def dumps(value) -> str:
