@@ -46,7 +46,7 @@ from chat.types import (
 from chat.validation import is_possible_id
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
-from config.inputs import aware, input_data
+from config.inputs import aware, database_id, input_data
 from config.text import is_storable
 
 ThreadId = Annotated[strawberry.ID, strawberry.argument(description="Thread id (any string).")]
@@ -287,7 +287,8 @@ class Mutation:
         keys = ApiKey.objects.all()
         if not (user.is_staff and user.has_perm("chat.change_apikey")):
             keys = keys.filter(user=user)
-        key = keys.filter(pk=int(id)).first() if str(id).isdigit() and int(id) < 2**63 else None
+        pk = database_id(id)
+        key = keys.filter(pk=pk).first() if pk is not None else None
         if key is None:
             raise NotFound(f"No API key with id {str(id)[:40]!r}.")
         return services.api_key_revoke(key=key)

@@ -89,3 +89,11 @@ def converted_directly(input_type: type) -> type:
 
     definition.from_input = from_input
     return input_type
+
+
+def database_id(raw_id: object) -> int | None:
+    """`raw_id` (a GraphQL ID) as a bigint primary key, or None when no row can have it."""
+    text = str(raw_id)
+    if text.isascii() and text.isdigit() and int(text) < 2**63:
+        return int(text)
+    return None

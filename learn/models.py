@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from config.inputs import database_id
 from config.text import validate_storable_text
 from learn.tags import TagsField, normalize_tags
 
@@ -40,10 +41,8 @@ class LearnItemQuerySet(models.QuerySet):
 
     def by_id(self, raw_id: object):
         """The item with this id, or none when `raw_id` is not a possible id (e.g. "abc")."""
-        text = str(raw_id)
-        if text.isascii() and text.isdigit() and int(text) < 2**63:
-            return self.filter(pk=int(text))
-        return self.none()
+        pk = database_id(raw_id)
+        return self.filter(pk=pk) if pk is not None else self.none()
 
 
 class JsonbTypeof(models.Func):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.inputs import aware
+from config.inputs import aware, database_id
 from monitoring.models import MonitoringLog, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
@@ -88,10 +88,7 @@ def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
 
 def _log_ids(raw_ids: Sequence[object]) -> list[int]:
     """Database ids of stored logs, in the given order; unknown ids are refused by position."""
-    ids: list[int | None] = []
-    for raw in raw_ids:
-        text = str(raw)
-        ids.append(int(text) if text.isascii() and text.isdigit() and int(text) < 2**63 else None)
+    ids = [database_id(raw) for raw in raw_ids]
     found = set(
         MonitoringLog.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", flat=True)
     )

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.inputs import database_id
 from config.text import is_storable, validate_storable_json, validate_storable_text
 from students.prefetch import RecentEvents
 
@@ -39,10 +40,8 @@ class StudentQuerySet(models.QuerySet):
         if code is not None:
             # A code the database cannot hold (NUL, lone surrogate) belongs to no student.
             return self.filter(code=code) if is_storable(code) else self.none()
-        text = str(id)
-        if text.isascii() and text.isdigit() and int(text) < 2**63:
-            return self.filter(pk=int(text))
-        return self.none()
+        pk = database_id(id)
+        return self.filter(pk=pk) if pk is not None else self.none()
 
     def at_risk(self, *, min_band: str):
         return self.filter(latest_prediction__risk_band__in=bands_at_least(min_band))

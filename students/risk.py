@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from config.inputs import database_id
 from students.audit import Actor, log_action
 from students.models import PASS_RATIO, RiskBand, Student
 
@@ -207,8 +208,8 @@ class RiskRun:
 
 def _known_ids(student_ids: Iterable[object]) -> list[int]:
     texts = [str(value) for value in student_ids]
-    bad = [t for t in texts if not (t.isascii() and t.isdigit() and int(t) < 2**63)]
-    ids = sorted({int(t) for t in texts if t not in bad})
+    bad = [t for t in texts if database_id(t) is None]
+    ids = sorted({database_id(t) for t in texts if t not in bad})
     found = set(Student.objects.filter(pk__in=ids).values_list("pk", flat=True))
     unknown = bad + [str(i) for i in ids if i not in found]
     if unknown:

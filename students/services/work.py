@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import NotFound
+from config.inputs import database_id
 from config.text import unstorable
 from students.audit import Actor, log_action
 from students.models import Assessment, AttemptHistory, Draft
@@ -53,9 +54,10 @@ def draft_submit(
         draft = Draft(student=owner, module=concept, created_at=now)
     else:
         text = str(draft_id)
+        pk = database_id(draft_id)
         draft = (
-            Draft.objects.select_for_update().filter(pk=int(text), student=owner).first()
-            if text.isascii() and text.isdigit() and int(text) < 2**63
+            Draft.objects.select_for_update().filter(pk=pk, student=owner).first()
+            if pk is not None
             else None
         )
         if draft is None:
@@ -86,12 +88,13 @@ def draft_submit(
 def draft_review(*, actor: Actor, draft_id: object, feedback: str) -> Draft:
     """Review a submitted draft, with feedback."""
     text = str(draft_id)
+    pk = database_id(text)
     draft = (
         Draft.objects.select_for_update(of=("self",))
         .select_related("student")
-        .filter(pk=int(text))
+        .filter(pk=pk)
         .first()
-        if text.isascii() and text.isdigit() and int(text) < 2**63
+        if pk is not None
         else None
     )
     if draft is None:
