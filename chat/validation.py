@@ -12,7 +12,7 @@ from config.text import validate_storable_json
 # Thread and message ids: client-supplied (ChatKit's `thread_abc123def456`, a legacy session
 # id, a UUID) or generated as `<prefix>_<16 hex>`. Never parsed: any string is just looked up.
 OBJECT_ID_MAX_LENGTH = 100
-OBJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
+OBJECT_ID_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._:\-]*\Z"  # \Z: "$" would let a final newline in
 validate_object_id = RegexValidator(
     OBJECT_ID_PATTERN,
     "Use letters, digits and . _ : - only, starting with a letter or digit.",
