@@ -6,3 +6,10 @@ class ConfigConfig(AppConfig):
 
     name = "config"
     verbose_name = "Project"
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from config.dbtypes import on_connection_created
+
+        connection_created.connect(on_connection_created, dispatch_uid="config.dbtypes")

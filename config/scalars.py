@@ -14,7 +14,11 @@ import re
 
 import dateutil.parser
 from dateutil import tz
-from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
+from strawberry.schema.types.base_scalars import (
+    DateDefinition,
+    DateTimeDefinition,
+    wrap_parser,
+)
 from strawberry.types.scalar import ScalarDefinition
 
 _USUAL = re.compile(
@@ -55,12 +59,52 @@ def parse_datetime(value: str) -> dt.datetime:
     return dateutil.parser.isoparse(value)
 
 
+# The times and days the API accepts: far enough from Python's and PostgreSQL's limits that no
+# offset, time-zone conversion or window of days (a 90-day usage range, a risk computation's
+# look-back) can overflow when the value is stored, read back or computed with.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)  # excluded
+RANGE_TEXT = "from 1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z"
+
+
+def parse_datetime_in_range(value: str) -> dt.datetime:
+    """A DateTime input: isoparse's reading, within the documented range."""
+    parsed = parse_datetime(value)
+    if parsed.tzinfo is None:
+        within = EARLIEST.replace(tzinfo=None) <= parsed < LATEST.replace(tzinfo=None)
+    else:
+        within = EARLIEST <= parsed < LATEST
+    if not within:
+        raise ValueError(f"Times must be {RANGE_TEXT}.")
+    return parsed
+
+
+def parse_date_in_range(value: str) -> dt.date:
+    parsed = dt.date.fromisoformat(value)
+    if not EARLIEST.date() <= parsed < LATEST.date():
+        raise ValueError("Days must be from 1900-01-01 up to, not including, 3000-01-01.")
+    return parsed
+
+
 DateTimeScalar = ScalarDefinition(
     name=DateTimeDefinition.name,
-    description=DateTimeDefinition.description,
+    description=f"Date with time (isoformat), {RANGE_TEXT}.",
     specified_by_url=DateTimeDefinition.specified_by_url,
     serialize=DateTimeDefinition.serialize,
-    parse_value=wrap_parser(parse_datetime, "DateTime"),
+    parse_value=wrap_parser(parse_datetime_in_range, "DateTime"),
     parse_literal=DateTimeDefinition.parse_literal,
     origin=dt.datetime,
 )
+DateScalar = ScalarDefinition(
+    name=DateDefinition.name,
+    description="Date (isoformat), from 1900-01-01 up to, not including, 3000-01-01.",
+    specified_by_url=DateDefinition.specified_by_url,
+    serialize=DateDefinition.serialize,
+    parse_value=wrap_parser(parse_date_in_range, "Date"),
+    parse_literal=DateDefinition.parse_literal,
+    origin=dt.date,
+)
+SCALAR_OVERRIDES = {
+    dt.datetime: DateTimeScalar,
+    dt.date: DateScalar,
+}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 from django.conf import settings
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -16,7 +14,7 @@ from chat.schema import Query as ChatQuery
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
 from config.extensions import DocumentCache, IntrospectionSwitch, PageSizeLimit
-from config.scalars import DateTimeScalar
+from config.scalars import SCALAR_OVERRIDES
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
@@ -72,8 +70,9 @@ def build_schema(
         ),
         extensions=EXTENSIONS,
         execution_context_class=execution_context_class,
-        # The same DateTime scalar, read faster (config.scalars).
-        scalar_overrides={datetime: DateTimeScalar},
+        # DateTime read faster, and times, days and decimals kept to a range every read path can
+        # represent (config.scalars).
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

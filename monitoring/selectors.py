@@ -86,7 +86,7 @@ HEALTH_LATEST_SQL = """
     SELECT latest.*,
         (SELECT min(h.checked_at) FROM monitoring_systemhealth h
          WHERE h.component = latest.component
-           AND h.checked_at > COALESCE(changed.at, '-infinity')) AS since
+           AND (changed.at IS NULL OR h.checked_at > changed.at)) AS since
     FROM components c
     CROSS JOIN LATERAL (
         SELECT * FROM monitoring_systemhealth h
