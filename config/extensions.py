@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from graphql import GraphQLError
 from graphql.language import (
     ArgumentNode,
@@ -22,6 +23,7 @@ from graphql.language import (
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
 
 
 class IntrospectionSwitch(SchemaExtension):
@@ -34,6 +36,27 @@ class IntrospectionSwitch(SchemaExtension):
                 NoSchemaIntrospectionCustomRule,
             )
         yield
+
+
+class MutationsAllOrNothing(SchemaExtension):
+    """A mutation operation runs in one transaction, rolled back when its answer has errors.
+
+    Services are atomic themselves; this covers what happens after them: a field of the
+    answer that fails (a nested list refusing its arguments, a value that cannot be read back)
+    must not leave the write in place while the client is told it failed. The answer's data is
+    then null, so it cannot show objects that were not kept.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        if self.execution_context.operation_type is not OperationType.MUTATION:
+            yield
+            return
+        with transaction.atomic():
+            yield
+            result = self.execution_context.result
+            if result is not None and result.errors:
+                transaction.set_rollback(True)
+                result.data = None
 
 
 PAGE_SIZE_ARGUMENTS = frozenset({"first", "last", "limit"})

@@ -13,7 +13,12 @@ from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
-from config.extensions import DocumentCache, IntrospectionSwitch, PageSizeLimit
+from config.extensions import (
+    DocumentCache,
+    IntrospectionSwitch,
+    MutationsAllOrNothing,
+    PageSizeLimit,
+)
 from config.scalars import SCALAR_OVERRIDES
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
@@ -45,6 +50,7 @@ EXTENSIONS = [
     # After the rules above are added: it validates with them once per distinct query text.
     DocumentCache,
     ClientErrors,
+    MutationsAllOrNothing,
     DjangoOptimizerExtension,
 ]
 

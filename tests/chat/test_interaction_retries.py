@@ -208,9 +208,10 @@ def test_a_retry_takes_the_same_queries_for_any_number_of_calls(
     sent = recording(calls=[call] * calls)
     first = alice_client.execute(RECORD, {"input": sent})
 
-    # when: API key (1), savepoint and release (2), the thread (1), the refused insert (1),
+    # when: API key (1), the mutation's and the service's savepoints with their releases (4),
+    # the thread (1), the refused insert (1),
     # the stored user message with its answer (1), the requests with their responses (1)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         retry = alice_client.execute(RECORD, {"input": sent})
 
     # then

@@ -341,10 +341,11 @@ def test_costs_the_database_cannot_hold_are_refused(session, alice_client, cost,
 def test_recording_takes_the_same_queries_for_any_number_of_calls(
     session, alice_client, calls, django_assert_num_queries
 ):
-    # when: API key (1; its last-use stamp is fresh), savepoint and release (2), the thread (1),
+    # when: API key (1; its last-use stamp is fresh), the mutation's and the service's
+    # savepoints with their releases (4), the thread (1),
     # the usage upsert (1), the user message (1), all requests (1), all responses (1), the
     # assistant message (1), the thread's activity time (1)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         result = record(alice_client, [call(f"m{n}") for n in range(calls)])
 
     # then

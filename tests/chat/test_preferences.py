@@ -164,8 +164,9 @@ def test_set_is_one_statement(alice, alice_client, django_assert_num_queries):
     # given
     services.preference_set(user=alice, key="theme", value="light")
 
-    # when: the API key and its last-use stamp (2), savepoint and release (2), the upsert (1)
-    with django_assert_num_queries(5):
+    # when: the API key and its last-use stamp (2), the mutation's and the service's savepoints
+    # with their releases (4), the upsert (1)
+    with django_assert_num_queries(7):
         result = set_preference(alice_client, "theme", "dark")
 
     # then

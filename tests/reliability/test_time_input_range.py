@@ -115,3 +115,24 @@ def test_an_inline_time_beyond_the_range_is_refused(api_client, superuser):
 
     [error] = result["errors"]
     assert "Times must be from 1900-01-01T00:00:00Z" in error["message"]
+
+
+def test_a_time_beyond_the_range_inside_an_input_is_refused_naming_the_field(api_client, superuser):
+    # given
+    StudentFactory(code="s001")
+    client = api_client(superuser)
+    query = (
+        "mutation ($input: LearningEventInput!) { learningEventRecord(input: $input) "
+        "{ __typename } }"
+    )
+
+    # when
+    result = client.execute(
+        query,
+        {"input": {"student": "s001", "eventType": "LOGIN", "occurredAt": OUT_OF_RANGE[0]}},
+    )
+
+    # then
+    [error] = result["errors"]
+    assert "Variable '$input' has invalid value at .occurredAt:" in error["message"]
+    assert "Times must be from 1900-01-01T00:00:00Z" in error["message"]
