@@ -81,11 +81,11 @@ def thread_update(*, user: AbstractBaseUser, thread_id: str, changes: Mapping[st
 def check_backfill_times(thread: Thread, *, now: datetime) -> None:
     errors = {}
     if thread.created_at > now:
-        errors["created_at"] = "Must not be in the future."
+        errors["created_at"] = ValidationError("Must not be in the future.", code="invalid")
     if thread.updated_at > now:
-        errors["updated_at"] = "Must not be in the future."
+        errors["updated_at"] = ValidationError("Must not be in the future.", code="invalid")
     elif thread.updated_at < thread.created_at:
-        errors["updated_at"] = "Must not be before createdAt."
+        errors["updated_at"] = ValidationError("Must not be before createdAt.", code="invalid")
     if errors:
         raise ValidationError(errors)
 

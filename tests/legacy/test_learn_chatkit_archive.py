@@ -1,7 +1,6 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, connection
 
 from chat.models import Message, Thread
@@ -142,15 +141,9 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
         query("DELETE FROM legacy_src.aicmo_learn_items")
 
     # when
-    call_command(
-        "import_legacy",
-        "all",
-        "--unarchive",
-        "--source-schema",
-        "legacy_src",
-        stdout=open("/dev/null", "w"),
-    )  # noqa: SIM115
+    restored = import_legacy("all", "--unarchive")
 
     # then
+    assert restored.splitlines()[2] == "learn: restored aicmo_learn_items"
     assert query("SELECT count(*) FROM legacy_src.aicmo_learn_items") == [(6,)]
     assert query("SELECT count(*) FROM pg_tables WHERE schemaname = 'legacy_archive'") == [(0,)]
