@@ -20,6 +20,12 @@ VIEWS = {
         "threads": "SELECT id, created_at, metadata FROM chat_thread",
         "thread_items": "SELECT id, thread_id, type, role, content, created_at FROM chat_message",
     },
+    "veritas-monitoring": {
+        "monitoring_logs": "SELECT id, timestamp, upper(CASE level WHEN 10 THEN 'debug' "
+        "WHEN 20 THEN 'info' WHEN 30 THEN 'warning' WHEN 40 THEN 'error' ELSE 'critical' END) "
+        "AS level, source, message, context, received_at AS created_at "
+        "FROM monitoring_monitoringlog",
+    },
     "learn": {
         "aicmo_learn_items": "SELECT id, kind, filename, size_bytes, notes, tags, created_at "
         "FROM learn_learnitem",

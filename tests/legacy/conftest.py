@@ -30,6 +30,9 @@ CREATE TABLE {SCHEMA}.thread_items (
 CREATE TABLE {SCHEMA}.aicmo_learn_items (
     id SERIAL PRIMARY KEY, kind TEXT NOT NULL, filename TEXT, size_bytes BIGINT, notes TEXT,
     tags JSONB, created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.monitoring_logs (
+    id SERIAL PRIMARY KEY, timestamp TIMESTAMP NOT NULL, level VARCHAR(20), source VARCHAR(200),
+    message TEXT, metadata TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, host TEXT);
 """
 
 

@@ -11,8 +11,14 @@ from config.legacy import archive
 from config.legacy.framework import BATCH_SIZE, Context, aware, run_table
 from config.legacy.source import Source, connect
 from learn.legacy_import import LEARN
+from monitoring.legacy_import import MONITORING
 
-SYSTEMS = {"agent-chat": AGENT_CHAT, "chatkit": CHATKIT, "learn": LEARN}
+SYSTEMS = {
+    "agent-chat": AGENT_CHAT,
+    "chatkit": CHATKIT,
+    "learn": LEARN,
+    "veritas-monitoring": MONITORING,
+}
 
 
 class Command(BaseCommand):
