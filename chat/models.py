@@ -13,6 +13,7 @@ from chat.validation import (
     OBJECT_ID_MAX_LENGTH,
     is_possible_id,
     metadata_object,
+    validate_key,
     validate_object_id,
 )
 from chat.windows import MessageWindowPrefetcher
@@ -140,8 +141,8 @@ class Thread(models.Model):
         primary_key=True,
         max_length=OBJECT_ID_MAX_LENGTH,
         validators=[validate_object_id],
-        help_text="Client-supplied or generated (`thread_…`); any string up to 100 characters "
-        "of letters, digits and . _ : -.",
+        help_text="Client-supplied or generated (`thread_…`); 1 to 100 printable characters "
+        "(a legacy id such as 'my session 1' or 'thread_ü-ñ' included).",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -390,7 +391,7 @@ class ContextSnapshot(models.Model):
         max_length=OBJECT_ID_MAX_LENGTH,
         null=True,
         blank=True,
-        validators=[validate_object_id],
+        validators=[validate_key],
         help_text="Client-supplied id, unique per user: saving it again returns this snapshot.",
     )
     context = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])
@@ -422,7 +423,7 @@ class UserPreference(models.Model):
     )
     key = models.CharField(
         max_length=OBJECT_ID_MAX_LENGTH,
-        validators=[validate_object_id],
+        validators=[validate_key],
         help_text="Letters, digits and . _ : -, starting with a letter or digit.",
     )
     value = models.JSONField(default=dict, blank=True, validators=[validate_storable_json])

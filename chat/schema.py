@@ -214,7 +214,8 @@ class Mutation:
 
     @strawberry_django.mutation(
         handle_django_errors=True,
-        description="Add a message to a thread (bumps its updatedAt). Idempotent on the client "
+        description="Add a message to a thread (moves its updatedAt to the message time, never "
+        "backwards nor past now). Idempotent on the client "
         "id: a retry returns the stored message.",
     )
     def message_append(

@@ -196,6 +196,15 @@ class ThreadCreateInput:
     metadata: JSON | None = strawberry.field(
         default=UNSET, description="A JSON object; left out or null: {}."
     )
+    created_at: datetime | None = strawberry.field(
+        default=UNSET,
+        description="When it was created, for backfills; left out or null: now. Not in the future.",
+    )
+    updated_at: datetime | None = strawberry.field(
+        default=UNSET,
+        description="Its last activity, for backfills; left out or null: createdAt. Not in the "
+        "future nor before createdAt.",
+    )
 
 
 @strawberry.input(
@@ -225,7 +234,9 @@ class MessageAppendInput:
     type: str | None = strawberry.field(default=UNSET, description="Item type (default message).")
     metadata: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
     created_at: datetime | None = strawberry.field(
-        default=UNSET, description="When it was written; default now (set it when importing)."
+        default=UNSET,
+        description="When it was written; default now (set it when importing). The "
+        "thread's updatedAt moves to this time (never backwards, never past now).",
     )
 
 

@@ -30,10 +30,14 @@ def thread_create(
     title: str | None = "",
     agent_type: str | None = "",
     metadata: dict | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
 ) -> Thread:
     """Create a thread; with a client id already used by `owner`, return that thread as is.
 
-    None for title, agent type or metadata means "not given": the empty default.
+    None for title, agent type or metadata means "not given": the empty default. The times
+    are for backfills: `created_at` defaults to now, `updated_at` to `created_at`; neither may
+    lie in the future and `updated_at` may not precede `created_at`.
 
     `INSERT … ON CONFLICT DO NOTHING`, so concurrent retries of the same create all get the
     one thread. An id used by another user is refused.
@@ -45,7 +49,10 @@ def thread_create(
         agent_type=empty_if_none("agent_type", agent_type),
         metadata=empty_if_none("metadata", metadata),
     )
-    thread.created_at = thread.updated_at = timezone.now()
+    now = timezone.now()
+    thread.created_at = created_at or now
+    thread.updated_at = updated_at or thread.created_at
+    check_backfill_times(thread, now=now)
     thread.full_clean(validate_unique=False, exclude=["owner"])  # the caller, not client input
     Thread.objects.bulk_create([thread], ignore_conflicts=True)
     stored = Thread.objects.get(pk=thread.id)
@@ -69,6 +76,18 @@ def thread_update(*, user: AbstractBaseUser, thread_id: str, changes: Mapping[st
     thread.full_clean(validate_unique=False, exclude=["owner"])  # the caller, not client input
     thread.save(update_fields=[*changes, "updated_at"])
     return thread
+
+
+def check_backfill_times(thread: Thread, *, now: datetime) -> None:
+    errors = {}
+    if thread.created_at > now:
+        errors["created_at"] = ValidationError("Must not be in the future.", code="invalid")
+    if thread.updated_at > now:
+        errors["updated_at"] = ValidationError("Must not be in the future.", code="invalid")
+    elif thread.updated_at < thread.created_at:
+        errors["updated_at"] = ValidationError("Must not be before createdAt.", code="invalid")
+    if errors:
+        raise ValidationError(errors)
 
 
 def empty_if_none(name: str, value):
@@ -130,7 +149,11 @@ def touch_thread(thread: Thread, at: datetime) -> None:
 
 @transaction.atomic
 def message_append(*, user: AbstractBaseUser, thread_id: str, **fields) -> Message:
-    """Add a message to a thread and bump its updated_at.
+    """Add a message to a thread and bump its updated_at to the message's time.
+
+    The thread's updated_at becomes max(updated_at, min(message created_at, now)): a backfilled
+    message with an old created_at does not make an idle thread look active, and a message
+    dated in the future does not keep its thread from being purged.
 
     Idempotent on a client-supplied id: a retry returns the stored message unchanged.
     """
@@ -144,5 +167,5 @@ def message_append(*, user: AbstractBaseUser, thread_id: str, **fields) -> Messa
         if stored is None or stored.thread_id != thread.pk:
             raise ValidationError({"id": ID_TAKEN}) from None
         return stored
-    touch_thread(thread, timezone.now())
+    touch_thread(thread, min(message.created_at, timezone.now()))
     return message

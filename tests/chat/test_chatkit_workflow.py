@@ -99,7 +99,7 @@ def test_any_id_string_reads_as_not_found_never_an_error(thread_id, alice_client
 
 def test_a_bad_client_id_is_refused_naming_the_field(alice_client):
     # when
-    result = alice_client.execute(THREAD_CREATE, {"input": {"id": "has space"}})
+    result = alice_client.execute(THREAD_CREATE, {"input": {"id": " has surrounding space"}})
 
     # then
     assert result == {
@@ -109,8 +109,8 @@ def test_a_bad_client_id_is_refused_naming_the_field(alice_client):
                     {
                         "kind": "VALIDATION",
                         "field": "id",
-                        "message": "Use letters, digits and . _ : - only, starting with a "
-                        "letter or digit.",
+                        "message": "Use 1 to 100 printable characters (no control "
+                        "characters, no surrounding spaces).",
                         "code": "invalid",
                     }
                 ]

@@ -22,11 +22,19 @@ def test_the_patterned_fields_are_the_ids_and_codes():
     assert sorted(f"{m.__name__}.{f.name}" for m, f in PATTERNED_FIELDS) == [
         "ConceptModule.code",
         "ContextSnapshot.client_id",
-        "Message.id",
         "Student.code",
-        "Thread.id",
         "UserPreference.key",
     ]
+
+
+@pytest.mark.parametrize("value", ["abc\n", "abc\r\n", "\nabc", "abc\t"])
+def test_thread_and_message_ids_refuse_a_newline(value):
+    # ids are any printable text (legacy ids such as 'my session 1'), never a control character
+    from chat.validation import validate_object_id
+
+    validate_object_id("my session 1")
+    with pytest.raises(ValidationError):
+        validate_object_id(value)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Importing the tables of the legacy systems (manage.py import_legacy)."""

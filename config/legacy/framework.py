@@ -1,0 +1,248 @@
+"""Table specs, the batch loop and the report of import_legacy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from config.legacy.source import Source, Unreadable
+from config.models import LegacyImportMark
+
+BATCH_SIZE = 2000
+# Integer keys are re-read from a little before the mark on the next run, so a row whose
+# transaction committed after a later row's (serial ids are not commit-ordered) is not missed;
+# the idempotent insert skips what is already there.
+INTEGER_KEY_OVERLAP = 1000
+# Times the service serves (the DateTime scalar's range); others are refused per row.
+MIN_YEAR, MAX_YEAR = 1000, 9999
+
+
+class Refused(ValueError):
+    """A legacy row this service does not take; the message says why."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """What the converters of one run need: the owner for ownerless rows, caches."""
+
+    owner: object | None = None
+    dry_run: bool = False
+    since: datetime | None = None
+    cache: dict = field(default_factory=dict)
+
+
+@dataclass
+class TableSpec:
+    system: str
+    table: str
+    key: str
+    columns: tuple[Column, ...]
+    # convert(row, ctx) -> a target row (anything insert() takes); raises Refused.
+    convert: Callable[[dict, Context], object]
+    # insert(rows, ctx) -> {legacy key: "imported" | "present" | refusal reason}
+    insert: Callable[[list[tuple[object, object]], Context], dict]
+    integer_key: bool = True
+    time_column: str | None = None  # for --since
+    needs_owner: bool = False
+    target: str = ""  # what it becomes, for the report and the docs
+
+
+@dataclass
+class TableReport:
+    system: str
+    table: str
+    read: int = 0
+    imported: int = 0
+    present: int = 0
+    refused: list[tuple[object, str]] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    problem: str = ""
+
+    def lines(self) -> list[str]:
+        head = f"{self.system} {self.table}: "
+        if self.problem:
+            return [head + self.problem]
+        out = [
+            head + f"read {self.read}, imported {self.imported}, already present {self.present}, "
+            f"refused {len(self.refused)}"
+        ]
+        if self.unmapped:
+            out.append(f"  columns found but not mapped: {', '.join(self.unmapped)}")
+        out.extend(f"  refused {key!r}: {reason}" for key, reason in self.refused)
+        return out
+
+
+def resolve_columns(spec: TableSpec, found: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """{our name: the legacy column}, unmapped legacy columns; Refused when a required one lacks."""
+    chosen, missing = {}, []
+    for column in spec.columns:
+        name = next((n for n in (column.name, *column.aliases) if n in found), None)
+        if name is not None:
+            chosen[column.name] = name
+        elif column.required:
+            missing.append(column.name)
+    if missing:
+        raise Refused(f"required column(s) missing: {', '.join(missing)}; nothing imported")
+    unmapped = [name for name in found if name not in chosen.values()]
+    return chosen, unmapped
+
+
+def run_table(
+    source: Source,
+    spec: TableSpec,
+    ctx: Context,
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = True,
+) -> TableReport:
+    """Import one legacy table in keyset batches; each batch and its mark commit together."""
+    report = TableReport(spec.system, spec.table)
+    found = source.columns(spec.table)
+    if found is None:
+        report.problem = f"no table {source.schema}.{spec.table}; skipped"
+        return report
+    try:
+        chosen, report.unmapped = resolve_columns(spec, found)
+    except Refused as exc:
+        report.problem = str(exc)
+        return report
+    if spec.needs_owner and ctx.owner is None:
+        report.problem = "its rows have no owner: give --owner USER; nothing imported"
+        return report
+    mark, _ = LegacyImportMark.objects.get_or_create(system=spec.system, table=spec.table)
+    after = start_key(spec, mark)
+    legacy_names = list(dict.fromkeys([found_key(spec, chosen), *chosen.values()]))
+    bar = tqdm(
+        total=source.count(spec.table, found_key(spec, chosen), after),
+        desc=f"{spec.system} {spec.table}",
+        unit="row",
+        disable=not progress,
+    )
+    while True:
+        legacy_rows = source.batch(
+            spec.table, legacy_names, found_key(spec, chosen), after, batch_size
+        )
+        if not legacy_rows:
+            break
+        after = legacy_rows[-1][found_key(spec, chosen)]
+        import_batch(spec, ctx, chosen, legacy_rows, report, after=after, mark=mark)
+        bar.update(len(legacy_rows))
+    bar.close()
+    if not ctx.dry_run:
+        mark.last_key = after if spec.integer_key else None
+        mark.completed_at = timezone.now()
+        mark.save()
+    return report
+
+
+def found_key(spec: TableSpec, chosen: dict[str, str]) -> str:
+    return chosen.get(spec.key, spec.key)
+
+
+def start_key(spec: TableSpec, mark: LegacyImportMark):
+    if mark.last_key is None:
+        return None
+    if spec.integer_key and mark.completed_at is not None:
+        return max(int(mark.last_key) - INTEGER_KEY_OVERLAP, 0)
+    return mark.last_key
+
+
+def import_batch(spec, ctx, chosen, legacy_rows, report, *, after, mark) -> None:
+    report.read += len(legacy_rows)
+    converted = []
+    for legacy in legacy_rows:
+        row = {ours: legacy[theirs] for ours, theirs in chosen.items()}
+        key = legacy[found_key(spec, chosen)]
+        if ctx.since is not None and spec.time_column:
+            when = row.get(spec.time_column)
+            if isinstance(when, datetime) and aware(when) < ctx.since:
+                continue
+        try:
+            converted.append((key, spec.convert(row, ctx)))
+        except Refused as exc:
+            report.refused.append((key, str(exc)))
+    with transaction.atomic():
+        outcome = spec.insert(converted, ctx) if converted else {}
+        if ctx.dry_run:
+            transaction.set_rollback(True)
+        else:
+            mark.last_key = after
+            mark.completed_at = None
+            mark.save(update_fields=["last_key", "completed_at", "updated_at"])
+    for key, result in outcome.items():
+        if result == "imported":
+            report.imported += 1
+        elif result == "present":
+            report.present += 1
+        else:
+            report.refused.append((key, result))
+
+
+# Converters' helpers -------------------------------------------------------------------------
+
+
+def aware(value: datetime) -> datetime:
+    """Naive legacy times (TIMESTAMP columns) are taken as UTC."""
+    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value
+
+
+def legacy_time(row: dict, name: str, *, required: bool = False) -> datetime | None:
+    value = row.get(name)
+    if value is None:
+        if required:
+            raise Refused(f"{name}: is required")
+        return None
+    if isinstance(value, Unreadable):
+        raise Refused(f"{name}: {value} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise Refused(f"{name}: {value!r} is not a date and time") from None
+    if not isinstance(value, datetime):
+        raise Refused(f"{name}: not a date and time")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise Refused(
+            f"{name}: {value.isoformat()} is out of range (years {MIN_YEAR} to {MAX_YEAR})"
+        )
+    return aware(value)
+
+
+def legacy_json(row: dict, name: str, *, default=None):
+    """A JSON column (read as text); bad JSON is refused."""
+    value = row.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise Refused(f"{name}: invalid JSON ({exc})") from None
+
+
+def validation_reason(exc) -> str:
+    """One line from a Django ValidationError: 'field: message; field: message'."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(m for e in errors for m in e.messages)}"
+            for name, errors in exc.error_dict.items()
+        )
+    return "; ".join(exc.messages)
+
+
+def results_from_returned(keys: Iterable[object], returned: set) -> dict:
+    return {key: "imported" if key in returned else "present" for key in keys}

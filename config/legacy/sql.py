@@ -1,0 +1,31 @@
+"""Batched writes: one INSERT … SELECT FROM jsonb_to_recordset(…) ON CONFLICT DO NOTHING."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import connection
+
+
+def _default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def as_json(rows: list[dict]) -> str:
+    return json.dumps(rows, default=_default, ensure_ascii=False)
+
+
+def insert_returning(statement: str, rows: list[dict]) -> list:
+    """Run `statement` (one %s: the rows as a JSON array) and return its RETURNING column."""
+    if not rows:
+        return []
+    rows = [{**row, "n": n} for n, row in enumerate(rows)]  # the order, for ORDER BY n
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [as_json(rows)])
+        return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,65 @@
+"""A legacy database to import from: the test database's `legacy_src` schema, built from the
+legacy systems' DDL (exact where the notes give it, plausible where they give column names)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+SCHEMA = "legacy_src"
+
+DDL = f"""
+CREATE SCHEMA {SCHEMA};
+CREATE TABLE {SCHEMA}.chat_sessions (
+    session_id VARCHAR(100) PRIMARY KEY, agent_type VARCHAR(100),
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP,
+    client_ip TEXT);
+CREATE TABLE {SCHEMA}.chat_messages (
+    id SERIAL PRIMARY KEY, session_id VARCHAR(100) REFERENCES {SCHEMA}.chat_sessions,
+    role VARCHAR(20), content TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.threads (
+    id VARCHAR(100) PRIMARY KEY, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    metadata JSONB);
+CREATE TABLE {SCHEMA}.thread_items (
+    id VARCHAR(100) PRIMARY KEY, thread_id VARCHAR(100) REFERENCES {SCHEMA}.threads(id),
+    type VARCHAR(20), role VARCHAR(20), content TEXT,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.aicmo_learn_items (
+    id SERIAL PRIMARY KEY, kind TEXT NOT NULL, filename TEXT, size_bytes BIGINT, notes TEXT,
+    tags JSONB, created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.monitoring_logs (
+    id SERIAL PRIMARY KEY, timestamp TIMESTAMP NOT NULL, level VARCHAR(20), source VARCHAR(200),
+    message TEXT, metadata TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, host TEXT);
+"""
+
+
+@pytest.fixture
+def legacy(transactional_db):
+    """Runs SQL in the legacy schema; the schema is dropped afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        cursor.execute(DDL)
+
+    def run(statement: str, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(statement.replace("legacy.", f"{SCHEMA}."), params)
+
+    yield run
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        cursor.execute("DROP SCHEMA IF EXISTS legacy_archive CASCADE")
+
+
+@pytest.fixture
+def import_legacy():
+    """import_legacy("agent-chat", "--owner", "alice") -> its output."""
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command("import_legacy", *args, "--source-schema", SCHEMA, "--no-progress", stdout=out)
+        return out.getvalue()
+
+    return run
