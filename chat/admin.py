@@ -1,5 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -15,26 +16,34 @@ from chat.models import (
     UserPreference,
 )
 from chat.validation import is_possible_id
-from config.admin_utils import BigTableAdminMixin, export_csv_action
+from config.admin_utils import BigTableAdminMixin, DeclaredLookupsMixin, export_csv_action
 
 PREVIEW_CHARS = 120
 INLINE_MESSAGES = 200
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    """Keys are created through the same service as the API; the plaintext is shown once."""
+class ApiKeyAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
+    """Keys are created through the same service as the API, for yourself only unless you are a
+    superuser; the plaintext is shown once, in the answer to the POST (never in a cookie)."""
 
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "status"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["name", "prefix", "user__username", "user__email"]
+    hidden_fields = {"key_hash": None, "user__email": "auth.view_user"}
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
     readonly_fields = ["prefix", "created_at", "revoked_at", "last_used_at"]
     actions = ["revoke_keys"]
+    created_template = "admin/chat/apikey/created.html"
 
     def get_fields(self, request, obj=None):
-        return ["user", "name", "expires_at"] + (self.readonly_fields if obj else [])
+        if obj is not None:
+            return ["user", "name", "expires_at", *self.readonly_fields]
+        # Only a superuser chooses whose key it is; anyone else creates their own.
+        return (
+            ["user", "name", "expires_at"] if request.user.is_superuser else ["name", "expires_at"]
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return ["user", *self.readonly_fields] if obj else []
@@ -49,13 +58,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
+        target = obj.user if request.user.is_superuser else request.user
         key, raw_key = services.api_key_create(
-            user=obj.user, name=obj.name, expires_at=obj.expires_at
+            user=target, name=obj.name, expires_at=obj.expires_at, created_by=request.user
         )
-        obj.pk = key.pk
-        messages.warning(request, f"New API key (copy it now, it is not shown again): {raw_key}")
+        obj.pk, obj.user = key.pk, key.user
+        request.new_api_key = raw_key
 
-    @admin.action(description="Revoke selected API keys")
+    def response_add(self, request, obj, post_url_continue=None):
+        """The plaintext in this response's body only: not in the messages cookie or session."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "API key created",
+            "key": obj,
+            "raw_key": request.new_api_key,
+        }
+        return TemplateResponse(request, self.created_template, context)
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} API key(s).")
@@ -111,7 +132,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Thread)
-class ThreadAdmin(BigTableAdminMixin, admin.ModelAdmin):
+class ThreadAdmin(BigTableAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "title", "owner", "agent_type", "created_at", "updated_at"]
     list_filter = ["agent_type", "updated_at", "created_at"]
     list_select_related = ["owner"]
@@ -136,7 +157,10 @@ class ThreadAdmin(BigTableAdminMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        condition = Q(title__icontains=term) | selectors.message_search_q(term)
+        condition = Q(title__icontains=term)
+        # Message words only for who may read messages: a search is a way to read them.
+        if request.user.has_perm("chat.view_message"):
+            condition |= selectors.message_search_q(term)
         if is_possible_id(term):
             condition |= Q(pk=term)
         return queryset.filter(condition), False
@@ -162,7 +186,7 @@ class ThreadAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "thread", "role", "type", "preview", "created_at"]
     list_filter = ["role", "type", "created_at"]
     list_select_related = ["thread"]
@@ -195,7 +219,9 @@ class LLMResponseInline(admin.StackedInline):
 
 
 @admin.register(LLMRequest)
-class LLMRequestAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class LLMRequestAdmin(
+    BigTableAdminMixin, ReadOnlyAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin
+):
     list_display = [
         "created_at",
         "user",
@@ -243,14 +269,18 @@ class LLMRequestAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LLMResponse)
-class LLMResponseAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class LLMResponseAdmin(
+    BigTableAdminMixin, ReadOnlyAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin
+):
     list_display = ["created_at", "request", "tokens_in", "tokens_out", "cost", "latency_ms"]
     list_select_related = ["request"]
     date_hierarchy = "created_at"
 
 
 @admin.register(UsageDaily)
-class UsageDailyAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class UsageDailyAdmin(
+    BigTableAdminMixin, ReadOnlyAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin
+):
     list_display = ["day", "user", "requests", "tokens_in", "tokens_out", "cost"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
@@ -264,7 +294,7 @@ class UsageDailyAdmin(BigTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ContextSnapshot)
-class ContextSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ContextSnapshotAdmin(ReadOnlyAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["created_at", "thread", "user"]
     list_select_related = ["thread", "user"]
     search_fields = ["=thread__id"]
@@ -272,7 +302,7 @@ class ContextSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(UserPreference)
-class UserPreferenceAdmin(admin.ModelAdmin):
+class UserPreferenceAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["user", "key", "updated_at"]
     list_select_related = ["user"]
     search_fields = ["user__username", "key"]

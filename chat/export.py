@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from chat.models import Thread
+from chat.models import Message, Thread
 
 THREAD_COLUMNS = [
     "id",
@@ -56,13 +56,19 @@ def iter_thread_pages(*, since: datetime | None, size: int) -> Iterator[list[dic
 
 def iter_messages(*, thread_ids: list[str], size: int) -> Iterator[dict]:
     """Messages of these threads ordered by thread id, then in conversation order."""
+    metadata_field = Message._meta.get_field("metadata")
     params = {"threads": thread_ids, "thread": "", "created_at": "-infinity", "seq": 0}
     with connection.cursor() as cursor:
         while True:
             cursor.execute(MESSAGES_PAGE_SQL, {**params, "limit": size})
             rows = cursor.fetchall()
             for row in rows:
-                yield dict(zip(MESSAGE_COLUMNS, row, strict=True))
+                message = dict(zip(MESSAGE_COLUMNS, row, strict=True))
+                # Raw SQL reads jsonb as text; the field decodes it as the ORM would.
+                message["metadata"] = metadata_field.from_db_value(
+                    message["metadata"], None, connection
+                )
+                yield message
             if len(rows) < size:
                 return
             last = rows[-1]

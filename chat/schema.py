@@ -273,8 +273,12 @@ class Mutation:
             datetime | None, strawberry.argument(description="Expiry; null: never expires.")
         ] = None,
     ) -> ApiKeyCreateResultType:
+        user = require_user(info)
         key, raw_key = services.api_key_create(
-            user=require_user(info), name=name, expires_at=aware(expires_at) if expires_at else None
+            user=user,
+            name=name,
+            expires_at=aware(expires_at) if expires_at else None,
+            created_by=user,
         )
         return ApiKeyCreateResultType(api_key=key, key=raw_key)
 

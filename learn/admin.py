@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.admin_utils import DeclaredLookupsMixin
 from learn import selectors, services
 from learn.models import LearnItem
 
@@ -24,7 +25,7 @@ class TagListFilter(admin.SimpleListFilter):
 
 
 @admin.register(LearnItem)
-class LearnItemAdmin(admin.ModelAdmin):
+class LearnItemAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
     """Tags are edited as comma-separated text (see learn.tags.TagListFormField)."""
 
     list_display = ["id", "kind", "filename", "tag_list", "created_at", "created_by"]

@@ -9,7 +9,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from config.admin_utils import BigTableAdminMixin, EstimatedCountPaginator
+from config.admin_utils import BigTableAdminMixin, DeclaredLookupsMixin, EstimatedCountPaginator
 from monitoring.models import MonitoringLog, MonitoringLogQuerySet, MonitoringResult, SystemHealth
 
 SOURCE_FILTER_CHOICES = 100
@@ -104,7 +104,7 @@ class SourceListFilter(admin.SimpleListFilter):
         return queryset.filter(source=value) if value else queryset
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
     """Lists and detail pages; no adding or editing (deleting stays with the delete permission)."""
 
     def has_add_permission(self, request):

@@ -23,6 +23,7 @@ class Response:
     started: float
     finished: float
     headers: dict[str, str] = field(default_factory=dict)
+    path: str = ""  # what was asked for
 
     @property
     def json(self) -> dict | list | None:
@@ -72,9 +73,12 @@ class Client:
                 started,
                 time.monotonic(),
                 {k.lower(): v for k, v in raw.getheaders()},
+                path,
             )
         except (OSError, http.client.HTTPException) as exc:
-            response = Response(0, f"{type(exc).__name__}: {exc}", started, time.monotonic())
+            response = Response(
+                0, f"{type(exc).__name__}: {exc}", started, time.monotonic(), path=path
+            )
         finally:
             conn.close()
         self._record(method, path, response)

@@ -4,6 +4,7 @@ audit tables are read-only here."""
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
+from config.admin_utils import DeclaredLookupsMixin
 from students import services
 from students.audit import Actor
 from students.models import (
@@ -70,7 +71,7 @@ class PredictionInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["code", "name", "email", "status", "enrolled_at", "risk_band"]
     list_filter = ["status", ("latest_prediction__risk_band", admin.AllValuesFieldListFilter)]
     search_fields = ["code", "name", "email"]
@@ -81,15 +82,9 @@ class StudentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []
 
-    # Emails are personal data: shown and searched only with the explicit permission
-    # (adding a student still asks for one).
-    def get_list_display(self, request):
-        shown = super().get_list_display(request)
-        return shown if may_see_email(request) else [f for f in shown if f != "email"]
-
-    def get_search_fields(self, request):
-        fields = super().get_search_fields(request)
-        return fields if may_see_email(request) else [f for f in fields if f != "email"]
+    # Emails are personal data: listed, searched, ordered and shown only with the explicit
+    # permission (adding a student still asks for one).
+    hidden_fields = {"email": "students.view_student_email"}
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -122,7 +117,7 @@ class StudentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConceptModule)
-class ConceptModuleAdmin(admin.ModelAdmin):
+class ConceptModuleAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["code", "title", "order"]
     search_fields = ["code", "title"]
     fields = ["code", "title", "order"]
@@ -141,7 +136,7 @@ class ConceptModuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Draft)
-class DraftAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DraftAdmin(ReadOnlyMixin, DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "student", "module", "status", "due_at", "submitted_at"]
     list_filter = ["status", "module"]
     search_fields = ["student__code", "student__name"]
@@ -149,7 +144,7 @@ class DraftAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(LearningEvent)
-class LearningEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LearningEventAdmin(ReadOnlyMixin, DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "student", "event_type", "module", "occurred_at", "duration_s"]
     list_filter = ["event_type"]
     search_fields = ["student__code"]
@@ -158,7 +153,7 @@ class LearningEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ActionLog)
-class ActionLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ActionLogAdmin(ReadOnlyMixin, DeclaredLookupsMixin, admin.ModelAdmin):
     """The audit trail: never added, edited or deleted here, not even by superusers."""
 
     list_display = ["at", "action", "target_type", "target_id", "actor_label"]
