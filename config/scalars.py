@@ -5,6 +5,11 @@ single cost of a 5,000-log logIngest batch after the SQL. The usual shape of a t
 (`2026-11-20T12:00:00`, with optional fraction and offset) is read here directly into the
 same datetime, with the same tzinfo objects isoparse gives (dateutil's UTC and tzoffset);
 anything else, and anything out of range, is left to isoparse, so its errors stay the same.
+
+Every DateTime input is then held to one range, `EARLIEST` ≤ t < `LATEST` (in UTC; a time
+without an offset is held to it as written): PostgreSQL stores far wider, but a value near
+year 1 or 9999 cannot be read back into Python once moved to UTC or to another zone
+(`9999-12-31T23:59:59-14:00` is in year 10000 in UTC), nor used in date arithmetic.
 """
 
 from __future__ import annotations
@@ -22,6 +27,13 @@ _USUAL = re.compile(
     re.ASCII,  # \d would match other scripts' digits too, which isoparse refuses
 ).fullmatch
 _FALLBACK = object()
+
+
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+RANGE_MESSAGE = (
+    "DateTime must be from 1900-01-01T00:00:00Z up to (not including) 9999-12-31T00:00:00Z."
+)
 
 
 def parse_datetime(value: str) -> dt.datetime:
@@ -55,12 +67,25 @@ def parse_datetime(value: str) -> dt.datetime:
     return dateutil.parser.isoparse(value)
 
 
+def parse_datetime_in_range(value: str) -> dt.datetime:
+    """parse_datetime(value), refused (ValueError) outside EARLIEST ≤ t < LATEST."""
+    parsed = parse_datetime(value)
+    try:
+        instant = parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
+        inside = EARLIEST <= instant < LATEST
+    except OverflowError:  # the offset moves it past year 1 or 9999
+        inside = False
+    if not inside:
+        raise ValueError(RANGE_MESSAGE)
+    return parsed
+
+
 DateTimeScalar = ScalarDefinition(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
     specified_by_url=DateTimeDefinition.specified_by_url,
     serialize=DateTimeDefinition.serialize,
-    parse_value=wrap_parser(parse_datetime, "DateTime"),
+    parse_value=wrap_parser(parse_datetime_in_range, "DateTime"),
     parse_literal=DateTimeDefinition.parse_literal,
     origin=dt.datetime,
 )
