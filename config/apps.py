@@ -6,3 +6,8 @@ class ConfigConfig(AppConfig):
 
     name = "config"
     verbose_name = "Project"
+
+    def ready(self) -> None:
+        from config import timestamps
+
+        timestamps.connect()
