@@ -4,6 +4,7 @@ Every variable is listed with its default in `.env.example` and the README.
 """
 
 import os
+import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -52,7 +53,11 @@ def env_decimal(name: str) -> Decimal | None:
         raise ImproperlyConfigured(f"{name} must be a decimal number, got {value!r}") from None
 
 
-DEBUG = env_flag("DJANGO_DEBUG", False)
+# DJANGO_DEBUG unset: on for manage.py run from a git work tree (a development checkout), so the
+# documented commands work as written; off for anything else (gunicorn, a deployed copy without
+# .git), where a secret key and allowed hosts are then required.
+DEVELOPMENT_CHECKOUT = (BASE_DIR / ".git").exists() and Path(sys.argv[0]).name == "manage.py"
+DEBUG = env_flag("DJANGO_DEBUG", DEVELOPMENT_CHECKOUT)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
 if not SECRET_KEY:

@@ -148,14 +148,22 @@ ERROR_RATE_SQL = """
         GROUP BY 1
     )
     SELECT s.bucket, COALESCE(c.total, 0), COALESCE(c.errors, 0)
-    FROM generate_series(
-        date_trunc(%(unit)s, %(start)s::timestamptz, %(tz)s), %(end)s::timestamptz,
-        %(step)s::interval, %(tz)s
-    ) AS s(bucket)
+    FROM {series} AS s(bucket)
     LEFT JOIN counts c ON c.bucket = s.bucket
     WHERE s.bucket < %(end)s
     ORDER BY s.bucket
 """
+# generate_series(…, time zone) is PostgreSQL 16+; these give the same buckets on 14 and later.
+# An hour is 3,600 s everywhere (the session runs in UTC), so minutes and hours step in absolute
+# time; a day steps in the zone's wall clock (23 or 25 hours across a DST change), then is read
+# back as an instant.
+_ABSOLUTE = """generate_series(
+        date_trunc(%(unit)s, %(start)s::timestamptz, %(tz)s), %(end)s::timestamptz,
+        %(step)s::interval)"""
+_WALL_CLOCK = """(SELECT local AT TIME ZONE %(tz)s FROM generate_series(
+        date_trunc(%(unit)s, %(start)s::timestamptz, %(tz)s) AT TIME ZONE %(tz)s,
+        %(end)s::timestamptz AT TIME ZONE %(tz)s, %(step)s::interval) AS l(local))"""
+ERROR_RATE_SERIES = {"minute": _ABSOLUTE, "hour": _ABSOLUTE, "day": _WALL_CLOCK}
 
 
 def log_counts_by_level(*, start: datetime, end: datetime) -> dict[int, int]:
@@ -210,5 +218,5 @@ def log_error_rate(*, start: datetime, end: datetime, unit: str) -> list[Bucket]
         "step": f"1 {unit}",
     }
     with connection.cursor() as cursor:
-        cursor.execute(ERROR_RATE_SQL, params)
+        cursor.execute(ERROR_RATE_SQL.format(series=ERROR_RATE_SERIES[unit]), params)
         return [Bucket(start=b, total=t, errors=e) for b, t, e in cursor.fetchall()]

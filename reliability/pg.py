@@ -1,7 +1,8 @@
 """A dedicated, throw-away PostgreSQL cluster that the suite may restart and kill.
 
-Built from the binaries bundled with pgserver, in a temporary data folder, listening on a
-loopback TCP port only. PostgreSQL refuses to run as root, so when the suite runs as root the
+Built from the binaries bundled with pgserver (or, with RELIABILITY_PG=15, Debian's PostgreSQL
+15 from /usr/lib/postgresql/15/bin), in a temporary data folder, listening on a loopback TCP
+port only. PostgreSQL refuses to run as root, so when the suite runs as root the
 server runs as the `pgserver` system user (the same one pgserver itself uses).
 """
 
@@ -26,7 +27,23 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
     import pgserver
 
-BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
+
+def server_bin(version: str | None = None) -> Path:
+    """The folder of the PostgreSQL binaries: pgserver's bundled ones, or with RELIABILITY_PG=15
+    (any major version) Debian's /usr/lib/postgresql/15/bin (`apt-get install postgresql-15`)."""
+    version = (os.environ.get("RELIABILITY_PG", "") if version is None else version).strip()
+    if not version:
+        return Path(pgserver.__file__).parent / "pginstall" / "bin"
+    folder = Path("/usr/lib/postgresql") / version / "bin"
+    if not (folder / "postgres").exists():
+        raise SystemExit(
+            f"RELIABILITY_PG={version}: no {folder}/postgres "
+            f"(install it with: apt-get install -y postgresql-{version})"
+        )
+    return folder
+
+
+BIN = server_bin()
 SYSTEM_USER = "pgserver"
 APP_USER = "app"
 APP_DB = "reliability"

@@ -260,3 +260,20 @@ def test_a_bad_time_is_refused_with_the_same_graphql_error(writer_client):
             }
         ],
     }
+
+
+def test_a_timestamp_outside_the_datetime_range_is_refused_and_nothing_is_stored(writer_client):
+    # given: a valid log and one whose time is in year 10000 once moved to UTC
+    logs = [log_input(0), log_input(1, timestamp="9999-12-31T23:59:59-14:00")]
+
+    # when
+    result = ingest(writer_client, logs)
+
+    # then
+    assert result["data"] is None
+    assert [e["message"] for e in result["errors"]] == [
+        "Variable '$logs' has invalid value at [1].timestamp: "
+        'Value cannot represent a DateTime: "9999-12-31T23:59:59-14:00". '
+        "Times must be from 1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z."
+    ]
+    assert stored() == []
