@@ -44,9 +44,10 @@ def seeded(transactional_db, make_user, settings):
     make_user("watcher", perms=MONITORING_PERMS, is_staff=True)
     make_user("boss", is_staff=True, is_superuser=True)
     now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)  # all four in the current hour
     for n, level in enumerate([Level.ERROR, Level.INFO, Level.INFO, Level.ERROR]):
         MonitoringLogFactory(
-            timestamp=now - timedelta(seconds=n), level=level, source="api" if n else "worker"
+            timestamp=hour + timedelta(seconds=n), level=level, source="api" if n else "worker"
         )
     SystemHealthFactory(component="database", status="up", checked_at=now - timedelta(minutes=5))
     SystemHealthFactory(component="database", status="down", checked_at=now)
