@@ -175,7 +175,14 @@ def monitoring_context(request) -> dict:
     latest = monitoring_selectors.log_page(
         filters=Q(level__gte=ERROR_LEVEL), first=10, after=None
     ).logs
+    timelines = [
+        health_timeline(h.component, start, end, h.status)
+        for h in monitoring_selectors.health_latest()
+    ]
     return {
+        "timelines": timelines,
+        "timeline_caption": f"Status of each component between its checks, last {label} "
+        "(up, degraded, down).",
         "periods": ["24h", "7d"],
         "period": "7d" if hours == 168 else "24h",
         "charts": [
@@ -225,6 +232,23 @@ def monitoring_context(request) -> dict:
     }
 
 
+def health_timeline(component: str, start, end, current: str) -> dict:
+    """Bands of one component's status over [start, end): each check holds until the next."""
+    checks = list(
+        monitoring_selectors.health_history(component=component, start=start, end=end)
+        .order_by("checked_at", "id")
+        .values_list("checked_at", "status")
+    )
+    span = (end - start).total_seconds()
+    bands = []
+    for i, (at, status) in enumerate(checks):
+        until = checks[i + 1][0] if i + 1 < len(checks) else min(end, timezone.now())
+        x = CHART_W * (at - start).total_seconds() / span
+        width = CHART_W * (until - at).total_seconds() / span
+        bands.append({"status": status, "x": round(x, 2), "width": round(max(width, 1), 2)})
+    return {"component": component, "current": current, "bands": bands}
+
+
 def students_context(request) -> dict:
     counts = {band: 0 for band in RISK_BAND_RANK}
     for row in (
@@ -235,14 +259,21 @@ def students_context(request) -> dict:
     ):
         counts[row["latest_prediction__risk_band"]] = row["n"]
     at_risk = students_selectors.at_risk(min_band="medium").select_related("latest_prediction")[:20]
+    overdue = students_selectors.overdue_drafts_by_module(now=timezone.now())
     return {
         "charts": [
+            bar_chart(
+                key="overdue-drafts",
+                title="Overdue drafts by module",
+                points=overdue,
+                caption="Drafts past their due date and not submitted, per module, now.",
+            ),
             bar_chart(
                 key="risk-bands",
                 title="Risk bands",
                 points=[(str(band), n) for band, n in counts.items()],
                 caption="Students by the band of their latest dropout prediction.",
-            )
+            ),
         ],
         "tables": [
             {

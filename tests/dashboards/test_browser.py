@@ -11,7 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from monitoring.models import Level
+from students.models import Draft
 from tests.monitoring.factories import MonitoringLogFactory, SystemHealthFactory
+from tests.students.factories import ConceptModuleFactory, StudentFactory
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -51,6 +53,9 @@ def seeded(transactional_db, make_user, settings):
         )
     SystemHealthFactory(component="database", status="up", checked_at=now - timedelta(minutes=5))
     SystemHealthFactory(component="database", status="down", checked_at=now)
+    module, student = ConceptModuleFactory(code="M01"), StudentFactory(code="S001")
+    for due in (now - timedelta(days=1), now - timedelta(days=2), now + timedelta(days=1)):
+        Draft.objects.create(student=student, module=module, content="essay", due_at=due)
 
 
 def open_page(browser, live_server, username, scheme):
@@ -94,6 +99,9 @@ def test_monitoring_staff_see_only_the_monitoring_dashboard(live_server, seeded,
         "els => els.map(e => [e.dataset.label, e.dataset.value])"
     )
     health = page.locator("[data-table='component-health'] tbody tr").all_inner_texts()
+    timeline = page.locator("svg[data-component='database'] rect.band").evaluate_all(
+        "els => els.map(e => e.dataset.status)"
+    )
     seen = list(problems)
     refused = page.goto(f"{live_server.url}/admin/dashboards/chat/")
 
@@ -103,6 +111,7 @@ def test_monitoring_staff_see_only_the_monitoring_dashboard(live_server, seeded,
     assert rates[-1] == "50.0"
     assert sources == [["api", "1"], ["worker", "1"]]
     assert len(health) == 1 and health[0].startswith("database\tdown")
+    assert timeline == ["up", "down"]
     assert refused.status == 403
     assert seen == []
 
@@ -120,6 +129,10 @@ def test_superuser_sees_every_dashboard_in_dark_theme(live_server, seeded, brows
         shown[slug] = page.locator("[data-chart]").evaluate_all(
             "els => els.map(e => e.dataset.chart)"
         )
+    page.goto(f"{live_server.url}/admin/dashboards/students/")
+    overdue = page.locator("[data-chart='overdue-drafts'] rect.bar").evaluate_all(
+        "els => els.map(e => [e.dataset.label, e.dataset.value])"
+    )
     errors = page.goto(f"{live_server.url}/admin/dashboards/monitoring/?range=7d")
     week = bar_values(page, "error-rate")
 
@@ -127,9 +140,10 @@ def test_superuser_sees_every_dashboard_in_dark_theme(live_server, seeded, brows
     assert links == ["Chat and LLM usage", "Monitoring", "Students", "Learn"]
     assert shown == {
         "chat": ["requests", "tokens", "cost"],
-        "monitoring": ["error-rate", "errors-by-source"],
-        "students": ["risk-bands"],
+        "monitoring": ["health-timeline", "error-rate", "errors-by-source"],
+        "students": ["overdue-drafts", "risk-bands"],
         "learn": ["items-per-day", "tags"],
     }
+    assert overdue == [["M01", "2"]]
     assert errors.status == 200 and len(week) == 168 and week[-1] == "50.0"
     assert problems == []
