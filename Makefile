@@ -48,7 +48,12 @@ schema: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=schema-export DJANGO_ALLOWED_HOSTS=localhost \
 		$(BIN)/python manage.py export_schema config.schema --path schema.graphql
 
-pytest: install
+# The browser tests drive Debian's chromium; installed here when missing and we are root.
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "install chromium (apt-get install chromium) for the browser tests"; exit 1; fi
+
+pytest: install /usr/bin/chromium
 	$(BIN)/python -m pytest
 
 test: lint pytest

@@ -19,6 +19,8 @@ from chat.validation import is_possible_id
 from config.admin_utils import BigTableAdminMixin, DeclaredLookupsMixin, export_csv_action
 
 PREVIEW_CHARS = 120
+LIST_ID_CHARS = 28
+LIST_TITLE_CHARS = 48
 INLINE_MESSAGES = 200
 
 
@@ -133,7 +135,8 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Thread)
 class ThreadAdmin(BigTableAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin):
-    list_display = ["id", "title", "owner", "agent_type", "created_at", "updated_at"]
+    # Fits a 1400 px screen: long ids and titles are cut (the full ones are on the page).
+    list_display = ["short_id", "short_title", "owner", "agent_type", "updated_at"]
     list_filter = ["agent_type", "updated_at", "created_at"]
     list_select_related = ["owner"]
     search_fields = ["id", "title"]
@@ -151,6 +154,14 @@ class ThreadAdmin(BigTableAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Id", ordering="id")
+    def short_id(self, obj: Thread) -> str:
+        return Truncator(obj.pk).chars(LIST_ID_CHARS)
+
+    @admin.display(description="Title", ordering="title")
+    def short_title(self, obj: Thread) -> str:
+        return Truncator(obj.title).chars(LIST_TITLE_CHARS) if obj.title else "-"
 
     def get_search_results(self, request, queryset, search_term):
         """Id exactly, title containing the term, or messages matching it (full-text index)."""
@@ -273,7 +284,7 @@ class LLMResponseAdmin(
     BigTableAdminMixin, ReadOnlyAdminMixin, DeclaredLookupsMixin, admin.ModelAdmin
 ):
     list_display = ["created_at", "request", "tokens_in", "tokens_out", "cost", "latency_ms"]
-    list_select_related = ["request"]
+    list_select_related = ["request__user"]
     date_hierarchy = "created_at"
 
 

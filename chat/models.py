@@ -324,7 +324,8 @@ class LLMRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider}/{self.model} at {self.created_at:%Y-%m-%d %H:%M}"
+        by = self.user.get_username()
+        return f"{self.provider}/{self.model} by {by} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class LLMResponse(models.Model):
@@ -346,7 +347,7 @@ class LLMResponse(models.Model):
         indexes = [models.Index(fields=["created_at"], name="chat_llmresp_created")]
 
     def __str__(self) -> str:
-        return f"{self.tokens_in}+{self.tokens_out} tokens, {self.cost}"
+        return f"{self.tokens_in}+{self.tokens_out} tokens, {self.cost} for {self.request}"
 
 
 class UsageDaily(models.Model):
@@ -373,7 +374,7 @@ class UsageDaily(models.Model):
         indexes = [models.Index(fields=["day"], name="chat_usage_day")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.day}"
+        return f"usage of {self.user.get_username()} on {self.day}"
 
     @property
     def tokens(self) -> int:
@@ -412,7 +413,7 @@ class ContextSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.thread_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"context of {self.thread} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class UserPreference(models.Model):
@@ -436,7 +437,7 @@ class UserPreference(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.key}"
+        return f"{self.user.get_username()}: {self.key}"
 
 
 # Not a field: lets `Prefetch("message_window", …)` load message windows (chat/windows.py).

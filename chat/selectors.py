@@ -72,13 +72,15 @@ class UsageRow:
 
 def usage_rows(*, user, start: date, end: date, period: str, by: str) -> list[UsageRow]:
     """Requests, tokens and cost from the LLM audit, per period ('day', 'week', 'month') and
-    per model, API key or nothing (`by`), for days `start` to `end` in the server time zone."""
+    per model, API key or nothing (`by`), for days `start` to `end` in the server time zone;
+    `user=None` counts every user (the staff dashboard)."""
     tz = timezone.get_current_timezone()
     since = timezone.make_aware(datetime.combine(start, time.min), tz)
     until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
     keys = {"model": ["model"], "api_key": ["api_key__prefix"], "none": []}[by]
     rows = (
-        LLMRequest.objects.filter(user=user, created_at__gte=since, created_at__lt=until)
+        LLMRequest.objects.filter(created_at__gte=since, created_at__lt=until)
+        .filter(**({} if user is None else {"user": user}))
         .annotate(period=Trunc("created_at", period, output_field=DateField(), tzinfo=tz))
         .values("period", *keys)
         .annotate(

@@ -3,6 +3,7 @@ audit tables are read-only here."""
 
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html, format_html_join
 
 from config.admin_utils import DeclaredLookupsMixin
 from students import services
@@ -16,6 +17,7 @@ from students.models import (
     LearningEvent,
     Student,
 )
+from students.risk import factor_text
 
 LATEST_PREDICTIONS = 5
 
@@ -65,9 +67,29 @@ class PredictionInline(ReadOnlyMixin, admin.TabularInline):
     model = DropoutPrediction
     formset = LatestFormSet
     verbose_name_plural = f"latest dropout predictions (up to {LATEST_PREDICTIONS})"
-    fields = ["predicted_at", "as_of", "risk_score", "risk_band", "model_version", "top_factors"]
+    fields = ["predicted_at", "as_of", "risk_score", "risk_band", "model_version", "factors"]
     readonly_fields = fields
     extra = 0
+
+    @admin.display(description="Top factors")
+    def factors(self, obj: DropoutPrediction) -> str:
+        return top_factors_table(obj.top_factors)
+
+
+def top_factors_table(factors: list[dict]) -> str:
+    """A prediction's top factors as a small table: what, value, contribution to the risk."""
+    if not factors:
+        return "-"
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>+{}</td></tr>",
+        ((factor_text(f), f.get("value"), f.get("contribution")) for f in factors),
+    )
+    return format_html(
+        '<table class="top-factors"><thead><tr><th>Factor</th><th>Value</th>'
+        "<th>Contribution</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
 
 
 @admin.register(Student)

@@ -176,7 +176,7 @@ class Draft(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"draft {self.pk} of {self.student_id} ({self.status})"
+        return f"draft of {self.student.code} for {self.module.code} ({self.status})"
 
 
 class Assessment(models.Model):
@@ -223,7 +223,11 @@ class Assessment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.title or ''} of {self.student_id}".replace("  ", " ")
+        return (
+            f"{self.kind} {self.title or ''} of {self.student.code} in {self.module.code}".replace(
+                "  ", " "
+            )
+        )
 
 
 class AttemptHistory(models.Model):
@@ -255,7 +259,7 @@ class AttemptHistory(models.Model):
         indexes = [models.Index(fields=["student", "taken_at"], name="students_attempt_student")]
 
     def __str__(self) -> str:
-        return f"attempt {self.attempt_number} of assessment {self.assessment_id}"
+        return f"attempt {self.attempt_number} of {self.assessment}"
 
     @property
     def passed(self) -> bool:
@@ -301,7 +305,7 @@ class LearningEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} by {self.student_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.event_type} by {self.student.code} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 class PerformanceRecord(models.Model):
@@ -330,7 +334,7 @@ class PerformanceRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"performance of {self.student_id} in {self.module_id}"
+        return f"performance of {self.student.code} in {self.module.code}"
 
 
 class ActionLog(models.Model):
@@ -379,7 +383,7 @@ class FeatureSet(models.Model):
         indexes = [models.Index(fields=["student", "-computed_at"], name="students_fs_student")]
 
     def __str__(self) -> str:
-        return f"features of {self.student_id} as of {self.window_end:%Y-%m-%d}"
+        return f"features of {self.student.code} as of {self.window_end:%Y-%m-%d}"
 
 
 class DropoutPrediction(models.Model):
@@ -415,7 +419,7 @@ class DropoutPrediction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.risk_band} ({self.risk_score:.2f}) for {self.student_id}"
+        return f"{self.risk_band} ({self.risk_score:.2f}) for {self.student}"
 
 
 # prefetch_related("recent_events") reads only the newest events of each student.

@@ -288,3 +288,22 @@ def dropout_risk_compute(
         },
     )
     return RiskRun(as_of=as_of, model_version=MODEL_VERSION, results=results)
+
+
+# What each model input means, in words for staff (dashboards and the admin).
+FACTOR_WORDS = {
+    "inactivity_weeks": "inactive for {value:.1f} weeks",
+    "activity_decline": "activity down {percent:.0f}% on the previous two weeks",
+    "score_gap": "mean score {percent:.0f} points below the 70% target",
+    "score_decline": "recent scores {percent:.0f} points below earlier ones",
+    "failed_attempts": "{value:.0f} failed attempts in four weeks",
+    "overdue_drafts": "{value:.0f} overdue drafts",
+}
+
+
+def factor_text(factor: Mapping[str, object]) -> str:
+    """One top factor of a prediction in words: "inactive for 3.0 weeks"."""
+    name = str(factor.get("factor", ""))
+    value = float(factor.get("value") or 0)
+    words = FACTOR_WORDS.get(name)
+    return words.format(value=value, percent=value * 100) if words else name.replace("_", " ")

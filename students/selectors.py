@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from config.errors import NotFound
 from config.text import nothing_if_unstorable
-from students.models import ActionLog, LearningEvent, PerformanceRecord, Student
+from students.models import ActionLog, Draft, LearningEvent, PerformanceRecord, Student
 
 
 def parse_uuid(value: object, *, field: str) -> uuid.UUID:
@@ -64,3 +64,15 @@ def action_log(
     if end is not None:
         queryset = queryset.filter(at__lt=end)
     return queryset
+
+
+def overdue_drafts_by_module(*, now: datetime) -> list[tuple[str, int]]:
+    """(module code, drafts past due and not submitted by `now`), most first, ties by code;
+    the same rule as the dropout model's overdue_drafts feature."""
+    rows = (
+        Draft.objects.filter(due_at__lt=now, submitted_at__isnull=True)
+        .values("module__code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "module__code")
+    )
+    return [(row["module__code"], row["n"]) for row in rows]
