@@ -183,6 +183,10 @@ GRAPHQL_FIELD_SUGGESTIONS = env_flag("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 100)
 # Largest request body read; batch ingests of 5,000 logs need more than the 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+# Anonymous callers can only read `viewer`: their bodies are refused above this before parsing.
+GRAPHQL_ANONYMOUS_MAX_BYTES = env_int("GRAPHQL_ANONYMOUS_MAX_BYTES", 64 * 1024)
+# Deepest nesting of lists/objects in a JSON value (a variable such as metadata or tags).
+GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)
 
 STRAWBERRY_DJANGO = {
     "FIELD_DESCRIPTION_FROM_HELP_TEXT": True,

@@ -1,6 +1,7 @@
 import logging
 
 from cross_web import HTTPException
+from cross_web.request._django import DjangoHTTPRequestAdapter
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
@@ -10,34 +11,88 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
+from config.errors import database_unavailable_response, is_connection_failure
+from config.http import check_operation, decode_body
+
 logger = logging.getLogger(__name__)
+
+
+class RawBodyRequestAdapter(DjangoHTTPRequestAdapter):
+    """The body as the bytes received: strawberry's adapter decodes it first, and a body that
+    is not UTF-8 then fails outside any error handling."""
+
+    @property
+    def body(self) -> bytes:
+        return self.request.body
 
 
 class GraphQLView(StrawberryGraphQLView):
     """The GraphQL endpoint; GraphiQL is served to browsers only when DEBUG is on."""
+
+    request_adapter_class = RawBodyRequestAdapter
 
     def render_graphql_ide(self, request):
         # GraphiQL sends the csrftoken cookie back as X-CSRFToken; make sure it is set.
         get_token(request)
         return super().render_graphql_ide(request)
 
+    def parse_json(self, data: str | bytes):
+        value = decode_body(data)
+        # Bytes are the request body; text is a GET parameter (variables, extensions).
+        return check_operation(value) if isinstance(data, bytes) else value
+
+    def parse_query_params(self, params):
+        return check_operation(super().parse_query_params(params))
+
     def dispatch(self, request, *args, **kwargs):
         try:
+            refuse_before_parsing(request)
             return self.run(request=request)
         except RequestDataTooBig:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            return JsonResponse(
-                {
-                    "data": None,
-                    "errors": [{"message": f"Request body too large (limit {limit} bytes)."}],
-                },
-                status=413,
-            )
+            return http_error(413, f"Request body too large (limit {limit} bytes).")
         except HTTPException as exc:
             # Malformed HTTP requests (bad JSON, batches, GET mutations) answer in GraphQL's shape.
-            return JsonResponse(
-                {"data": None, "errors": [{"message": exc.reason}]}, status=exc.status_code
-            )
+            return http_error(exc.status_code, exc.reason)
+        except Exception as exc:
+            if is_connection_failure(exc):
+                logger.warning("Database unavailable in the GraphQL view: %s", type(exc).__name__)
+                return database_unavailable_response()
+            raise
+
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "REQUEST_TOO_LARGE",
+}
+
+
+def http_error(status: int, message: str) -> JsonResponse:
+    """A refusal of the HTTP request itself, in GraphQL's error shape."""
+    code = HTTP_CODES.get(status, "BAD_REQUEST")
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return JsonResponse(body, status=status)
+
+
+def refuse_before_parsing(request) -> None:
+    """Refuse a body larger than an anonymous caller may send before reading it.
+
+    Anonymous callers can only read `viewer` (null) and get errors, so their bodies are held
+    to settings.GRAPHQL_ANONYMOUS_MAX_BYTES; the rest are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise HTTPException(400, "Content-Length is not a number.") from None
+    limit = settings.GRAPHQL_ANONYMOUS_MAX_BYTES
+    if length > limit and not request.user.is_authenticated:
+        raise HTTPException(
+            413,
+            f"Request body too large for an anonymous request (limit {limit} bytes): "
+            "authenticate with an API key.",
+        )
 
 
 @never_cache

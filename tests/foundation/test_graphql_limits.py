@@ -116,7 +116,15 @@ def test_batched_requests_are_refused():
 
     # then
     assert response.status_code == 400
-    assert response.json() == {"data": None, "errors": [{"message": "Batching is not enabled"}]}
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The request body must be one JSON object with a 'query' (no batches).",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
+    }
 
 
 # Depth and page size are checked on a small schema built with the project's own
@@ -234,5 +242,10 @@ def test_oversized_body_is_refused_as_json(settings):
     assert response.status_code == 413
     assert response.json() == {
         "data": None,
-        "errors": [{"message": "Request body too large (limit 1000 bytes)."}],
+        "errors": [
+            {
+                "message": "Request body too large (limit 1000 bytes).",
+                "extensions": {"code": "REQUEST_TOO_LARGE"},
+            }
+        ],
     }
