@@ -12,7 +12,8 @@ from config.text import validate_storable_json
 # Thread and message ids: client-supplied (ChatKit's `thread_abc123def456`, a legacy session
 # id, a UUID) or generated as `<prefix>_<16 hex>`. Never parsed: any string is just looked up.
 OBJECT_ID_MAX_LENGTH = 100
-OBJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
+# \Z, not $: "$" also matches before a final newline.
+OBJECT_ID_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._:\-]*\Z"
 validate_object_id = RegexValidator(
     OBJECT_ID_PATTERN,
     "Use letters, digits and . _ : - only, starting with a letter or digit.",

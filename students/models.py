@@ -13,7 +13,7 @@ from config.text import is_storable, validate_storable_json, validate_storable_t
 from students.prefetch import RecentEvents
 
 CODE_VALIDATOR = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z",  # \Z: "$" would accept a final newline
     "Use letters, digits, '.', '_' or '-', starting with a letter or digit.",
 )
 # An attempt below this share of the maximum score is a failed attempt.
