@@ -126,6 +126,15 @@ try:
 except database.DatabaseConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 DATABASES = {"default": _default_db}
+# Server-side limits, set as the role's defaults in this database (config.timeouts) so that they
+# hold through a transaction-mode pooler, where a session SET would not survive. Milliseconds.
+DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 5000)
+DB_LOCK_TIMEOUT = env_int("DB_LOCK_TIMEOUT", 2000)
+DB_IDLE_IN_TRANSACTION_TIMEOUT = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT", 10000)
+# Operator commands (imports, purges, risk computation, exports) run with this limit instead.
+DB_COMMAND_STATEMENT_TIMEOUT = env_int("DB_COMMAND_STATEMENT_TIMEOUT", 30 * 60 * 1000)
+# Seconds /healthz waits for the database before answering 503.
+DB_HEALTH_TIMEOUT = float(os.environ.get("DB_HEALTH_TIMEOUT", "").strip() or 2)
 EMBEDDED_DATABASE = database.configured_url(os.environ) is None
 if EMBEDDED_DATABASE:
     database.announce(DATABASE_DESCRIPTION)

@@ -1,4 +1,6 @@
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from cross_web import HTTPException
 from cross_web.request._django import DjangoHTTPRequestAdapter
@@ -95,13 +97,29 @@ def refuse_before_parsing(request) -> None:
         )
 
 
-@never_cache
-@require_GET
-def healthz(request):
-    """200 when the app can reach the database, 503 otherwise (for load balancers)."""
+# One thread checks the database for /healthz, so a hung connection (a pooler waiting for a
+# server that is down) makes later checks answer at once instead of piling up.
+_health_checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+
+
+def _database_answers() -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+    finally:
+        connection.close()  # the checker thread keeps no connection between checks
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 when the app reaches the database within settings.DB_HEALTH_TIMEOUT, 503 at once
+    otherwise (for load balancers)."""
+    try:
+        _health_checker.submit(_database_answers).result(timeout=settings.DB_HEALTH_TIMEOUT)
+    except FutureTimeout:
+        logger.warning("Health check: no answer from the database in time")
+        return JsonResponse({"status": "unavailable", "database": "timeout"}, status=503)
     except Exception as exc:  # any database failure means "not ready"
         logger.warning("Health check failed: %s", exc.__class__.__name__)
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
