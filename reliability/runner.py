@@ -18,7 +18,17 @@ CaseFn = Callable[[Suite], list[Result]]
 
 
 def _cases() -> dict[str, CaseFn]:
-    from reliability.cases import authz, concurrency, deploy, fuzz, hostile, idle, pooler, restart
+    from reliability.cases import (
+        authz,
+        concurrency,
+        deploy,
+        fuzz,
+        hostile,
+        idle,
+        pooler,
+        rawhttp,
+        restart,
+    )
 
     return {
         "restart": lambda s: [
@@ -30,6 +40,7 @@ def _cases() -> dict[str, CaseFn]:
         "hostile": lambda s: hostile.run(s, name="4 hostile queries"),
         "concurrency": concurrency.run,
         "authz": lambda s: authz.run(s, name="7 authorization matrix"),
+        "rawhttp": rawhttp.run,
         # Fuzzing writes and deletes at random, so it runs after the cases that need the
         # seeded objects intact; the secrets scan comes last to see every answer and log line.
         "fuzz": fuzz.run,
