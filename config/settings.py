@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the bound covers the session and API-key lookups too.
+    "config.deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,6 +135,9 @@ DB_LOCK_TIMEOUT = env_int("DB_LOCK_TIMEOUT", 2000)
 DB_IDLE_IN_TRANSACTION_TIMEOUT = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT", 10000)
 # Operator commands (imports, purges, risk computation, exports) run with this limit instead.
 DB_COMMAND_STATEMENT_TIMEOUT = env_int("DB_COMMAND_STATEMENT_TIMEOUT", 30 * 60 * 1000)
+# Seconds a request may wait for the database in all before its connection is cut (503): the
+# bound that holds when a pooler waits for a server that is down. Above the statement timeout.
+DB_REQUEST_TIMEOUT = float(os.environ.get("DB_REQUEST_TIMEOUT", "").strip() or 8)
 # Seconds /healthz waits for the database before answering 503.
 DB_HEALTH_TIMEOUT = float(os.environ.get("DB_HEALTH_TIMEOUT", "").strip() or 2)
 EMBEDDED_DATABASE = database.configured_url(os.environ) is None

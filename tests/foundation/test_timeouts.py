@@ -1,8 +1,10 @@
 import pytest
 import strawberry
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 
+from config.deadline import DatabaseDeadlineMiddleware
+from config.errors import is_connection_failure
 from config.schema import build_schema
 from config.timeouts import command_limits
 
@@ -75,3 +77,23 @@ def test_healthz_reports_the_database_state():
 
     # then
     assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_past_its_database_deadline_loses_its_connection(settings, rf):
+    # given: a database wait that nothing on the server would end soon
+    settings.DB_REQUEST_TIMEOUT = 0.3
+
+    def waits_for_the_database(request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(3)")
+
+    middleware = DatabaseDeadlineMiddleware(waits_for_the_database)
+
+    # when
+    with pytest.raises(OperationalError) as raised:
+        middleware(rf.get("/graphql/"))
+    connection.close()
+
+    # then: cut, not slept through (pg_sleep would have returned), and answered as the 503
+    assert is_connection_failure(raised.value)
