@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections
@@ -81,6 +82,16 @@ def _cut(wrapper) -> None:
 _watcher = _Watcher()
 
 
+@contextmanager
+def database_deadline(seconds: float):
+    """Cut this thread's database connection if the block takes longer than `seconds`."""
+    ticket = _watcher.watch(seconds)
+    try:
+        yield
+    finally:
+        _watcher.release(ticket)
+
+
 class DatabaseDeadlineMiddleware:
     """Bound every request's database wait by settings.DB_REQUEST_TIMEOUT (0: no bound)."""
 
@@ -91,8 +102,5 @@ class DatabaseDeadlineMiddleware:
         seconds = settings.DB_REQUEST_TIMEOUT
         if not seconds:
             return self.get_response(request)
-        ticket = _watcher.watch(seconds)
-        try:
+        with database_deadline(seconds):
             return self.get_response(request)
-        finally:
-            _watcher.release(ticket)

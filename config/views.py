@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
+from config.deadline import database_deadline
 from config.errors import database_unavailable_response, is_connection_failure
 from config.http import check_operation, decode_body
 
@@ -104,7 +105,8 @@ _health_checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz"
 
 def _database_answers() -> None:
     try:
-        with connection.cursor() as cursor:
+        # The checker is bounded too, or one hung check would hold every later one.
+        with database_deadline(settings.DB_HEALTH_TIMEOUT), connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     finally:
         connection.close()  # the checker thread keeps no connection between checks
