@@ -163,6 +163,18 @@ def validation_message(error: ValidationError) -> tuple[str, dict[str, list[str]
     return "; ".join(parts), fields
 
 
+# An error message listing what the client sent (10,000 unknown ids) is cut to this length.
+MAX_MESSAGE_LENGTH = 1000
+
+
+def bounded(message: str) -> str:
+    """`message`, cut at MAX_MESSAGE_LENGTH characters with a count of what was left out."""
+    if len(message) <= MAX_MESSAGE_LENGTH:
+        return message
+    left_out = len(message) - MAX_MESSAGE_LENGTH
+    return f"{message[:MAX_MESSAGE_LENGTH]}… ({left_out} more characters)"
+
+
 def client_error(error: GraphQLError) -> GraphQLError:
     """Give expected errors a readable message and an `extensions.code`."""
     original = error.original_error
@@ -170,6 +182,7 @@ def client_error(error: GraphQLError) -> GraphQLError:
     message = error.message
     if isinstance(original, ValidationError):
         message, fields = validation_message(original)
+        fields = {field: [bounded(p) for p in problems] for field, problems in fields.items()}
         extensions.update(code="VALIDATION_ERROR", fields=fields)
     elif isinstance(original, PermissionDenied):
         extensions["code"] = "FORBIDDEN"
@@ -185,9 +198,10 @@ def client_error(error: GraphQLError) -> GraphQLError:
     elif isinstance(original, DATABASE_REFUSALS):
         message, extensions["code"] = refusal_message(original)
     else:
-        return error
+        if len(error.message) <= MAX_MESSAGE_LENGTH:
+            return error
     return GraphQLError(
-        message,
+        bounded(message),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
