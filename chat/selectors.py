@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DateField, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
@@ -28,9 +29,27 @@ def thread_list(*, user) -> QuerySet[Thread]:
     return Thread.objects.visible_to(user).recently_active()
 
 
+# A search is a few words: longer texts or more terms make plans (and PostgreSQL's parser
+# stack) grow without making the answer better.
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 10
+
+
+def check_search(text: str) -> None:
+    """Refuse a search text longer or with more terms than a search needs, naming `search`."""
+    if len(text) > SEARCH_MAX_LENGTH:
+        raise ValidationError(
+            {"search": f"At most {SEARCH_MAX_LENGTH} characters (got {len(text)})."}
+        )
+    terms = len(text.replace('"', " ").split())
+    if terms > SEARCH_MAX_TERMS:
+        raise ValidationError({"search": f"At most {SEARCH_MAX_TERMS} terms (got {terms})."})
+
+
 def message_search_q(text: str, prefix: str = "") -> Q:
     """Threads with a message whose content matches `text` (web-search syntax: words, "a
     phrase", -word, or), served by the full-text index on message content."""
+    check_search(text)
     matching = Message.objects.alias(document=SearchVector("content", config=SEARCH_CONFIG)).filter(
         thread_id=OuterRef(f"{prefix}pk"),
         document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch"),

@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ConfigConfig(AppConfig):
-    """Project-level pieces: operator commands such as dbcheck."""
+    """Project-level pieces: operator commands such as dbcheck, the database's time limits."""
 
     name = "config"
     verbose_name = "Project"
@@ -11,5 +12,7 @@ class ConfigConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from config.dbtypes import on_connection_created
+        from config.timeouts import apply_after_migrate
 
         connection_created.connect(on_connection_created, dispatch_uid="config.dbtypes")
+        post_migrate.connect(apply_after_migrate, dispatch_uid="config.timeouts")

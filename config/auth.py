@@ -21,7 +21,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from chat.models import ApiKey, hash_api_key, split_api_key
-from config.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response
+from config.errors import database_unavailable_response, is_connection_failure
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,9 @@ class ApiKeyMiddleware:
             key = authenticate_api_key(raw_key)
         except ApiKeyError as exc:
             return unauthenticated(str(exc))
-        except DATABASE_UNAVAILABLE_ERRORS as exc:
+        except Exception as exc:
+            if not is_connection_failure(exc):
+                raise
             logger.warning(
                 "Database unavailable during API-key authentication: %s", type(exc).__name__
             )

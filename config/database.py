@@ -168,6 +168,10 @@ def resolve(base_dir: Path, env: Mapping[str, str] | None = None) -> tuple[dict,
     data_dir = embedded_data_dir(base_dir, env)
     url = start_embedded_server(data_dir)
     config = database_config(url, env, source="embedded server URL")
+    # The socket directory as HOST (not only a libpq option), so `manage.py dbshell` finds it.
+    socket_dir = config["OPTIONS"].pop("host", None)
+    if socket_dir:
+        config["HOST"] = socket_dir
     try:
         shown = data_dir.relative_to(base_dir)
     except ValueError:

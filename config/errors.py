@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import MaskErrors
@@ -20,6 +20,26 @@ DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_UNAVAILABLE_MESSAGE = "The database is temporarily unavailable; retry shortly."
 DATABASE_UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 2
+
+# A statement PostgreSQL cancelled because it ran past a limit (config.timeouts): the same
+# request would run as long again, so this is not retryable as it is (narrow it).
+STATEMENT_TIMEOUT_CODE = "STATEMENT_TIMEOUT"
+STATEMENT_TIMEOUT_MESSAGE = (
+    "The request took longer than the database allows and was cancelled; narrow it "
+    "(fewer or more selective arguments)."
+)
+# A row or table stayed locked by another write past the lock limit: retryable, answered 503.
+LOCK_TIMEOUT_CODE = "LOCK_TIMEOUT"
+LOCK_TIMEOUT_MESSAGE = "The data is busy with another change; retry shortly."
+CANCELLED_SQLSTATES = {
+    "57014": (STATEMENT_TIMEOUT_MESSAGE, STATEMENT_TIMEOUT_CODE),  # query_canceled
+    "25P03": (STATEMENT_TIMEOUT_MESSAGE, STATEMENT_TIMEOUT_CODE),  # idle_in_transaction_timeout
+    "55P03": (LOCK_TIMEOUT_MESSAGE, LOCK_TIMEOUT_CODE),  # lock_not_available
+}
+RETRYABLE_CODES = frozenset({DATABASE_UNAVAILABLE_CODE, LOCK_TIMEOUT_CODE})
+# SQLSTATE classes of a lost, refused or failing connection: 08 connection exception,
+# 53 insufficient resources (too many connections), 57P admin/crash shutdown, 58 system error.
+CONNECTION_SQLSTATE_PREFIXES = ("08", "53", "57P", "58")
 
 # PostgreSQL refused a value the request carried (a NUL character, a number out of range, a
 # date it cannot represent) that no validation caught: the client's input, so say so.
@@ -68,6 +88,34 @@ EXPOSED_ERRORS = (
 )
 
 
+def _sqlstate(error: BaseException) -> str | None:
+    return getattr(error, "sqlstate", None) or getattr(error.__cause__, "sqlstate", None)
+
+
+def cancellation(error: BaseException) -> tuple[str, str] | None:
+    """(message, code) when PostgreSQL cancelled the statement at a time or lock limit."""
+    if not isinstance(error, DatabaseError):
+        return None
+    return CANCELLED_SQLSTATES.get(_sqlstate(error) or "")
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether the database connection (not the request) failed: unreachable, dropped, a
+    pooler restarting or out of connections, or a reply the driver could not make sense of
+    (psycopg's `received 2 results from command 'BEGIN'`). All are worth a retry."""
+    if not isinstance(error, DatabaseError) or isinstance(error, DATABASE_REFUSALS):
+        return False
+    if cancellation(error) is not None:
+        return False
+    sqlstate = _sqlstate(error)
+    if isinstance(error, DATABASE_UNAVAILABLE_ERRORS):
+        return True
+    if sqlstate is None:
+        # The driver's own InternalError/InterfaceError: the protocol state is lost.
+        return type(error.__cause__).__name__ in {"InternalError", "InterfaceError"}
+    return sqlstate.startswith(CONNECTION_SQLSTATE_PREFIXES)
+
+
 def should_mask_error(error: GraphQLError) -> bool:
     """Mask resolver failures that are not expected errors; log them with their traceback.
 
@@ -81,7 +129,11 @@ def should_mask_error(error: GraphQLError) -> bool:
         return should_mask_error(original) if original.original_error else False
     if isinstance(original, EXPOSED_ERRORS):
         return False
-    if isinstance(original, (*DATABASE_UNAVAILABLE_ERRORS, *DATABASE_REFUSALS)):
+    if (
+        isinstance(original, DATABASE_REFUSALS)
+        or is_connection_failure(original)
+        or cancellation(original) is not None
+    ):
         logger.warning(
             "Database refused GraphQL field %s: %s: %s",
             ".".join(map(str, error.path)),
@@ -111,6 +163,18 @@ def validation_message(error: ValidationError) -> tuple[str, dict[str, list[str]
     return "; ".join(parts), fields
 
 
+# An error message listing what the client sent (10,000 unknown ids) is cut to this length.
+MAX_MESSAGE_LENGTH = 1000
+
+
+def bounded(message: str) -> str:
+    """`message`, cut at MAX_MESSAGE_LENGTH characters with a count of what was left out."""
+    if len(message) <= MAX_MESSAGE_LENGTH:
+        return message
+    left_out = len(message) - MAX_MESSAGE_LENGTH
+    return f"{message[:MAX_MESSAGE_LENGTH]}… ({left_out} more characters)"
+
+
 def client_error(error: GraphQLError) -> GraphQLError:
     """Give expected errors a readable message and an `extensions.code`."""
     original = error.original_error
@@ -118,6 +182,7 @@ def client_error(error: GraphQLError) -> GraphQLError:
     message = error.message
     if isinstance(original, ValidationError):
         message, fields = validation_message(original)
+        fields = {field: [bounded(p) for p in problems] for field, problems in fields.items()}
         extensions.update(code="VALIDATION_ERROR", fields=fields)
     elif isinstance(original, PermissionDenied):
         extensions["code"] = "FORBIDDEN"
@@ -125,15 +190,18 @@ def client_error(error: GraphQLError) -> GraphQLError:
         extensions["code"] = original.code
     elif isinstance(original, ObjectDoesNotExist):
         extensions["code"] = "NOT_FOUND"
-    elif isinstance(original, DATABASE_UNAVAILABLE_ERRORS):
+    elif cancellation(original) is not None:
+        message, extensions["code"] = cancellation(original)
+    elif is_connection_failure(original):
         message = DATABASE_UNAVAILABLE_MESSAGE
         extensions["code"] = DATABASE_UNAVAILABLE_CODE
     elif isinstance(original, DATABASE_REFUSALS):
         message, extensions["code"] = refusal_message(original)
     else:
-        return error
+        if len(error.message) <= MAX_MESSAGE_LENGTH:
+            return error
     return GraphQLError(
-        message,
+        bounded(message),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
@@ -151,9 +219,7 @@ class ClientErrors(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = [client_error(error) for error in super()._process_errors(errors)]
-        if any(
-            (error.extensions or {}).get("code") == DATABASE_UNAVAILABLE_CODE for error in processed
-        ):
+        if any((error.extensions or {}).get("code") in RETRYABLE_CODES for error in processed):
             mark_unavailable(getattr(self.execution_context.context, "response", None))
         return processed
 

@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the bound covers the session and API-key lookups too.
+    "config.deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +133,18 @@ try:
 except database.DatabaseConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 DATABASES = {"default": _default_db}
+# Server-side limits, set as the role's defaults in this database (config.timeouts) so that they
+# hold through a transaction-mode pooler, where a session SET would not survive. Milliseconds.
+DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 5000)
+DB_LOCK_TIMEOUT = env_int("DB_LOCK_TIMEOUT", 2000)
+DB_IDLE_IN_TRANSACTION_TIMEOUT = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT", 10000)
+# Operator commands (imports, purges, risk computation, exports) run with this limit instead.
+DB_COMMAND_STATEMENT_TIMEOUT = env_int("DB_COMMAND_STATEMENT_TIMEOUT", 30 * 60 * 1000)
+# Seconds a request may wait for the database in all before its connection is cut (503): the
+# bound that holds when a pooler waits for a server that is down. Above the statement timeout.
+DB_REQUEST_TIMEOUT = float(os.environ.get("DB_REQUEST_TIMEOUT", "").strip() or 8)
+# Seconds /healthz waits for the database before answering 503.
+DB_HEALTH_TIMEOUT = float(os.environ.get("DB_HEALTH_TIMEOUT", "").strip() or 2)
 EMBEDDED_DATABASE = database.configured_url(os.environ) is None
 if EMBEDDED_DATABASE:
     database.announce(DATABASE_DESCRIPTION)
@@ -188,6 +202,10 @@ GRAPHQL_FIELD_SUGGESTIONS = env_flag("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 100)
 # Largest request body read; batch ingests of 5,000 logs need more than the 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+# Anonymous callers can only read `viewer`: their bodies are refused above this before parsing.
+GRAPHQL_ANONYMOUS_MAX_BYTES = env_int("GRAPHQL_ANONYMOUS_MAX_BYTES", 64 * 1024)
+# Deepest nesting of lists/objects in a JSON value (a variable such as metadata or tags).
+GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)
 
 STRAWBERRY_DJANGO = {
     "FIELD_DESCRIPTION_FROM_HELP_TEXT": True,

@@ -26,7 +26,9 @@ def _cases() -> dict[str, CaseFn]:
         fuzz,
         hostile,
         idle,
+        outage,
         pooler,
+        rawhttp,
         restart,
     )
 
@@ -41,6 +43,8 @@ def _cases() -> dict[str, CaseFn]:
         "concurrency": concurrency.run,
         "authz": lambda s: authz.run(s, name="7 authorization matrix"),
         "admin_authz": lambda s: admin_authz.run(s, name="7b admin authorization matrix"),
+        "rawhttp": rawhttp.run,
+        "outage": outage.run,
         # Fuzzing writes and deletes at random, so it runs after the cases that need the
         # seeded objects intact; the secrets scan comes last to see every answer and log line.
         "fuzz": fuzz.run,

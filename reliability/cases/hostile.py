@@ -64,7 +64,7 @@ def probes(settings: dict[str, int]) -> list[Probe]:
             "batch",
             [{"query": "{ viewer { username } }"}, {"query": "{ viewer { username } }"}],
             400,
-            "Batching is not enabled",
+            "must be one JSON object with a 'query' (no batches)",
         ),
         Probe(
             "introspection",

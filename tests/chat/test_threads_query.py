@@ -7,7 +7,7 @@ from chat.models import Message, Thread
 from chat.selectors import message_search_q
 from chat.windows import WINDOW_SQL
 from tests.chat.factories import MessageFactory, ThreadFactory
-from tests.chat.graphql import THREAD, thread_ids
+from tests.chat.graphql import THREAD, THREADS, thread_ids
 
 
 @pytest.fixture
@@ -253,4 +253,25 @@ def test_aliased_windows_with_different_arguments_are_each_right(alice, alice_cl
             "newest": [{"id": f"t{n}m2"}, {"id": f"t{n}m3"}],
         }
         for n in range(3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('"a -b ' * 40, "At most 200 characters (got 240)."),
+        ("a " * 11, "At most 10 terms (got 11)."),
+        ('"a -b ' * 3 + "c d e f g", "At most 10 terms (got 11)."),
+    ],
+)
+def test_search_longer_than_a_search_needs_is_refused_naming_it(
+    threads, alice_client, text, problem
+):
+    # when
+    result = alice_client.execute(THREADS, {"filters": {"search": text}, "ordering": []})
+
+    # then
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
+        (f"search: {problem}", {"code": "VALIDATION_ERROR", "fields": {"search": [problem]}})
     ]

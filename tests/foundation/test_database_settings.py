@@ -138,7 +138,9 @@ from pathlib import Path
 import psycopg
 from config import database
 config, description = database.resolve(Path(sys.argv[1]), {"EMBEDDED_PG_DIR": sys.argv[2]})
-with psycopg.connect(dbname=config["NAME"], user=config["USER"], **config["OPTIONS"]) as conn:
+with psycopg.connect(
+    dbname=config["NAME"], user=config["USER"], host=config["HOST"], **config["OPTIONS"]
+) as conn:
     version = conn.execute("SHOW server_version_num").fetchone()[0]
 print(json.dumps({"description": description, "version": int(version)}))
 """

@@ -109,3 +109,33 @@ def test_healthz_refuses_writes(db):
 
     # then
     assert response.status_code == 405
+
+
+@strawberry.type
+class WordyQuery:
+    @strawberry.field
+    def unknown_ids(self) -> str:
+        raise NotFound("Unknown students: " + ", ".join(f"s{i}" for i in range(10_000)))
+
+    @strawberry.field
+    def invalid_ids(self) -> str:
+        raise ValidationError(
+            {"studentIds": "Unknown: " + ", ".join(str(i) for i in range(10_000))}
+        )
+
+
+wordy_schema = build_schema(WordyQuery)
+
+
+def test_long_error_messages_are_cut_with_a_count():
+    # when
+    unknown = wordy_schema.execute_sync("{ unknownIds }").errors[0].formatted
+    invalid = wordy_schema.execute_sync("{ invalidIds }").errors[0].formatted
+
+    # then
+    assert len(unknown["message"]) == 1000 + len("… (67906 more characters)")
+    assert unknown["message"].endswith(" s181, … (67906 more characters)")
+    assert unknown["extensions"] == {"code": "NOT_FOUND"}
+    (problem,) = invalid["extensions"]["fields"]["studentIds"]
+    assert problem.startswith("Unknown: 0, 1, 2") and problem.endswith(" more characters)")
+    assert len(invalid["message"]) < 1100

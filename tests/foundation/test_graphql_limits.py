@@ -118,7 +118,12 @@ def test_batched_requests_are_refused():
     assert response.status_code == 400
     assert response.json() == {
         "data": None,
-        "errors": [{"message": "Batching is not enabled", "extensions": {"code": "BAD_REQUEST"}}],
+        "errors": [
+            {
+                "message": "The request body must be one JSON object with a 'query' (no batches).",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
     }
 
 

@@ -1,115 +1,197 @@
-"""Raw HTTP bodies a careless or hostile client sends: each gets a 400 JSON error, never a 500."""
+"""Raw request bodies the GraphQL endpoint must refuse as 400 JSON errors, never a 500."""
 
 import json
 
 import pytest
+from django.test import Client
 
 URL = "/graphql/"
-QUERY = "{ viewer { username } }"
+VIEWER = '{"query": "{ viewer { username } }"}'
 
 
-def deep(levels: int) -> str:
-    return "[" * levels + "]" * levels
+def post(body: bytes | str, content_type: str = "application/json", **headers):
+    return Client().post(URL, data=body, content_type=content_type, headers=headers)
 
 
-def with_query(rest: str = "") -> str:
-    """A request body with the query and `rest` (raw JSON members) after it."""
-    return '{"query": "' + QUERY + '"' + rest + "}"
+def bad_request(message: str) -> dict:
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
 
 
-MALFORMED = {
-    "nested 950 levels in an unused variable": (
-        with_query(', "variables": {"x": ' + deep(950) + "}"),
-        "application/json",
-    ),
-    "nested 100,000 levels": (
-        with_query(', "v": ' + deep(100_000)),
-        "application/json",
-    ),
-    "invalid UTF-8": (b'{"query": "{ viewer { username } }\xff\xfe"}', "application/json"),
-    "UTF-16": (json.dumps({"query": QUERY}).encode("utf-16"), "application/json"),
-    "null": ("null", "application/json"),
-    "a number too large for a float": ("1e999999", "application/json"),
-    "a string": ('"{ viewer { username } }"', "application/json"),
-    "an empty body": ("", "application/json"),
-    "truncated": ('{"query": "{ viewer', "application/json"),
-    "NaN": (with_query(', "variables": {"x": NaN}'), "application/json"),
-    "variables not an object": (with_query(', "variables": [1]'), "application/json"),
-    "query not a string": ('{"query": 5}', "application/json"),
-    "operationName not a string": (
-        with_query(', "operationName": {}'),
-        "application/json",
-    ),
-    "extensions not an object": (with_query(', "extensions": 1'), "application/json"),
-    "a batch of nulls": ("[null, null]", "application/json"),
-    "an unknown content type": (with_query(), "text/x-unknown"),
-    "a form body": ("query=%7B+viewer+%7B+username+%7D+%7D", "application/x-www-form-urlencoded"),
-    "multipart without boundary": ("--x\r\n", "multipart/form-data"),
-}
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
 
 
-@pytest.mark.parametrize("body,content_type", MALFORMED.values(), ids=MALFORMED.keys())
-def test_a_malformed_body_is_a_400_json_error(client, body, content_type):
-    # given a body no GraphQL client would send
-    # when it is posted anonymously
-    response = client.post(URL, data=body, content_type=content_type)
-
-    # then the answer is a JSON error in GraphQL's shape with a code
-    assert response.status_code in (400, 415), response.content[:300]
-    assert response["Content-Type"].startswith("application/json")
-    payload = response.json()
-    assert payload["data"] is None
-    [error] = payload["errors"]
-    assert error["extensions"]["code"] == "BAD_REQUEST"
-    assert error["message"]
+def with_variable(value: str) -> str:
+    return VIEWER[:-1] + ', "variables": {"unused": ' + value + "}}"
 
 
-def test_json_variables_deeper_than_the_limit_are_refused_naming_the_variable(client):
-    # given a variable nested one level deeper than the documented limit
-    from config.views import JSON_MAX_DEPTH
+NOT_JSON = "Unable to parse request body as JSON."
+NOT_UTF8 = "Request body is not valid UTF-8 JSON."
+NOT_AN_OPERATION = "The request body must be one JSON object with a 'query' (no batches)."
 
-    value = deep(JSON_MAX_DEPTH + 1)
-    body = with_query(', "variables": {"meta": ' + value + "}")
 
-    # when it is posted
-    response = client.post(URL, data=body, content_type="application/json")
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"null", NOT_AN_OPERATION),
+        (b"1e999999", NOT_JSON),
+        (b"[]", NOT_AN_OPERATION),
+        (b'[{"query": "{ viewer { username } }"}]', NOT_AN_OPERATION),
+        (b'"{ viewer { username } }"', NOT_AN_OPERATION),
+        (b"42", NOT_AN_OPERATION),
+        (b"{", NOT_JSON),
+        (b'{"query": NaN}', NOT_JSON),
+        (b'{"query": "{ viewer { username } }", "x": 1e400}', NOT_JSON),
+        (b'{"query": "{ viewer { username } }", "x": 1' + b"0" * 5000 + b"}", NOT_JSON),
+        (b'{"query": "\xff\xfe"}', NOT_UTF8),
+        (VIEWER.encode("utf-16"), NOT_UTF8),
+        (VIEWER.encode("utf-16-le"), NOT_JSON),
+        (b"\xef\xbb\xbf" + VIEWER.encode(), NOT_JSON),
+        (b'{"query": 1}', "'query' must be a string."),
+        (
+            b'{"query": "{ viewer { username } }", "variables": []}',
+            "'variables' must be an object.",
+        ),
+        (
+            b'{"query": "{ viewer { username } }", "operationName": 1}',
+            "'operationName' must be a string.",
+        ),
+    ],
+    ids=repr,
+)
+def test_malformed_bodies_are_400_json_errors(db, body, message):
+    # when
+    response = post(body)
 
-    # then it is refused naming the variable, before anything runs
-    assert response.status_code == 400
-    [error] = response.json()["errors"]
-    assert error["extensions"] == {"code": "BAD_REQUEST"}
-    assert error["message"] == (
-        f"JSON nested deeper than {JSON_MAX_DEPTH} levels at variables.meta."
+    # then
+    assert (response.status_code, response.json()) == (400, bad_request(message))
+
+
+@pytest.mark.parametrize("depth", [33, 500, 5000, 30_000])
+def test_deep_json_in_an_unused_variable_is_refused_naming_it(db, depth):
+    # given
+    body = with_variable(nested(depth))
+
+    # when
+    response = post(body)
+
+    # then
+    if depth < 1000:
+        message = "Variable 'unused' is nested deeper than 32 levels (the limit for JSON values)."
+    else:  # too deep for the JSON reader itself
+        message = "The request body is nested deeper than 32 levels (the limit for JSON values)."
+    assert (response.status_code, response.json()) == (400, bad_request(message))
+
+
+def test_deep_json_anywhere_in_the_body_is_refused(db):
+    # when
+    response = post(VIEWER[:-1] + ', "junk": ' + nested(40) + "}")
+
+    # then
+    assert (response.status_code, response.json()) == (
+        400,
+        bad_request("'junk' is nested deeper than 32 levels (the limit for JSON values)."),
     )
 
 
-def test_json_at_the_depth_limit_is_accepted(client):
-    # given a variable exactly at the limit
-    from config.views import JSON_MAX_DEPTH
+def test_json_at_the_depth_limit_is_accepted(db):
+    # given
+    body = with_variable(nested(32))
 
-    value = deep(JSON_MAX_DEPTH)
-    body = with_query(', "variables": {"meta": ' + value + "}")
+    # when
+    response = post(body)
 
-    # when it is posted anonymously
-    response = client.post(URL, data=body, content_type="application/json")
-
-    # then the request is executed (the anonymous viewer is null)
-    assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": None}}
+    # then
+    assert (response.status_code, response.json()) == (200, {"data": {"viewer": None}})
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
-def test_other_methods_are_a_405_json_error(client, method):
-    response = getattr(client, method.lower())(URL, data="{}", content_type="application/json")
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "variables=null1",
+        "variables=%5B%5D",
+        "variables=" + "%5B" * 40 + "%5D" * 40,
+        "query=%7B+viewer+%7B+username+%7D+%7D&variables=1",
+    ],
+)
+def test_malformed_get_parameters_are_400_json_errors(db, query_string):
+    # when
+    response = Client().get(f"{URL}?{query_string}", headers={"Accept": "application/json"})
 
-    assert response.status_code == 405
-    [error] = response.json()["errors"]
-    assert error["extensions"]["code"] == "METHOD_NOT_ALLOWED"
-
-
-def test_a_get_with_broken_variables_is_a_400_json_error(client):
-    response = client.get(URL, {"query": QUERY, "variables": "[" * 5000})
-
+    # then
     assert response.status_code == 400
-    [error] = response.json()["errors"]
-    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "options"])
+def test_other_methods_are_405_json_errors(db, method):
+    # when
+    response = getattr(Client(), method)(URL, data=VIEWER, content_type="application/json")
+
+    # then
+    assert response.status_code == 405
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "GraphQL only supports GET and POST requests.",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_other_content_types_are_400_json_errors(db, content_type):
+    # when
+    response = post(VIEWER, content_type=content_type)
+
+    # then
+    assert (response.status_code, response.json()) == (400, bad_request("Unsupported content type"))
+
+
+def test_an_anonymous_body_above_its_limit_is_refused_before_parsing(db):
+    # given: valid JSON, but larger than an anonymous caller may send
+    body = json.dumps({"query": "{ viewer { username } }", "variables": {"x": "a" * 70_000}})
+
+    # when
+    response = post(body)
+
+    # then
+    assert response.status_code == 413
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Request body too large for an anonymous request (limit 65536 bytes): "
+                "authenticate with an API key.",
+                "extensions": {"code": "REQUEST_TOO_LARGE"},
+            }
+        ],
+    }
+
+
+def test_an_authenticated_body_above_the_anonymous_limit_is_read(api_client, make_user):
+    # given
+    client = api_client(make_user("alice"))
+    body = json.dumps({"query": "{ viewer { username } }", "variables": {"x": "a" * 70_000}})
+
+    # when
+    response = client.request(json.loads(body))
+
+    # then
+    assert (response.status_code, response.json()) == (
+        200,
+        {"data": {"viewer": {"username": "alice"}}},
+    )
+
+
+def test_a_content_length_that_is_not_a_number_is_refused(db):
+    # when
+    response = Client().generic("POST", URL, VIEWER, "application/json", CONTENT_LENGTH="ten")
+
+    # then
+    assert (response.status_code, response.json()) == (
+        400,
+        bad_request("Content-Length is not a number."),
+    )
