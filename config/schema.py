@@ -13,6 +13,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
+from chat.subscriptions import Subscription as ChatSubscription
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
 from config.extensions import DocumentCache, IntrospectionSwitch, PageSizeLimit
@@ -35,6 +36,7 @@ _mutations = _with_fields(ChatMutation, LearnMutation, MonitoringMutation, Stude
 
 Query = merge_types("Query", _queries)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
+Subscription = merge_types("Subscription", (ChatSubscription,))
 
 # Limits first: they are validation rules, so a refused request never reaches the database.
 # Factories, not instances: each request gets fresh extension objects.
@@ -54,6 +56,7 @@ EXTENSIONS = [
 def build_schema(
     query: type,
     mutation: type | None = None,
+    subscription: type | None = None,
     *,
     execution_context_class: type | None = PlainColumnExecutionContext,
 ) -> strawberry.Schema:
@@ -65,6 +68,7 @@ def build_schema(
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.GRAPHQL_FIELD_SUGGESTIONS,
             # Batched requests (a JSON list of operations) stay refused: one operation per request.
@@ -77,4 +81,4 @@ def build_schema(
     )
 
 
-schema = build_schema(Query, Mutation)
+schema = build_schema(Query, Mutation, Subscription)
