@@ -13,6 +13,7 @@ from typing import Annotated
 import strawberry
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
+from strawberry.tools import merge_types
 
 from chat.models import Message, Thread
 from chat.types import MessageType
@@ -78,7 +79,7 @@ def _thread_events(principal: Principal, thread_id: str, batch: list[Event]):
 
 
 @strawberry.type
-class Subscription:
+class ThreadSubscription:
     @strawberry.subscription(
         description="The thread's new messages in order, and its own events (updated, cleared, "
         "deleted: then the stream ends). Errors: UNAUTHENTICATED (no key, or the key or the "
@@ -106,6 +107,50 @@ class Subscription:
                         return
 
 
+def _thread_list_key(principal: Principal) -> str | None:
+    """The owner whose threads the caller sees; None when visible_to leaves every thread
+    visible (staff), so the rule stays the queries' own. Each batch is filtered by it again."""
+    user = principal.user()
+    return None if not Thread.objects.visible_to(user).query.has_filters() else str(user.pk)
+
+
+def _thread_changes(principal: Principal, batch: list[Event]):
+    user = principal.user()
+    changed = [e.ref for e in batch if e.kind != "thread_deleted"]
+    visible = set(
+        Thread.objects.visible_to(user).filter(pk__in=changed).values_list("pk", flat=True)
+    )
+    return [
+        ThreadEventType(
+            cursor=str(e.cursor), kind=ThreadEventKind(e.kind), thread_id=e.ref, message=None
+        )
+        for e in batch
+        if e.kind == "thread_deleted" or e.ref in visible
+    ]
+
+
+@strawberry.type
+class ThreadListSubscription:
+    @strawberry.subscription(
+        description="Your thread list changing (THREAD_CREATED, THREAD_UPDATED, THREAD_DELETED), "
+        "for sidebars; staff with chat.view_thread hear of everyone's. Errors as messageAdded."
+    )
+    async def thread_changed(
+        self, info: strawberry.Info, cursor: CursorArg = None
+    ) -> AsyncGenerator[ThreadEventType, None]:
+        context = info.context
+        principal = principal_of(context)
+        after = parse_cursor(cursor or _last_event_id(context), field="threadChanged.cursor")
+        key = await sync_to_async(_thread_list_key)(principal)
+        async with hub.subscribe(
+            topic="owner", key=key, user_id=principal.user_id, after=after
+        ) as subscriber:
+            async for batch in subscriber.batches():
+                for event in await sync_to_async(_thread_changes)(principal, batch):
+                    _remember(context, event.cursor)
+                    yield event
+
+
 def _last_event_id(context) -> str | None:
     return context.get("last_event_id") if isinstance(context, dict) else None
 
@@ -113,3 +158,6 @@ def _last_event_id(context) -> str | None:
 def _remember(context, cursor: str) -> None:
     if isinstance(context, dict):
         context["cursor"] = cursor
+
+
+Subscription = merge_types("ChatSubscription", (ThreadSubscription, ThreadListSubscription))

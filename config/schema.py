@@ -23,6 +23,7 @@ from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
 from monitoring.schema import Mutation as MonitoringMutation
 from monitoring.schema import Query as MonitoringQuery
+from monitoring.subscriptions import Subscription as MonitoringSubscription
 from students.schema import Mutation as StudentsMutation
 from students.schema import Query as StudentsQuery
 
@@ -36,7 +37,7 @@ _mutations = _with_fields(ChatMutation, LearnMutation, MonitoringMutation, Stude
 
 Query = merge_types("Query", _queries)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
-Subscription = merge_types("Subscription", (ChatSubscription,))
+Subscription = merge_types("Subscription", (ChatSubscription, MonitoringSubscription))
 
 # Limits first: they are validation rules, so a refused request never reaches the database.
 # Factories, not instances: each request gets fresh extension objects.
