@@ -18,7 +18,17 @@ CaseFn = Callable[[Suite], list[Result]]
 
 
 def _cases() -> dict[str, CaseFn]:
-    from reliability.cases import authz, concurrency, deploy, fuzz, hostile, idle, pooler, restart
+    from reliability.cases import (
+        authz,
+        concurrency,
+        deploy,
+        fuzz,
+        hostile,
+        idle,
+        pooler,
+        realtime,
+        restart,
+    )
 
     return {
         "restart": lambda s: [
@@ -27,6 +37,7 @@ def _cases() -> dict[str, CaseFn]:
         ],
         "idle": lambda s: [idle.run(s, name="2 idle connections terminated")],
         "pooler": pooler.run,
+        "realtime": realtime.run,
         "hostile": lambda s: hostile.run(s, name="4 hostile queries"),
         "concurrency": concurrency.run,
         "authz": lambda s: authz.run(s, name="7 authorization matrix"),
