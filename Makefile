@@ -35,7 +35,10 @@ run: migrate
 	@echo "GraphQL (GraphiQL in the browser): http://127.0.0.1:$(PORT)/graphql/"
 	@echo "Admin:                              http://127.0.0.1:$(PORT)/admin/"
 	@echo "Health:                             http://127.0.0.1:$(PORT)/healthz"
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Subscriptions (graphql-transport-ws): ws://127.0.0.1:$(PORT)/graphql/"
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python -m uvicorn config.asgi:application \
+		--host 127.0.0.1 --port $(PORT) --reload --reload-dir chat --reload-dir config \
+		--reload-dir learn --reload-dir monitoring --reload-dir students
 
 lint: install
 	$(BIN)/ruff check .

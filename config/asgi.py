@@ -1,7 +1,43 @@
+"""ASGI entry point: HTTP goes to Django (queries, mutations, admin), WebSockets on /graphql/
+to the graphql-transport-ws consumer (docs/realtime.md).
+
+Production: gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker (Procfile).
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+# Imported after Django is set up: the schema imports models.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from config.realtime.sse import SSEApplication, wants_sse  # noqa: E402
+from config.realtime.ws import RealtimeConsumer  # noqa: E402
+from config.schema import schema  # noqa: E402
+
+sse_application = AuthMiddlewareStack(SSEApplication(schema))
+
+
+async def http_application(scope, receive, send):
+    """graphql-sse requests (Accept: text/event-stream) to the SSE handler, the rest to Django."""
+    if wants_sse(scope):
+        return await sse_application(scope, receive, send)
+    return await django_application(scope, receive, send)
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        # The session cookie authenticates a browser's socket; Strawberry refuses cross-origin
+        # handshakes (no allowed origins), so another site cannot use it.
+        "websocket": AuthMiddlewareStack(
+            URLRouter([re_path(r"^graphql/?$", RealtimeConsumer.as_asgi(schema=schema))])
+        ),
+    }
+)

@@ -11,6 +11,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
+from chat.subscriptions import Subscription as ChatSubscription
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
 from config.extensions import (
@@ -25,6 +26,7 @@ from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
 from monitoring.schema import Mutation as MonitoringMutation
 from monitoring.schema import Query as MonitoringQuery
+from monitoring.subscriptions import Subscription as MonitoringSubscription
 from students.schema import Mutation as StudentsMutation
 from students.schema import Query as StudentsQuery
 
@@ -38,6 +40,7 @@ _mutations = _with_fields(ChatMutation, LearnMutation, MonitoringMutation, Stude
 
 Query = merge_types("Query", _queries)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
+Subscription = merge_types("Subscription", (ChatSubscription, MonitoringSubscription))
 
 # Limits first: they are validation rules, so a refused request never reaches the database.
 # Factories, not instances: each request gets fresh extension objects.
@@ -58,6 +61,7 @@ EXTENSIONS = [
 def build_schema(
     query: type,
     mutation: type | None = None,
+    subscription: type | None = None,
     *,
     execution_context_class: type | None = PlainColumnExecutionContext,
 ) -> strawberry.Schema:
@@ -69,6 +73,7 @@ def build_schema(
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.GRAPHQL_FIELD_SUGGESTIONS,
             # Batched requests (a JSON list of operations) stay refused: one operation per request.
@@ -82,4 +87,4 @@ def build_schema(
     )
 
 
-schema = build_schema(Query, Mutation)
+schema = build_schema(Query, Mutation, Subscription)

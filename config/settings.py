@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "strawberry_django",
     "config",
+    "config.realtime",
     "chat",
     "learn",
     "monitoring",

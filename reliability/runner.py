@@ -29,6 +29,7 @@ def _cases() -> dict[str, CaseFn]:
         outage,
         pooler,
         rawhttp,
+        realtime,
         restart,
     )
 
@@ -39,6 +40,7 @@ def _cases() -> dict[str, CaseFn]:
         ],
         "idle": lambda s: [idle.run(s, name="2 idle connections terminated")],
         "pooler": pooler.run,
+        "realtime": realtime.run,
         "hostile": lambda s: hostile.run(s, name="4 hostile queries"),
         "concurrency": concurrency.run,
         "authz": lambda s: authz.run(s, name="7 authorization matrix"),

@@ -1,0 +1,163 @@
+"""Chat subscriptions: a thread's new messages and events, and the caller's thread list.
+
+Visibility is the queries' own (Thread.objects.visible_to), checked when the stream starts and
+again, with the caller's key and account, before every batch of events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+from strawberry.tools import merge_types
+
+from chat.models import Message, Thread
+from chat.types import MessageType
+from config.errors import NotFound
+from config.realtime.auth import Principal, principal_of
+from config.realtime.cursor import parse_cursor
+from config.realtime.hub import Event, hub
+
+
+@strawberry.enum(name="ThreadEventKind", description="What happened to the thread.")
+class ThreadEventKind(Enum):
+    MESSAGE_ADDED = "message_added"
+    THREAD_CREATED = "thread_created"
+    THREAD_UPDATED = "thread_updated"
+    THREAD_CLEARED = "thread_cleared"
+    THREAD_DELETED = "thread_deleted"
+
+
+@strawberry.type(name="ThreadEvent", description="One event of a thread, in commit order.")
+class ThreadEventType:
+    cursor: str = strawberry.field(
+        description="Pass back as `cursor` to resume after this event without gaps."
+    )
+    kind: ThreadEventKind = strawberry.field(description="What happened.")
+    thread_id: strawberry.ID = strawberry.field(description="The thread's id.")
+    message: MessageType | None = strawberry.field(description="The new message (MESSAGE_ADDED).")
+
+
+CursorArg = Annotated[
+    str | None,
+    strawberry.argument(description="Resume after this event's cursor (from a previous stream)."),
+]
+
+
+def _visible_thread(principal: Principal, thread_id: str) -> None:
+    user = principal.user()
+    if not Thread.objects.visible_to(user).by_id(thread_id).exists():
+        raise NotFound("messageAdded: no thread with this id that you may see.")
+
+
+def _thread_events(principal: Principal, thread_id: str, batch: list[Event]):
+    """The batch as ThreadEvents, after checking again that the caller may see the thread."""
+    user = principal.user()
+    deleted = any(e.kind == "thread_deleted" for e in batch)
+    if not deleted and not Thread.objects.visible_to(user).by_id(thread_id).exists():
+        raise PermissionDenied("messageAdded: you may no longer see this thread.")
+    ids = [e.ref for e in batch if e.kind == "message_added"]
+    messages = {m.pk: m for m in Message.objects.filter(pk__in=ids, thread_id=thread_id)}
+    events = []
+    for event in batch:
+        message = messages.get(event.ref) if event.kind == "message_added" else None
+        if event.kind == "message_added" and message is None:
+            continue  # appended, then deleted before we read it
+        events.append(
+            ThreadEventType(
+                cursor=str(event.cursor),
+                kind=ThreadEventKind(event.kind),
+                thread_id=thread_id,
+                message=message,
+            )
+        )
+    return events
+
+
+@strawberry.type
+class ThreadSubscription:
+    @strawberry.subscription(
+        description="The thread's new messages in order, and its own events (updated, cleared, "
+        "deleted: then the stream ends). Errors: UNAUTHENTICATED (no key, or the key or the "
+        "account stopped being valid), NOT_FOUND (no such thread you may see), FORBIDDEN "
+        "(visibility lost), SLOW_CONSUMER, TOO_MANY_SUBSCRIPTIONS."
+    )
+    async def message_added(
+        self,
+        info: strawberry.Info,
+        thread_id: Annotated[strawberry.ID, strawberry.argument(description="The thread.")],
+        cursor: CursorArg = None,
+    ) -> AsyncGenerator[ThreadEventType, None]:
+        context = info.context
+        principal = principal_of(context)
+        after = parse_cursor(cursor or _last_event_id(context), field="messageAdded.cursor")
+        await sync_to_async(_visible_thread)(principal, thread_id)
+        async with hub.subscribe(
+            topic="thread", key=str(thread_id), user_id=principal.user_id, after=after
+        ) as subscriber:
+            async for batch in subscriber.batches():
+                for event in await sync_to_async(_thread_events)(principal, thread_id, batch):
+                    _remember(context, event.cursor)
+                    yield event
+                    if event.kind is ThreadEventKind.THREAD_DELETED:
+                        return
+
+
+def _thread_list_key(principal: Principal) -> str | None:
+    """The owner whose threads the caller sees; None when visible_to leaves every thread
+    visible (staff), so the rule stays the queries' own. Each batch is filtered by it again."""
+    user = principal.user()
+    return None if not Thread.objects.visible_to(user).query.has_filters() else str(user.pk)
+
+
+def _thread_changes(principal: Principal, batch: list[Event]):
+    user = principal.user()
+    changed = [e.ref for e in batch if e.kind != "thread_deleted"]
+    visible = set(
+        Thread.objects.visible_to(user).filter(pk__in=changed).values_list("pk", flat=True)
+    )
+    return [
+        ThreadEventType(
+            cursor=str(e.cursor), kind=ThreadEventKind(e.kind), thread_id=e.ref, message=None
+        )
+        for e in batch
+        if e.kind == "thread_deleted" or e.ref in visible
+    ]
+
+
+@strawberry.type
+class ThreadListSubscription:
+    @strawberry.subscription(
+        description="Your thread list changing (THREAD_CREATED, THREAD_UPDATED, THREAD_DELETED), "
+        "for sidebars; staff with chat.view_thread hear of everyone's. Errors as messageAdded."
+    )
+    async def thread_changed(
+        self, info: strawberry.Info, cursor: CursorArg = None
+    ) -> AsyncGenerator[ThreadEventType, None]:
+        context = info.context
+        principal = principal_of(context)
+        after = parse_cursor(cursor or _last_event_id(context), field="threadChanged.cursor")
+        key = await sync_to_async(_thread_list_key)(principal)
+        async with hub.subscribe(
+            topic="owner", key=key, user_id=principal.user_id, after=after
+        ) as subscriber:
+            async for batch in subscriber.batches():
+                for event in await sync_to_async(_thread_changes)(principal, batch):
+                    _remember(context, event.cursor)
+                    yield event
+
+
+def _last_event_id(context) -> str | None:
+    return context.get("last_event_id") if isinstance(context, dict) else None
+
+
+def _remember(context, cursor: str) -> None:
+    if isinstance(context, dict):
+        context["cursor"] = cursor
+
+
+Subscription = merge_types("ChatSubscription", (ThreadSubscription, ThreadListSubscription))

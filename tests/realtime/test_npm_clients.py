@@ -1,0 +1,70 @@
+"""messageAdded with the npm clients frontends use: graphql-ws (over the `ws` package, as in
+Node 20) and graphql-sse, installed on first use into .data/node-clients (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from chat import services as chat_services
+
+PACKAGES = ["graphql-ws@6.4.2", "graphql-sse@2.6.1", "ws@8.23.0", "graphql@16.15.0"]
+SCRIPT = Path(__file__).with_name("clients.mjs")
+
+
+@pytest.fixture(scope="session")
+def node_clients() -> Path:
+    folder = Path(settings.BASE_DIR) / ".data" / "node-clients"
+    if not (folder / "node_modules" / "graphql-sse").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(folder),
+                *PACKAGES,
+            ],
+            check=True,
+            timeout=180,
+        )
+    script = folder / "clients.mjs"
+    script.write_text(SCRIPT.read_text())
+    return script
+
+
+@pytest.mark.parametrize("protocol", ["ws", "sse"])
+@pytest.mark.django_db(transaction=True)
+def test_npm_client_receives_the_messages_in_order(
+    protocol, node_clients, asgi_server, make_user, make_api_key
+):
+    # given
+    alice = make_user("alice")
+    key = make_api_key(alice)
+    thread = chat_services.thread_create(owner=alice, title="t")
+    client = subprocess.Popen(
+        ["node", str(node_clients), protocol, asgi_server, key, thread.pk, "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)  # connected and subscribed
+
+    # when
+    for content in ("one", "two"):
+        chat_services.message_append(user=alice, thread_id=thread.pk, role="user", content=content)
+    output, _ = client.communicate(timeout=30)
+
+    # then
+    assert client.returncode == 0
+    assert [json.loads(line) for line in output.splitlines()] == [
+        {"data": {"messageAdded": {"kind": "MESSAGE_ADDED", "message": {"content": "one"}}}},
+        {"data": {"messageAdded": {"kind": "MESSAGE_ADDED", "message": {"content": "two"}}}},
+    ]
