@@ -25,6 +25,10 @@ VIEWS = {
         "WHEN 20 THEN 'info' WHEN 30 THEN 'warning' WHEN 40 THEN 'error' ELSE 'critical' END) "
         "AS level, source, message, context, received_at AS created_at "
         "FROM monitoring_monitoringlog",
+        "monitoring_results": "SELECT id, target, check_name, status, score, details, "
+        "created_at FROM monitoring_monitoringresult",
+        "system_health": "SELECT id, component, status, latency_ms, details, checked_at "
+        "FROM monitoring_systemhealth",
     },
     "learn": {
         "aicmo_learn_items": "SELECT id, kind, filename, size_bytes, notes, tags, created_at "

@@ -19,8 +19,10 @@ BATCH_SIZE = 2000
 # transaction committed after a later row's (serial ids are not commit-ordered) is not missed;
 # the idempotent insert skips what is already there.
 INTEGER_KEY_OVERLAP = 1000
-# Times the service serves (the DateTime scalar's range); others are refused per row.
-MIN_YEAR, MAX_YEAR = 1000, 9999
+# Times the service accepts (the DateTime input range); others are refused per row.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
+RANGE_TEXT = "from 1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z"
 
 
 class Refused(ValueError):
@@ -206,7 +208,7 @@ def legacy_time(row: dict, name: str, *, required: bool = False) -> datetime | N
             raise Refused(f"{name}: is required")
         return None
     if isinstance(value, Unreadable):
-        raise Refused(f"{name}: {value} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
+        raise Refused(f"{name}: {value} is out of range (times must be {RANGE_TEXT})")
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -214,10 +216,8 @@ def legacy_time(row: dict, name: str, *, required: bool = False) -> datetime | N
             raise Refused(f"{name}: {value!r} is not a date and time") from None
     if not isinstance(value, datetime):
         raise Refused(f"{name}: not a date and time")
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise Refused(
-            f"{name}: {value.isoformat()} is out of range (years {MIN_YEAR} to {MAX_YEAR})"
-        )
+    if not EARLIEST <= aware(value) < LATEST:
+        raise Refused(f"{name}: {value.isoformat()} is out of range (times must be {RANGE_TEXT})")
     return aware(value)
 
 

@@ -33,6 +33,12 @@ CREATE TABLE {SCHEMA}.aicmo_learn_items (
 CREATE TABLE {SCHEMA}.monitoring_logs (
     id SERIAL PRIMARY KEY, timestamp TIMESTAMP NOT NULL, level VARCHAR(20), source VARCHAR(200),
     message TEXT, metadata TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, host TEXT);
+CREATE TABLE {SCHEMA}.monitoring_results (
+    id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
+    score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.system_health (
+    id SERIAL PRIMARY KEY, component VARCHAR(100), status VARCHAR(20), response_time_ms REAL,
+    metadata TEXT, checked_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, region TEXT);
 """
 
 

@@ -119,7 +119,7 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
         "agent-chat: archived chat_sessions, chat_messages",
         "chatkit: archived threads, thread_items",
         "learn: archived aicmo_learn_items",
-        "veritas-monitoring: archived monitoring_logs",
+        "veritas-monitoring: archived monitoring_logs, monitoring_results, system_health",
     ]
     good = reader.execute("{ learnItems(filters: {kind: GOOD}) { totalCount } }")
     email = reader.execute('{ learnItems(filters: {tagsAll: ["email"]}) { totalCount } }')
