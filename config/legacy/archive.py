@@ -20,6 +20,12 @@ VIEWS = {
         "threads": "SELECT id, created_at, metadata FROM chat_thread",
         "thread_items": "SELECT id, thread_id, type, role, content, created_at FROM chat_message",
     },
+    "llm-cli": {
+        "users": "SELECT id, email, date_joined AS created_at FROM auth_user",
+        "sessions": "SELECT id, owner_id AS user_id, created_at, updated_at FROM chat_thread",
+        "messages": "SELECT seq AS id, thread_id AS session_id, role, content, created_at "
+        "FROM chat_message",
+    },
     "veritas-monitoring": {
         "monitoring_logs": "SELECT id, timestamp, upper(CASE level WHEN 10 THEN 'debug' "
         "WHEN 20 THEN 'info' WHEN 30 THEN 'warning' WHEN 40 THEN 'error' ELSE 'critical' END) "
@@ -69,8 +75,8 @@ def archive(system: str, *, schema: str = "public") -> list[str]:
                         sql.Identifier(schema, table), sql.Identifier(ARCHIVE_SCHEMA)
                     )
                 )
-            elif _exists(cursor, schema, table, "v"):
-                continue  # already archived
+            else:
+                continue  # already archived, or never there (no view under a name not used)
             view = sql.Identifier(schema, table)
             cursor.execute(sql.SQL("CREATE VIEW {} AS ").format(view) + sql.SQL(select))
             cursor.execute(

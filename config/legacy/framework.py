@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -19,6 +19,7 @@ BATCH_SIZE = 2000
 # transaction committed after a later row's (serial ids are not commit-ordered) is not missed;
 # the idempotent insert skips what is already there.
 INTEGER_KEY_OVERLAP = 1000
+INTEGER_TYPES = {"smallint", "integer", "bigint"}
 # Times the service accepts (the DateTime input range); others are refused per row.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
@@ -43,6 +44,7 @@ class Context:
     owner: object | None = None
     dry_run: bool = False
     since: datetime | None = None
+    source: Source | None = None  # for converters that look a related legacy row up
     cache: dict = field(default_factory=dict)
 
 
@@ -56,7 +58,7 @@ class TableSpec:
     convert: Callable[[dict, Context], object]
     # insert(rows, ctx) -> {legacy key: "imported" | "present" | refusal reason}
     insert: Callable[[list[tuple[object, object]], Context], dict]
-    integer_key: bool = True
+    integer_key: bool | None = True  # None: as the legacy key column's type says
     time_column: str | None = None  # for --since
     needs_owner: bool = False
     target: str = ""  # what it becomes, for the report and the docs
@@ -124,6 +126,8 @@ def run_table(
     if spec.needs_owner and ctx.owner is None:
         report.problem = "its rows have no owner: give --owner USER; nothing imported"
         return report
+    if spec.integer_key is None:
+        spec = replace(spec, integer_key=found[found_key(spec, chosen)] in INTEGER_TYPES)
     mark, _ = LegacyImportMark.objects.get_or_create(system=spec.system, table=spec.table)
     after = start_key(spec, mark)
     legacy_names = list(dict.fromkeys([found_key(spec, chosen), *chosen.values()]))
@@ -140,6 +144,8 @@ def run_table(
         if not legacy_rows:
             break
         after = legacy_rows[-1][found_key(spec, chosen)]
+        if not isinstance(after, int | str):
+            after = str(after)  # a UUID: kept as text in the mark
         import_batch(spec, ctx, chosen, legacy_rows, report, after=after, mark=mark)
         bar.update(len(legacy_rows))
     bar.close()

@@ -33,6 +33,15 @@ CREATE TABLE {SCHEMA}.aicmo_learn_items (
 CREATE TABLE {SCHEMA}.monitoring_logs (
     id SERIAL PRIMARY KEY, timestamp TIMESTAMP NOT NULL, level VARCHAR(20), source VARCHAR(200),
     message TEXT, metadata TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, host TEXT);
+CREATE TABLE {SCHEMA}.users (
+    id UUID PRIMARY KEY, email TEXT NOT NULL UNIQUE, display_name TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.sessions (
+    id UUID PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, title TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW(), updated_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.messages (
+    id BIGSERIAL PRIMARY KEY, session_id UUID REFERENCES {SCHEMA}.sessions, role TEXT NOT NULL,
+    content TEXT, created_at TIMESTAMPTZ DEFAULT NOW());
 CREATE TABLE {SCHEMA}.monitoring_results (
     id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
     score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);

@@ -1,0 +1,149 @@
+"""import_legacy for the LLM CLI (users, sessions, messages): its users become Django users
+matched by email, its sessions threads owned by them, its messages their messages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models.functions import Lower
+
+from chat.legacy_import import checked_id, insert_messages, insert_threads, message_row, thread_row
+from config.legacy.framework import Column, Context, Refused, TableSpec, legacy_time
+
+SYSTEM = "llm-cli"
+
+
+def _text(value):
+    """A legacy key as our id: UUIDs and numbers as their text."""
+    return value if value is None or isinstance(value, str | int) else str(value)
+
+
+def convert_user(row, ctx):
+    email = row["email"]
+    if not isinstance(email, str) or not email.strip():
+        raise Refused("email: is required")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise Refused(f"email: {email!r} is not an email address") from None
+    if len(email) > 150:
+        raise Refused("email: longer than 150 characters")
+    return {"email": email, "date_joined": legacy_time(row, "created_at")}
+
+
+def insert_users(rows, ctx: Context) -> dict:
+    """An exact email match is the same person; one differing only in case is refused."""
+    user_model = get_user_model()
+    outcome, seen = {}, {}
+    lowered = {row["email"].lower() for _, row in rows}
+    existing = {
+        user.email_lower: user.email
+        for user in user_model.objects.annotate(email_lower=Lower("email")).filter(
+            email_lower__in=lowered
+        )
+    }
+    for key, row in rows:
+        email, lower = row["email"], row["email"].lower()
+        other = existing.get(lower) or seen.get(lower)
+        if other == email:
+            outcome[key] = "present"
+        elif other is not None:
+            outcome[key] = f"email: {email!r} duplicates {other!r} differing in case"
+        elif user_model.objects.filter(username=email).exists():
+            outcome[key] = f"username {email!r} is taken by a user with another email"
+        else:
+            user = user_model(username=email, email=email)
+            if row["date_joined"] is not None:
+                user.date_joined = row["date_joined"]
+            user.set_unusable_password()
+            user.save()
+            seen[lower] = email
+            outcome[key] = "imported"
+    return outcome
+
+
+def owner_of(legacy_user_id, ctx: Context):
+    """The Django user a legacy user id was imported as (exact email), or Refused."""
+    cache = ctx.cache.setdefault("llm-cli owners", {})
+    if legacy_user_id not in cache:
+        rows = ctx.source.rows("users", "email", "id", legacy_user_id)
+        email = rows[0][0] if rows else None
+        cache[legacy_user_id] = (
+            get_user_model().objects.filter(email=email).first() if email else None
+        )
+    if cache[legacy_user_id] is None:
+        raise Refused(f"user_id: its user {legacy_user_id!r} was not imported")
+    return cache[legacy_user_id]
+
+
+def convert_session(row, ctx):
+    created_at = legacy_time(row, "created_at")
+    return thread_row(
+        id=checked_id(_text(row["id"]), "id"),
+        owner=owner_of(row["user_id"], ctx),
+        agent_type="",
+        metadata={},
+        created_at=created_at,
+        updated_at=legacy_time(row, "updated_at") or created_at,
+    )
+
+
+def convert_message(row, ctx):
+    return message_row(
+        id=f"messages:{row['id']}",
+        thread_id=checked_id(_text(row["session_id"]), "session_id"),
+        type="message",
+        role=row["role"],
+        content=row.get("content"),
+        metadata={},
+        created_at=legacy_time(row, "created_at"),
+    )
+
+
+LLM_CLI = (
+    TableSpec(
+        system=SYSTEM,
+        table="users",
+        key="id",
+        columns=(Column("id", required=True), Column("email", required=True), Column("created_at")),
+        convert=convert_user,
+        insert=insert_users,
+        integer_key=None,
+        time_column="created_at",
+        target="auth.User",
+    ),
+    TableSpec(
+        system=SYSTEM,
+        table="sessions",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("user_id", required=True),
+            Column("created_at"),
+            Column("updated_at", aliases=("last_active_at",)),
+        ),
+        convert=convert_session,
+        insert=insert_threads,
+        integer_key=None,
+        time_column="updated_at",
+        target="chat.Thread",
+    ),
+    TableSpec(
+        system=SYSTEM,
+        table="messages",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("session_id", required=True),
+            Column("role", required=True),
+            Column("content"),
+            Column("created_at"),
+        ),
+        convert=convert_message,
+        insert=insert_messages,
+        integer_key=None,
+        time_column="created_at",
+        target="chat.Message",
+    ),
+)

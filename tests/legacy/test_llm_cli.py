@@ -1,0 +1,117 @@
+from datetime import UTC, datetime
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from chat.models import Message, Thread
+
+ADA = "00000000-0000-0000-0000-00000000000a"
+ADA_CASE = "00000000-0000-0000-0000-00000000000b"
+NOT_EMAIL = "00000000-0000-0000-0000-00000000000c"
+S1 = "10000000-0000-0000-0000-000000000001"
+S2 = "10000000-0000-0000-0000-000000000002"
+
+ROWS = f"""
+    INSERT INTO legacy.users (id, email, display_name, created_at) VALUES
+        ('{ADA}', 'ada@example.com', 'Ada', '2025-01-02 03:04:05+00'),
+        ('{ADA_CASE}', 'Ada@Example.com', 'Ada again', '2025-01-03 00:00:00+00'),
+        ('{NOT_EMAIL}', 'not an email', NULL, '2025-01-04 00:00:00+00');
+    INSERT INTO legacy.sessions (id, user_id, title, created_at, updated_at) VALUES
+        ('{S1}', '{ADA}', 'Python', '2025-03-01 10:00:00+00', '2025-03-01 10:05:00+00'),
+        ('{S2}', '{ADA_CASE}', NULL, '2025-03-02 10:00:00+00', '2025-03-02 10:00:00+00');
+    INSERT INTO legacy.messages (session_id, role, content, created_at) VALUES
+        ('{S1}', 'user', 'What is Python?', '2025-03-01 10:00:00+00'),
+        ('{S1}', 'assistant', 'A language.', '2025-03-01 10:00:00+00'),
+        ('{S2}', 'user', 'orphan', '2025-03-02 10:00:00+00'),
+        ('{S1}', 'robot', 'beep', '2025-03-01 10:01:00+00');
+"""
+
+
+def at(month, day, hour, minute=0, second=0):
+    return datetime(2025, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, import_legacy):
+    # given
+    legacy(ROWS)
+
+    # when
+    first = import_legacy("llm-cli")
+    second = import_legacy("llm-cli")
+
+    # then
+    ada = get_user_model().objects.get(email="ada@example.com")
+    assert (ada.username, ada.date_joined, ada.has_usable_password()) == (
+        "ada@example.com",
+        at(1, 2, 3, 4, 5),
+        False,
+    )
+    assert list(Thread.objects.values_list("id", "owner_id", "created_at", "updated_at")) == [
+        (S1, ada.pk, at(3, 1, 10), at(3, 1, 10, 5))
+    ]
+    assert list(
+        Message.objects.order_by("seq").values_list(
+            "id", "thread_id", "role", "content", "created_at"
+        )
+    ) == [
+        ("messages:1", S1, "user", "What is Python?", at(3, 1, 10)),
+        ("messages:2", S1, "assistant", "A language.", at(3, 1, 10)),
+    ]
+    assert first.splitlines() == [
+        "llm-cli users: read 3, imported 1, already present 0, refused 2",
+        "  columns found but not mapped: display_name",
+        "  refused UUID('00000000-0000-0000-0000-00000000000c'): email: 'not an email' is not "
+        "an email address",
+        "  refused UUID('00000000-0000-0000-0000-00000000000b'): email: 'Ada@Example.com' "
+        "duplicates 'ada@example.com' differing in case",
+        "llm-cli sessions: read 2, imported 1, already present 0, refused 1",
+        "  columns found but not mapped: title",
+        "  refused UUID('10000000-0000-0000-0000-000000000002'): user_id: its user "
+        "UUID('00000000-0000-0000-0000-00000000000b') was not imported",
+        "llm-cli messages: read 4, imported 2, already present 0, refused 2",
+        "  refused 4: role: Value 'robot' is not a valid choice.",
+        "  refused 3: its thread '10000000-0000-0000-0000-000000000002' was not imported",
+    ]
+    assert [line for line in second.splitlines() if not line.startswith(" ")] == [
+        "llm-cli users: read 3, imported 0, already present 1, refused 2",
+        "llm-cli sessions: read 2, imported 0, already present 1, refused 1",
+        "llm-cli messages: read 4, imported 0, already present 2, refused 2",
+    ]
+
+
+def test_a_later_run_picks_up_only_new_messages_and_the_views_answer_the_saved_sql(
+    legacy, import_legacy
+):
+    # given
+    legacy(ROWS)
+    import_legacy("llm-cli")
+    legacy(
+        f"INSERT INTO legacy.messages (session_id, role, content, created_at) "
+        f"VALUES ('{S1}', 'user', 'And Rust?', '2025-03-01 10:06:00+00')"
+    )
+
+    # when
+    again = import_legacy("llm-cli")
+    import_legacy("llm-cli", "--archive")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT role, substring(content, 1, 50), created_at FROM legacy_src.messages "
+            "ORDER BY created_at DESC, id DESC LIMIT 5"
+        )
+        latest = cursor.fetchall()
+    import_legacy("llm-cli", "--unarchive")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM legacy_src.messages")
+        restored = cursor.fetchone()
+
+    # then
+    assert again.splitlines()[-3] == (
+        "llm-cli messages: read 5, imported 1, already present 2, refused 2"
+    )
+    assert latest == [
+        ("user", "And Rust?", at(3, 1, 10, 6)),
+        ("assistant", "A language.", at(3, 1, 10)),
+        ("user", "What is Python?", at(3, 1, 10)),
+    ]
+    assert Thread.objects.get(pk=S1).updated_at == at(3, 1, 10, 6)
+    assert restored == (5,)
