@@ -3,13 +3,28 @@ matched by email, its sessions threads owned by them, its messages their message
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 
 from chat.legacy_import import checked_id, insert_messages, insert_threads, message_row, thread_row
-from config.legacy.framework import Column, Context, Refused, TableSpec, legacy_time
+from chat.models import UsageDaily
+from config.legacy.framework import (
+    EARLIEST,
+    LATEST,
+    RANGE_TEXT,
+    Column,
+    Context,
+    Refused,
+    TableSpec,
+    legacy_time,
+    validation_reason,
+)
+from config.legacy.sql import insert_returning
 
 SYSTEM = "llm-cli"
 
@@ -145,5 +160,85 @@ LLM_CLI = (
         integer_key=None,
         time_column="created_at",
         target="chat.Message",
+    ),
+)
+
+
+# usage_daily: the legacy system may still be counting today, so a day already there is raised
+# to the legacy counts where those are larger; the table (users x days) is re-read in full.
+USAGE_UPSERT = """
+    INSERT INTO chat_usagedaily (user_id, day, requests, tokens_in, tokens_out, cost)
+    SELECT r.user_id, r.day, r.requests, r.tokens_in, r.tokens_out, r.cost
+    FROM jsonb_to_recordset(%s::jsonb) AS r(user_id bigint, day date, requests int,
+        tokens_in bigint, tokens_out bigint, cost numeric, key text, n int)
+    ORDER BY n
+    ON CONFLICT (user_id, day) DO UPDATE SET
+        requests = GREATEST(chat_usagedaily.requests, EXCLUDED.requests),
+        tokens_in = GREATEST(chat_usagedaily.tokens_in, EXCLUDED.tokens_in),
+        tokens_out = GREATEST(chat_usagedaily.tokens_out, EXCLUDED.tokens_out),
+        cost = GREATEST(chat_usagedaily.cost, EXCLUDED.cost)
+    WHERE chat_usagedaily.requests < EXCLUDED.requests
+        OR chat_usagedaily.tokens_in < EXCLUDED.tokens_in
+        OR chat_usagedaily.tokens_out < EXCLUDED.tokens_out
+        OR chat_usagedaily.cost < EXCLUDED.cost
+    RETURNING user_id, day
+"""
+
+
+def convert_usage(row, ctx):
+    day = row["usage_date"]
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise Refused(f"usage_date: {day!r} is not a day in range")
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise Refused(f"usage_date: {day.isoformat()} is out of range (times must be {RANGE_TEXT})")
+    usage = UsageDaily(
+        user=owner_of(row["user_id"], ctx),
+        day=day,
+        requests=row.get("requests") or 0,
+        tokens_in=row.get("tokens_in") or 0,
+        tokens_out=row.get("tokens_out") or 0,
+        cost=row.get("cost") or Decimal(0),
+    )
+    try:
+        usage.full_clean(validate_unique=False, exclude=["user"])
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+    return {
+        "user_id": usage.user_id,
+        "day": usage.day,
+        "requests": usage.requests,
+        "tokens_in": usage.tokens_in,
+        "tokens_out": usage.tokens_out,
+        "cost": usage.cost,
+    }
+
+
+def insert_usage(rows, ctx: Context) -> dict:
+    changed = set(insert_returning(USAGE_UPSERT, [row for _, row in rows], columns=2))
+    return {
+        key: "imported" if (row["user_id"], row["day"]) in changed else "present"
+        for key, row in rows
+    }
+
+
+LLM_CLI += (
+    TableSpec(
+        system=SYSTEM,
+        table="usage_daily",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("user_id", required=True),
+            Column("usage_date", required=True, aliases=("day", "date")),
+            Column("requests", aliases=("request_count", "requests_count")),
+            Column("tokens_in", aliases=("input_tokens", "prompt_tokens")),
+            Column("tokens_out", aliases=("output_tokens", "completion_tokens")),
+            Column("cost", aliases=("cost_usd", "total_cost")),
+        ),
+        convert=convert_usage,
+        insert=insert_usage,
+        integer_key=None,
+        reread=True,
+        target="chat.UsageDaily",
     ),
 )

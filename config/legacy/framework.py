@@ -61,6 +61,7 @@ class TableSpec:
     integer_key: bool | None = True  # None: as the legacy key column's type says
     time_column: str | None = None  # for --since
     needs_owner: bool = False
+    reread: bool = False  # a small table whose rows change: every run reads it all again
     target: str = ""  # what it becomes, for the report and the docs
 
 
@@ -161,7 +162,7 @@ def found_key(spec: TableSpec, chosen: dict[str, str]) -> str:
 
 
 def start_key(spec: TableSpec, mark: LegacyImportMark):
-    if mark.last_key is None:
+    if mark.last_key is None or (spec.reread and mark.completed_at is not None):
         return None
     if spec.integer_key and mark.completed_at is not None:
         return max(int(mark.last_key) - INTEGER_KEY_OVERLAP, 0)

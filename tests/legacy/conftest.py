@@ -42,6 +42,10 @@ CREATE TABLE {SCHEMA}.sessions (
 CREATE TABLE {SCHEMA}.messages (
     id BIGSERIAL PRIMARY KEY, session_id UUID REFERENCES {SCHEMA}.sessions, role TEXT NOT NULL,
     content TEXT, created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.usage_daily (
+    id BIGSERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, usage_date DATE NOT NULL,
+    request_count INT DEFAULT 0, input_tokens BIGINT DEFAULT 0, output_tokens BIGINT DEFAULT 0,
+    cost_usd NUMERIC(12, 6) DEFAULT 0, UNIQUE (user_id, usage_date));
 CREATE TABLE {SCHEMA}.monitoring_results (
     id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
     score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);

@@ -1,9 +1,11 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 
-from chat.models import Message, Thread
+from chat.models import Message, Thread, UsageDaily
 
 ADA = "00000000-0000-0000-0000-00000000000a"
 ADA_CASE = "00000000-0000-0000-0000-00000000000b"
@@ -71,11 +73,13 @@ def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, i
         "llm-cli messages: read 4, imported 2, already present 0, refused 2",
         "  refused 4: role: Value 'robot' is not a valid choice.",
         "  refused 3: its thread '10000000-0000-0000-0000-000000000002' was not imported",
+        "llm-cli usage_daily: read 0, imported 0, already present 0, refused 0",
     ]
     assert [line for line in second.splitlines() if not line.startswith(" ")] == [
         "llm-cli users: read 3, imported 0, already present 1, refused 2",
         "llm-cli sessions: read 2, imported 0, already present 1, refused 1",
         "llm-cli messages: read 4, imported 0, already present 2, refused 2",
+        "llm-cli usage_daily: read 0, imported 0, already present 0, refused 0",
     ]
 
 
@@ -105,7 +109,7 @@ def test_a_later_run_picks_up_only_new_messages_and_the_views_answer_the_saved_s
         restored = cursor.fetchone()
 
     # then
-    assert again.splitlines()[-3] == (
+    assert again.splitlines()[-4] == (
         "llm-cli messages: read 5, imported 1, already present 2, refused 2"
     )
     assert latest == [
@@ -115,3 +119,56 @@ def test_a_later_run_picks_up_only_new_messages_and_the_views_answer_the_saved_s
     ]
     assert Thread.objects.get(pk=S1).updated_at == at(3, 1, 10, 6)
     assert restored == (5,)
+
+
+def test_daily_usage_is_imported_raised_while_legacy_still_counts_and_answers_the_saved_sql(
+    legacy, import_legacy
+):
+    # given
+    legacy(ROWS)
+    legacy(
+        f"INSERT INTO legacy.usage_daily (user_id, usage_date, request_count, input_tokens, "
+        f"output_tokens, cost_usd) VALUES "
+        f"('{ADA}', '2025-03-01', 2, 100, 40, 0.012500), "
+        f"('{ADA}', CURRENT_DATE, 1, 10, 5, 0.001000), "
+        f"('{ADA_CASE}', '2025-03-02', 1, 1, 1, 0), "
+        f"('{NOT_EMAIL}', '1899-12-31', 1, 1, 1, 0)"
+    )
+    first = import_legacy("llm-cli")
+    legacy(
+        "UPDATE legacy.usage_daily SET request_count = 3, input_tokens = 30, "
+        "output_tokens = 15, cost_usd = 0.003 WHERE usage_date = CURRENT_DATE"
+    )
+
+    # when
+    again = import_legacy("llm-cli")
+    import_legacy("llm-cli", "--archive")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT requests, tokens_in, tokens_out, cost FROM legacy_src.usage_daily "
+            "WHERE usage_date = CURRENT_DATE"
+        )
+        today = cursor.fetchall()
+    import_legacy("llm-cli", "--unarchive")
+
+    # then
+    ada = get_user_model().objects.get(email="ada@example.com")
+    assert list(
+        UsageDaily.objects.order_by("day").values_list(
+            "user_id", "day", "requests", "tokens_in", "tokens_out", "cost"
+        )
+    ) == [
+        (ada.pk, date(2025, 3, 1), 2, 100, 40, Decimal("0.012500")),
+        (ada.pk, timezone.now().date(), 3, 30, 15, Decimal("0.003000")),
+    ]
+    assert first.splitlines()[-3:] == [
+        "llm-cli usage_daily: read 4, imported 2, already present 0, refused 2",
+        "  refused 3: user_id: its user UUID('00000000-0000-0000-0000-00000000000b') was not "
+        "imported",
+        "  refused 4: usage_date: 1899-12-31 is out of range (times must be from "
+        "1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z)",
+    ]
+    assert again.splitlines()[-3] == (
+        "llm-cli usage_daily: read 4, imported 1, already present 1, refused 2"
+    )
+    assert today == [(3, 30, 15, Decimal("0.003000"))]
