@@ -3,6 +3,7 @@ matched by email, its sessions threads owned by them, its messages their message
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from chat.legacy_import import checked_id, insert_messages, insert_threads, message_row, thread_row
-from chat.models import UsageDaily
+from chat.models import KEY_PREFIX_ALPHABET, KEY_PREFIX_LENGTH, ApiKey, UsageDaily
 from config.legacy.framework import (
     EARLIEST,
     LATEST,
@@ -240,5 +242,90 @@ LLM_CLI += (
         integer_key=None,
         reread=True,
         target="chat.UsageDaily",
+    ),
+)
+
+
+# api_keys: imported revoked. This service finds a key by the `dk_<prefix>_` it starts with and
+# checks the SHA-256 of the whole key; a legacy key has no such prefix, so no legacy key could
+# ever be presented in a form we can look up, whatever its hash scheme: a usable import would
+# be a key nobody can use, or a guess. The row keeps the history (who had a key, when, its
+# name); its prefix is derived from the legacy id (so a rerun finds it) and never issued.
+KEY_INSERT = """
+    INSERT INTO chat_apikey
+        (user_id, name, prefix, key_hash, created_at, expires_at, revoked_at, last_used_at)
+    SELECT r.user_id, r.name, r.prefix, r.key_hash, r.created_at, r.expires_at, r.revoked_at,
+           r.last_used_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(user_id bigint, name text, prefix text,
+        key_hash text, created_at timestamptz, expires_at timestamptz, revoked_at timestamptz,
+        last_used_at timestamptz, n int)
+    ORDER BY n
+    ON CONFLICT (prefix) DO NOTHING
+    RETURNING prefix
+"""
+
+
+def legacy_key_prefix(legacy_id) -> str:
+    digest = hashlib.sha256(f"api_keys:{legacy_id}".encode()).digest()
+    return "".join(
+        KEY_PREFIX_ALPHABET[b % len(KEY_PREFIX_ALPHABET)] for b in digest[:KEY_PREFIX_LENGTH]
+    )
+
+
+def convert_api_key(row, ctx):
+    user = owner_of(row["user_id"], ctx)
+    name = row.get("name") or f"legacy key {row['id']}"
+    created_at = legacy_time(row, "created_at") or timezone.now()
+    key = ApiKey(
+        user=user,
+        name=name,
+        prefix=legacy_key_prefix(row["id"]),
+        key_hash=hashlib.sha256(f"legacy:{row.get('key_hash')}".encode()).hexdigest(),
+        created_at=created_at,
+        expires_at=legacy_time(row, "expires_at"),
+        revoked_at=legacy_time(row, "revoked_at") or timezone.now(),
+        last_used_at=legacy_time(row, "last_used_at"),
+    )
+    try:
+        key.full_clean(validate_unique=False, exclude=["user"])
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+    return {
+        "user_id": user.pk,
+        "name": key.name,
+        "prefix": key.prefix,
+        "key_hash": key.key_hash,
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+        "last_used_at": key.last_used_at,
+    }
+
+
+def insert_api_keys(rows, ctx: Context) -> dict:
+    returned = set(insert_returning(KEY_INSERT, [row for _, row in rows]))
+    return {key: "imported" if row["prefix"] in returned else "present" for key, row in rows}
+
+
+LLM_CLI += (
+    TableSpec(
+        system=SYSTEM,
+        table="api_keys",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("user_id", required=True),
+            Column("key_hash", aliases=("hashed_key", "hash")),
+            Column("name", aliases=("label", "description")),
+            Column("created_at"),
+            Column("expires_at"),
+            Column("revoked_at"),
+            Column("last_used_at"),
+        ),
+        convert=convert_api_key,
+        insert=insert_api_keys,
+        integer_key=None,
+        time_column="created_at",
+        target="chat.ApiKey (revoked)",
     ),
 )

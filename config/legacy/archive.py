@@ -25,6 +25,8 @@ VIEWS = {
         "sessions": "SELECT id, owner_id AS user_id, created_at, updated_at FROM chat_thread",
         "messages": "SELECT seq AS id, thread_id AS session_id, role, content, created_at "
         "FROM chat_message",
+        "api_keys": "SELECT id, user_id, name, created_at, expires_at, revoked_at, "
+        "last_used_at FROM chat_apikey",
         "usage_daily": "SELECT id, user_id, day AS usage_date, requests, tokens_in, tokens_out, "
         "cost FROM chat_usagedaily",
     },

@@ -46,6 +46,10 @@ CREATE TABLE {SCHEMA}.usage_daily (
     id BIGSERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, usage_date DATE NOT NULL,
     request_count INT DEFAULT 0, input_tokens BIGINT DEFAULT 0, output_tokens BIGINT DEFAULT 0,
     cost_usd NUMERIC(12, 6) DEFAULT 0, UNIQUE (user_id, usage_date));
+CREATE TABLE {SCHEMA}.api_keys (
+    id SERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, key_hash TEXT NOT NULL,
+    name TEXT, created_at TIMESTAMPTZ DEFAULT NOW(), last_used_at TIMESTAMPTZ,
+    is_active BOOLEAN DEFAULT TRUE);
 CREATE TABLE {SCHEMA}.monitoring_results (
     id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
     score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from chat.models import Message, Thread, UsageDaily
+from chat.models import ApiKey, Message, Thread, UsageDaily
 
 ADA = "00000000-0000-0000-0000-00000000000a"
 ADA_CASE = "00000000-0000-0000-0000-00000000000b"
@@ -27,6 +27,11 @@ ROWS = f"""
         ('{S2}', 'user', 'orphan', '2025-03-02 10:00:00+00'),
         ('{S1}', 'robot', 'beep', '2025-03-01 10:01:00+00');
 """
+
+
+def line(output, table):
+    """The report line of one legacy table."""
+    return next(x for x in output.splitlines() if x.startswith(f"llm-cli {table}:"))
 
 
 def at(month, day, hour, minute=0, second=0):
@@ -74,12 +79,15 @@ def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, i
         "  refused 4: role: Value 'robot' is not a valid choice.",
         "  refused 3: its thread '10000000-0000-0000-0000-000000000002' was not imported",
         "llm-cli usage_daily: read 0, imported 0, already present 0, refused 0",
+        "llm-cli api_keys: read 0, imported 0, already present 0, refused 0",
+        "  columns found but not mapped: is_active",
     ]
     assert [line for line in second.splitlines() if not line.startswith(" ")] == [
         "llm-cli users: read 3, imported 0, already present 1, refused 2",
         "llm-cli sessions: read 2, imported 0, already present 1, refused 1",
         "llm-cli messages: read 4, imported 0, already present 2, refused 2",
         "llm-cli usage_daily: read 0, imported 0, already present 0, refused 0",
+        "llm-cli api_keys: read 0, imported 0, already present 0, refused 0",
     ]
 
 
@@ -109,7 +117,7 @@ def test_a_later_run_picks_up_only_new_messages_and_the_views_answer_the_saved_s
         restored = cursor.fetchone()
 
     # then
-    assert again.splitlines()[-4] == (
+    assert line(again, "messages") == (
         "llm-cli messages: read 5, imported 1, already present 2, refused 2"
     )
     assert latest == [
@@ -161,14 +169,48 @@ def test_daily_usage_is_imported_raised_while_legacy_still_counts_and_answers_th
         (ada.pk, date(2025, 3, 1), 2, 100, 40, Decimal("0.012500")),
         (ada.pk, timezone.now().date(), 3, 30, 15, Decimal("0.003000")),
     ]
-    assert first.splitlines()[-3:] == [
+    assert first.splitlines()[-5:-2] == [
         "llm-cli usage_daily: read 4, imported 2, already present 0, refused 2",
         "  refused 3: user_id: its user UUID('00000000-0000-0000-0000-00000000000b') was not "
         "imported",
         "  refused 4: usage_date: 1899-12-31 is out of range (times must be from "
         "1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z)",
     ]
-    assert again.splitlines()[-3] == (
+    assert line(again, "usage_daily") == (
         "llm-cli usage_daily: read 4, imported 1, already present 1, refused 2"
     )
     assert today == [(3, 30, 15, Decimal("0.003000"))]
+
+
+def test_api_keys_are_imported_revoked_and_do_not_authenticate(legacy, import_legacy, client):
+    # given
+    legacy(ROWS)
+    legacy(
+        f"INSERT INTO legacy.api_keys (user_id, key_hash, name, created_at, last_used_at) VALUES "
+        f"('{ADA}', 'a3f1', 'laptop', '2025-02-01 00:00:00+00', '2025-02-03 00:00:00+00'), "
+        f"('{ADA_CASE}', 'b4e2', 'desk', '2025-02-02 00:00:00+00', NULL)"
+    )
+
+    # when
+    first = import_legacy("llm-cli")
+    second = import_legacy("llm-cli")
+
+    # then
+    key = ApiKey.objects.get()
+    assert (key.user.email, key.name, key.created_at, key.last_used_at, key.is_revoked) == (
+        "ada@example.com",
+        "laptop",
+        at(2, 1, 0),
+        at(2, 3, 0),
+        True,
+    )
+    assert not ApiKey.objects.usable().exists()
+    assert first.splitlines()[-3:] == [
+        "llm-cli api_keys: read 2, imported 1, already present 0, refused 1",
+        "  columns found but not mapped: is_active",
+        "  refused 2: user_id: its user UUID('00000000-0000-0000-0000-00000000000b') was not "
+        "imported",
+    ]
+    assert line(second, "api_keys") == (
+        "llm-cli api_keys: read 2, imported 0, already present 1, refused 1"
+    )
