@@ -14,7 +14,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from chat.legacy_import import checked_id, insert_messages, insert_threads, message_row, thread_row
-from chat.models import KEY_PREFIX_ALPHABET, KEY_PREFIX_LENGTH, ApiKey, UsageDaily
+from chat.models import (
+    KEY_PREFIX_ALPHABET,
+    KEY_PREFIX_LENGTH,
+    ApiKey,
+    ContextSnapshot,
+    Thread,
+    UsageDaily,
+    UserPreference,
+)
 from config.legacy.framework import (
     EARLIEST,
     LATEST,
@@ -23,6 +31,7 @@ from config.legacy.framework import (
     Context,
     Refused,
     TableSpec,
+    legacy_json,
     legacy_time,
     validation_reason,
 )
@@ -327,5 +336,135 @@ LLM_CLI += (
         integer_key=None,
         time_column="created_at",
         target="chat.ApiKey (revoked)",
+    ),
+)
+
+
+# user_preferences: re-read in full each run (a few rows per user), the newer value wins.
+PREFERENCE_UPSERT = """
+    INSERT INTO chat_userpreference (user_id, key, value, updated_at)
+    SELECT r.user_id, r.key, r.value, r.updated_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(user_id bigint, key text, value jsonb,
+        updated_at timestamptz, n int)
+    ORDER BY n
+    ON CONFLICT (user_id, key) DO UPDATE SET value = EXCLUDED.value,
+        updated_at = EXCLUDED.updated_at
+    WHERE chat_userpreference.updated_at < EXCLUDED.updated_at
+    RETURNING user_id, key
+"""
+
+
+def convert_preference(row, ctx):
+    preference = UserPreference(
+        user=owner_of(row["user_id"], ctx),
+        key=row["key"],
+        value=legacy_json(row, "value", default={}),
+        updated_at=legacy_time(row, "updated_at") or legacy_time(row, "created_at"),
+    )
+    if preference.updated_at is None:
+        preference.updated_at = timezone.now()
+    try:
+        preference.full_clean(validate_unique=False, exclude=["user"])
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+    return {
+        "user_id": preference.user_id,
+        "key": preference.key,
+        "value": preference.value,
+        "updated_at": preference.updated_at,
+    }
+
+
+def insert_preferences(rows, ctx: Context) -> dict:
+    changed = set(insert_returning(PREFERENCE_UPSERT, [row for _, row in rows], columns=2))
+    return {
+        key: "imported" if (row["user_id"], row["key"]) in changed else "present"
+        for key, row in rows
+    }
+
+
+# context_snapshots: the snapshot's client id is `context_snapshots:<legacy id>`, so a rerun
+# skips it; it belongs to its session's owner.
+SNAPSHOT_INSERT = """
+    INSERT INTO chat_contextsnapshot (user_id, thread_id, client_id, context, created_at)
+    SELECT t.owner_id, r.thread_id, r.client_id, r.context, r.created_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(thread_id text, client_id text, context jsonb,
+        created_at timestamptz, n int)
+    JOIN chat_thread t ON t.id = r.thread_id
+    ORDER BY n
+    ON CONFLICT (user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+    RETURNING client_id
+"""
+
+
+def convert_snapshot(row, ctx):
+    snapshot = ContextSnapshot(
+        thread_id=checked_id(_text(row["session_id"]), "session_id"),
+        client_id=f"context_snapshots:{row['id']}",
+        context=legacy_json(row, "context", default={}),
+        created_at=legacy_time(row, "created_at") or timezone.now(),
+    )
+    try:
+        snapshot.full_clean(validate_unique=False, exclude=["user", "thread"])
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+    return {
+        "thread_id": snapshot.thread_id,
+        "client_id": snapshot.client_id,
+        "context": snapshot.context,
+        "created_at": snapshot.created_at,
+    }
+
+
+def insert_snapshots(rows, ctx: Context) -> dict:
+    known = set(
+        Thread.objects.filter(pk__in={r["thread_id"] for _, r in rows}).values_list("pk", flat=True)
+    )
+    outcome = {
+        key: f"its session {row['thread_id']!r} was not imported"
+        for key, row in rows
+        if row["thread_id"] not in known
+    }
+    ready = [(key, row) for key, row in rows if key not in outcome]
+    returned = set(insert_returning(SNAPSHOT_INSERT, [row for _, row in ready]))
+    for key, row in ready:
+        outcome[key] = "imported" if row["client_id"] in returned else "present"
+    return outcome
+
+
+LLM_CLI += (
+    TableSpec(
+        system=SYSTEM,
+        table="user_preferences",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("user_id", required=True),
+            Column("key", required=True, aliases=("preference_key", "name")),
+            Column("value", aliases=("preference_value", "data")),
+            Column("created_at"),
+            Column("updated_at"),
+        ),
+        convert=convert_preference,
+        insert=insert_preferences,
+        integer_key=None,
+        reread=True,
+        target="chat.UserPreference",
+    ),
+    TableSpec(
+        system=SYSTEM,
+        table="context_snapshots",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("session_id", required=True),
+            Column("context", required=True, aliases=("snapshot", "data", "context_json")),
+            Column("created_at"),
+        ),
+        convert=convert_snapshot,
+        insert=insert_snapshots,
+        integer_key=None,
+        time_column="created_at",
+        target="chat.ContextSnapshot",
     ),
 )

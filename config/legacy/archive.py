@@ -27,6 +27,9 @@ VIEWS = {
         "FROM chat_message",
         "api_keys": "SELECT id, user_id, name, created_at, expires_at, revoked_at, "
         "last_used_at FROM chat_apikey",
+        "user_preferences": "SELECT user_id, key, value, updated_at FROM chat_userpreference",
+        "context_snapshots": "SELECT id, thread_id AS session_id, user_id, context, created_at "
+        "FROM chat_contextsnapshot",
         "usage_daily": "SELECT id, user_id, day AS usage_date, requests, tokens_in, tokens_out, "
         "cost FROM chat_usagedaily",
     },

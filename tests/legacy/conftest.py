@@ -50,6 +50,12 @@ CREATE TABLE {SCHEMA}.api_keys (
     id SERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, key_hash TEXT NOT NULL,
     name TEXT, created_at TIMESTAMPTZ DEFAULT NOW(), last_used_at TIMESTAMPTZ,
     is_active BOOLEAN DEFAULT TRUE);
+CREATE TABLE {SCHEMA}.user_preferences (
+    id SERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, key TEXT NOT NULL,
+    value JSONB, updated_at TIMESTAMPTZ DEFAULT NOW(), UNIQUE (user_id, key));
+CREATE TABLE {SCHEMA}.context_snapshots (
+    id SERIAL PRIMARY KEY, session_id UUID REFERENCES {SCHEMA}.sessions, context JSONB NOT NULL,
+    created_at TIMESTAMPTZ DEFAULT NOW());
 CREATE TABLE {SCHEMA}.monitoring_results (
     id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
     score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);

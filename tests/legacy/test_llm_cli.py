@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from chat.models import ApiKey, Message, Thread, UsageDaily
+from chat.models import ApiKey, ContextSnapshot, Message, Thread, UsageDaily, UserPreference
 
 ADA = "00000000-0000-0000-0000-00000000000a"
 ADA_CASE = "00000000-0000-0000-0000-00000000000b"
@@ -32,6 +32,16 @@ ROWS = f"""
 def line(output, table):
     """The report line of one legacy table."""
     return next(x for x in output.splitlines() if x.startswith(f"llm-cli {table}:"))
+
+
+def section(output, table):
+    """The report line of one legacy table and the lines under it."""
+    lines = output.splitlines()
+    start = lines.index(line(output, table))
+    end = next(
+        (n for n in range(start + 1, len(lines)) if not lines[n].startswith(" ")), len(lines)
+    )
+    return lines[start:end]
 
 
 def at(month, day, hour, minute=0, second=0):
@@ -81,6 +91,8 @@ def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, i
         "llm-cli usage_daily: read 0, imported 0, already present 0, refused 0",
         "llm-cli api_keys: read 0, imported 0, already present 0, refused 0",
         "  columns found but not mapped: is_active",
+        "llm-cli user_preferences: read 0, imported 0, already present 0, refused 0",
+        "llm-cli context_snapshots: read 0, imported 0, already present 0, refused 0",
     ]
     assert [line for line in second.splitlines() if not line.startswith(" ")] == [
         "llm-cli users: read 3, imported 0, already present 1, refused 2",
@@ -88,6 +100,8 @@ def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, i
         "llm-cli messages: read 4, imported 0, already present 2, refused 2",
         "llm-cli usage_daily: read 0, imported 0, already present 0, refused 0",
         "llm-cli api_keys: read 0, imported 0, already present 0, refused 0",
+        "llm-cli user_preferences: read 0, imported 0, already present 0, refused 0",
+        "llm-cli context_snapshots: read 0, imported 0, already present 0, refused 0",
     ]
 
 
@@ -169,7 +183,7 @@ def test_daily_usage_is_imported_raised_while_legacy_still_counts_and_answers_th
         (ada.pk, date(2025, 3, 1), 2, 100, 40, Decimal("0.012500")),
         (ada.pk, timezone.now().date(), 3, 30, 15, Decimal("0.003000")),
     ]
-    assert first.splitlines()[-5:-2] == [
+    assert section(first, "usage_daily") == [
         "llm-cli usage_daily: read 4, imported 2, already present 0, refused 2",
         "  refused 3: user_id: its user UUID('00000000-0000-0000-0000-00000000000b') was not "
         "imported",
@@ -205,7 +219,7 @@ def test_api_keys_are_imported_revoked_and_do_not_authenticate(legacy, import_le
         True,
     )
     assert not ApiKey.objects.usable().exists()
-    assert first.splitlines()[-3:] == [
+    assert section(first, "api_keys") == [
         "llm-cli api_keys: read 2, imported 1, already present 0, refused 1",
         "  columns found but not mapped: is_active",
         "  refused 2: user_id: its user UUID('00000000-0000-0000-0000-00000000000b') was not "
@@ -213,4 +227,48 @@ def test_api_keys_are_imported_revoked_and_do_not_authenticate(legacy, import_le
     ]
     assert line(second, "api_keys") == (
         "llm-cli api_keys: read 2, imported 0, already present 1, refused 1"
+    )
+
+
+def test_preferences_and_context_snapshots_are_imported_and_the_newer_preference_wins(
+    legacy, import_legacy
+):
+    # given
+    legacy(ROWS)
+    legacy(
+        f"INSERT INTO legacy.user_preferences (user_id, key, value, updated_at) VALUES "
+        f"('{ADA}', 'research_mode', 'true', '2025-03-01 00:00:00+00'), "
+        f"('{ADA}', 'bad key!', '1', '2025-03-01 00:00:00+00');"
+        f"INSERT INTO legacy.context_snapshots (session_id, context, created_at) VALUES "
+        f"('{S1}', '{{\"history\": [\"What is Python?\"]}}', '2025-03-01 10:01:00+00'), "
+        f"('{S2}', '{{}}', '2025-03-02 10:01:00+00')"
+    )
+    first = import_legacy("llm-cli")
+    legacy(
+        "UPDATE legacy.user_preferences SET value = 'false', updated_at = "
+        "'2025-03-05 00:00:00+00' WHERE key = 'research_mode'"
+    )
+
+    # when
+    again = import_legacy("llm-cli")
+
+    # then
+    ada = get_user_model().objects.get(email="ada@example.com")
+    assert list(UserPreference.objects.values_list("user_id", "key", "value", "updated_at")) == [
+        (ada.pk, "research_mode", False, at(3, 5, 0))
+    ]
+    assert list(
+        ContextSnapshot.objects.values_list("user_id", "thread_id", "client_id", "context")
+    ) == [(ada.pk, S1, "context_snapshots:1", {"history": ["What is Python?"]})]
+    assert line(first, "user_preferences") == (
+        "llm-cli user_preferences: read 2, imported 1, already present 0, refused 1"
+    )
+    assert line(first, "context_snapshots") == (
+        "llm-cli context_snapshots: read 2, imported 1, already present 0, refused 1"
+    )
+    assert line(again, "user_preferences") == (
+        "llm-cli user_preferences: read 2, imported 1, already present 0, refused 1"
+    )
+    assert line(again, "context_snapshots") == (
+        "llm-cli context_snapshots: read 2, imported 0, already present 1, refused 1"
     )
