@@ -140,7 +140,7 @@ def test_new_results_are_picked_up_and_the_service_numbers_after_the_legacy_ids(
         "veritas-monitoring monitoring_results: read 6, imported 1, already present 2, refused 3"
     )
     assert MonitoringResult.objects.get(id=6).status == "warning"
-    assert recorded.id == 7
+    assert recorded.id > 6  # after the largest legacy id (other tests may have used some)
 
 
 def test_archived_results_and_health_answer_with_the_old_columns(legacy, import_legacy):
