@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connection
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -19,6 +20,8 @@ from chat.models import (
     KEY_PREFIX_LENGTH,
     ApiKey,
     ContextSnapshot,
+    LLMRequest,
+    LLMResponse,
     Thread,
     UsageDaily,
     UserPreference,
@@ -466,5 +469,180 @@ LLM_CLI += (
         integer_key=None,
         time_column="created_at",
         target="chat.ContextSnapshot",
+    ),
+)
+
+
+# llm_requests and llm_responses keep integer legacy ids as theirs (the responses point at
+# requests by them); the id sequences then move past the largest. UUID keys are refused per row.
+REQUEST_INSERT = """
+    INSERT INTO chat_llmrequest (id, user_id, thread_id, message_id, provider, model,
+        route_mode, prompt_sha256, prompt_text, created_at)
+    SELECT r.id, r.user_id, t.id, m.id, r.provider, r.model, r.route_mode, r.prompt_sha256,
+           r.prompt_text, r.created_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, user_id bigint, thread_id text,
+        message_id text, provider text, model text, route_mode text, prompt_sha256 text,
+        prompt_text text, created_at timestamptz, n int)
+    LEFT JOIN chat_thread t ON t.id = r.thread_id
+    LEFT JOIN chat_message m ON m.id = r.message_id
+    ORDER BY r.n
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+"""
+
+RESPONSE_INSERT = """
+    INSERT INTO chat_llmresponse (id, request_id, tokens_in, tokens_out, cost, latency_ms, error,
+        created_at)
+    SELECT r.id, r.request_id, r.tokens_in, r.tokens_out, r.cost, r.latency_ms, r.error,
+           r.created_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, request_id bigint, tokens_in int,
+        tokens_out int, cost numeric, latency_ms int, error text, created_at timestamptz, n int)
+    JOIN chat_llmrequest q ON q.id = r.request_id
+    ORDER BY r.n
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+SEQUENCE_PAST_MAX = """
+    WITH s AS (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq)
+    SELECT setval(s.seq, GREATEST(m.id, COALESCE(pg_sequence_last_value(s.seq), 1)))
+    FROM s, (SELECT max(id) AS id FROM {table}) AS m
+"""
+
+
+def _integer_id(value, name: str) -> int:
+    if isinstance(value, int) and value > 0:
+        return value
+    raise Refused(f"{name}: {value!r} is not a positive integer id (kept as this service's id)")
+
+
+def convert_request(row, ctx):
+    sha = row.get("prompt_sha256") or ""
+    request = LLMRequest(
+        id=_integer_id(row["id"], "id"),
+        user=owner_of(row["user_id"], ctx),
+        provider=row["provider"] or "",
+        model=row["model"] or "",
+        route_mode=row.get("route_mode") or "",
+        prompt_sha256=sha,
+        prompt_text=row.get("prompt_text"),
+        created_at=legacy_time(row, "created_at") or timezone.now(),
+    )
+    try:
+        request.full_clean(validate_unique=False, exclude=["user", "api_key", "thread", "message"])
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+    session, message = row.get("session_id"), row.get("message_id")
+    return {
+        "id": request.id,
+        "user_id": request.user_id,
+        "thread_id": _text(session) if session is not None else None,
+        "message_id": f"messages:{message}" if message is not None else None,
+        "provider": request.provider,
+        "model": request.model,
+        "route_mode": request.route_mode,
+        "prompt_sha256": request.prompt_sha256,
+        "prompt_text": request.prompt_text,
+        "created_at": request.created_at,
+    }
+
+
+def convert_response(row, ctx):
+    response = LLMResponse(
+        id=_integer_id(row["id"], "id"),
+        request_id=_integer_id(row["request_id"], "request_id"),
+        tokens_in=row.get("tokens_in") or 0,
+        tokens_out=row.get("tokens_out") or 0,
+        cost=row.get("cost") or Decimal(0),
+        latency_ms=row.get("latency_ms"),
+        error=row.get("error") or "",
+        created_at=legacy_time(row, "created_at") or timezone.now(),
+    )
+    try:
+        response.full_clean(validate_unique=False, exclude=["request"])
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+    return {
+        "id": response.id,
+        "request_id": response.request_id,
+        "tokens_in": response.tokens_in,
+        "tokens_out": response.tokens_out,
+        "cost": response.cost,
+        "latency_ms": response.latency_ms,
+        "error": response.error,
+        "created_at": response.created_at,
+    }
+
+
+def _by_id(statement: str, table: str, *, parent=None):
+    def insert(rows, ctx: Context) -> dict:
+        returned = set(insert_returning(statement, [row for _, row in rows]))
+        if returned and not ctx.dry_run:  # a sequence does not roll back with a dry run
+            with connection.cursor() as cursor:
+                cursor.execute(SEQUENCE_PAST_MAX.format(table=table), [table])
+        present = set(
+            LLMResponse.objects.filter(pk__in={r["id"] for _, r in rows}).values_list(
+                "pk", flat=True
+            )
+            if parent
+            else LLMRequest.objects.filter(pk__in={r["id"] for _, r in rows}).values_list(
+                "pk", flat=True
+            )
+        )
+        outcome = {}
+        for key, row in rows:
+            if row["id"] in returned:
+                outcome[key] = "imported"
+            elif row["id"] in present:
+                outcome[key] = "present"
+            else:
+                outcome[key] = f"its {parent} {row['request_id']!r} was not imported"
+        return outcome
+
+    return insert
+
+
+LLM_CLI += (
+    TableSpec(
+        system=SYSTEM,
+        table="llm_requests",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("user_id", required=True),
+            Column("session_id"),
+            Column("message_id"),
+            Column("provider", required=True),
+            Column("model", required=True),
+            Column("route_mode"),
+            Column("prompt_sha256", aliases=("prompt_hash",)),
+            Column("prompt_text"),
+            Column("created_at"),
+        ),
+        convert=convert_request,
+        insert=_by_id(REQUEST_INSERT, "chat_llmrequest"),
+        integer_key=None,
+        time_column="created_at",
+        target="chat.LLMRequest",
+    ),
+    TableSpec(
+        system=SYSTEM,
+        table="llm_responses",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("request_id", required=True),
+            Column("tokens_in", aliases=("input_tokens", "prompt_tokens")),
+            Column("tokens_out", aliases=("output_tokens", "completion_tokens")),
+            Column("cost", aliases=("cost_usd",)),
+            Column("latency_ms"),
+            Column("error", aliases=("error_message",)),
+            Column("created_at"),
+        ),
+        convert=convert_response,
+        insert=_by_id(RESPONSE_INSERT, "chat_llmresponse", parent="request"),
+        integer_key=None,
+        time_column="created_at",
+        target="chat.LLMResponse",
     ),
 )

@@ -30,6 +30,10 @@ VIEWS = {
         "user_preferences": "SELECT user_id, key, value, updated_at FROM chat_userpreference",
         "context_snapshots": "SELECT id, thread_id AS session_id, user_id, context, created_at "
         "FROM chat_contextsnapshot",
+        "llm_requests": "SELECT id, user_id, thread_id AS session_id, message_id, provider, "
+        "model, route_mode, prompt_sha256, created_at FROM chat_llmrequest",
+        "llm_responses": "SELECT id, request_id, tokens_in, tokens_out, cost, latency_ms, error, "
+        "created_at FROM chat_llmresponse",
         "usage_daily": "SELECT id, user_id, day AS usage_date, requests, tokens_in, tokens_out, "
         "cost FROM chat_usagedaily",
     },

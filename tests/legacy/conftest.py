@@ -56,6 +56,15 @@ CREATE TABLE {SCHEMA}.user_preferences (
 CREATE TABLE {SCHEMA}.context_snapshots (
     id SERIAL PRIMARY KEY, session_id UUID REFERENCES {SCHEMA}.sessions, context JSONB NOT NULL,
     created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.llm_requests (
+    id BIGSERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users,
+    session_id UUID REFERENCES {SCHEMA}.sessions, message_id BIGINT, provider TEXT NOT NULL,
+    model TEXT NOT NULL, route_mode TEXT, prompt_sha256 CHAR(64), prompt_text TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.llm_responses (
+    id BIGSERIAL PRIMARY KEY, request_id BIGINT REFERENCES {SCHEMA}.llm_requests,
+    tokens_in INT, tokens_out INT, cost NUMERIC(12, 6), latency_ms INT, error TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW());
 CREATE TABLE {SCHEMA}.monitoring_results (
     id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
     score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);

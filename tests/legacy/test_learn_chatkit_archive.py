@@ -119,7 +119,7 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
         "agent-chat: archived chat_sessions, chat_messages",
         "chatkit: archived threads, thread_items",
         "llm-cli: archived users, sessions, messages, api_keys, user_preferences, "
-        "context_snapshots, usage_daily",
+        "context_snapshots, llm_requests, llm_responses, usage_daily",
         "learn: archived aicmo_learn_items",
         "veritas-monitoring: archived monitoring_logs, monitoring_results, system_health",
     ]

@@ -5,7 +5,16 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from chat.models import ApiKey, ContextSnapshot, Message, Thread, UsageDaily, UserPreference
+from chat.models import (
+    ApiKey,
+    ContextSnapshot,
+    LLMRequest,
+    LLMResponse,
+    Message,
+    Thread,
+    UsageDaily,
+    UserPreference,
+)
 
 ADA = "00000000-0000-0000-0000-00000000000a"
 ADA_CASE = "00000000-0000-0000-0000-00000000000b"
@@ -93,6 +102,8 @@ def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, i
         "  columns found but not mapped: is_active",
         "llm-cli user_preferences: read 0, imported 0, already present 0, refused 0",
         "llm-cli context_snapshots: read 0, imported 0, already present 0, refused 0",
+        "llm-cli llm_requests: read 0, imported 0, already present 0, refused 0",
+        "llm-cli llm_responses: read 0, imported 0, already present 0, refused 0",
     ]
     assert [line for line in second.splitlines() if not line.startswith(" ")] == [
         "llm-cli users: read 3, imported 0, already present 1, refused 2",
@@ -102,6 +113,8 @@ def test_users_by_email_sessions_and_messages_keep_ids_times_and_order(legacy, i
         "llm-cli api_keys: read 0, imported 0, already present 0, refused 0",
         "llm-cli user_preferences: read 0, imported 0, already present 0, refused 0",
         "llm-cli context_snapshots: read 0, imported 0, already present 0, refused 0",
+        "llm-cli llm_requests: read 0, imported 0, already present 0, refused 0",
+        "llm-cli llm_responses: read 0, imported 0, already present 0, refused 0",
     ]
 
 
@@ -272,3 +285,56 @@ def test_preferences_and_context_snapshots_are_imported_and_the_newer_preference
     assert line(again, "context_snapshots") == (
         "llm-cli context_snapshots: read 2, imported 0, already present 1, refused 1"
     )
+
+
+def test_llm_requests_and_responses_keep_ids_links_and_answer_the_saved_sql(legacy, import_legacy):
+    # given
+    legacy(ROWS)
+    legacy(
+        f"INSERT INTO legacy.llm_requests (user_id, session_id, message_id, provider, model, "
+        f"route_mode, prompt_sha256, created_at) VALUES "
+        f"('{ADA}', '{S1}', 1, 'openai', 'gpt-4o-mini', 'single', '{'a' * 64}', "
+        f"'2025-03-01 10:00:01+00'), "
+        f"('{ADA_CASE}', NULL, NULL, 'openai', 'gpt-4o', 'single', '{'b' * 64}', "
+        f"'2025-03-02 10:00:01+00');"
+        f"INSERT INTO legacy.llm_responses (request_id, tokens_in, tokens_out, cost, latency_ms, "
+        f"error, created_at) VALUES (1, 12, 30, 0.000420, 850, NULL, '2025-03-01 10:00:02+00'), "
+        f"(2, 1, 1, 0, 10, 'x', '2025-03-02 10:00:02+00')"
+    )
+
+    # when
+    first = import_legacy("llm-cli")
+    second = import_legacy("llm-cli")
+    import_legacy("llm-cli", "--archive")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT provider, model, route_mode, created_at FROM legacy_src.llm_requests "
+            "ORDER BY created_at DESC LIMIT 5"
+        )
+        audit = cursor.fetchall()
+    import_legacy("llm-cli", "--unarchive")
+
+    # then
+    ada = get_user_model().objects.get(email="ada@example.com")
+    assert list(
+        LLMRequest.objects.values_list("id", "user_id", "thread_id", "message_id", "model")
+    ) == [(1, ada.pk, S1, "messages:1", "gpt-4o-mini")]
+    assert list(
+        LLMResponse.objects.values_list("id", "request_id", "tokens_in", "tokens_out", "cost")
+    ) == [(1, 1, 12, 30, Decimal("0.000420"))]
+    assert section(first, "llm_requests") == [
+        "llm-cli llm_requests: read 2, imported 1, already present 0, refused 1",
+        "  refused 2: user_id: its user UUID('00000000-0000-0000-0000-00000000000b') was not "
+        "imported",
+    ]
+    assert line(first, "llm_responses") == (
+        "llm-cli llm_responses: read 2, imported 1, already present 0, refused 1"
+    )
+    assert section(first, "llm_responses")[1] == "  refused 2: its request 2 was not imported"
+    assert line(second, "llm_requests") == (
+        "llm-cli llm_requests: read 2, imported 0, already present 1, refused 1"
+    )
+    assert line(second, "llm_responses") == (
+        "llm-cli llm_responses: read 2, imported 0, already present 1, refused 1"
+    )
+    assert audit == [("openai", "gpt-4o-mini", "single", at(3, 1, 10, 0, 1))]
