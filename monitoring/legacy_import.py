@@ -1,4 +1,5 @@
-"""import_legacy for the Veritas monitoring backend's log table (monitoring_logs).
+"""import_legacy for the Veritas monitoring backend: monitoring_logs, monitoring_results and
+system_health.
 
 A log keeps its time; its client id is `monitoring_logs:<legacy id>`, so a rerun skips it and
 senders' own ids never collide with it. Checked by the same rules as logIngest.
@@ -6,9 +7,19 @@ senders' own ids never collide with it. Checked by the same rules as logIngest.
 
 from __future__ import annotations
 
-from config.legacy.framework import Column, Refused, TableSpec, legacy_json, legacy_time
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from config.legacy.framework import (
+    Column,
+    Refused,
+    TableSpec,
+    legacy_json,
+    legacy_time,
+    validation_reason,
+)
 from config.legacy.sql import insert_returning
-from monitoring.models import Level
+from monitoring.models import Level, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
 LEVELS = {label: value for value, label in Level.choices} | {
@@ -88,5 +99,170 @@ MONITORING = (
         insert=insert_logs,
         time_column="timestamp",
         target="monitoring.MonitoringLog",
+    ),
+)
+
+
+# monitoring_results and system_health keep their legacy ids (our ids are the same bigint
+# kind), so a rerun skips what is there; the id sequence then moves past the largest id.
+
+RESULT_STATUSES = {s: s for s in MonitoringResult.Status.values} | {
+    "success": "ok",
+    "pass": "ok",
+    "passed": "ok",
+    "healthy": "ok",
+    "warn": "warning",
+    "error": "critical",
+    "fail": "critical",
+    "failed": "critical",
+}
+HEALTH_STATUSES = {s: s for s in SystemHealth.Status.values} | {
+    "healthy": "up",
+    "ok": "up",
+    "warning": "degraded",
+    "unhealthy": "down",
+    "error": "down",
+}
+
+RESULT_INSERT = """
+    INSERT INTO monitoring_monitoringresult
+        (id, target, check_name, status, score, details, created_at)
+    SELECT r.id, r.target, r.check_name, r.status, r.score, r.details, r.created_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, target text, check_name text,
+        status text, score double precision, details jsonb, created_at timestamptz, n int)
+    ORDER BY n
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+"""
+
+HEALTH_INSERT = """
+    INSERT INTO monitoring_systemhealth (id, component, status, latency_ms, details, checked_at)
+    SELECT r.id, r.component, r.status, r.latency_ms, r.details, r.checked_at
+    FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, component text, status text,
+        latency_ms double precision, details jsonb, checked_at timestamptz, n int)
+    ORDER BY n
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+"""
+
+
+def _status(raw, statuses: dict[str, str]) -> str:
+    if isinstance(raw, str) and raw.strip().lower() in statuses:
+        return statuses[raw.strip().lower()]
+    raise Refused(f"status: {raw!r} is not one of {', '.join(sorted(statuses))}")
+
+
+def _checked(instance) -> None:
+    try:
+        instance.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
+
+
+def _number(row: dict, name: str) -> float | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise Refused(f"{name}: {value!r} is not a number") from None
+
+
+def convert_result(row, ctx):
+    result = MonitoringResult(
+        id=row["id"],
+        target=row["target"],
+        check_name=row["check_name"],
+        status=_status(row["status"], RESULT_STATUSES),
+        score=_number(row, "score"),
+        details=legacy_json(row, "details", default={}),
+        created_at=legacy_time(row, "created_at", required=True),
+    )
+    _checked(result)
+    return {
+        "id": result.id,
+        "target": result.target,
+        "check_name": result.check_name,
+        "status": result.status,
+        "score": result.score,
+        "details": result.details,
+        "created_at": result.created_at,
+    }
+
+
+def convert_health(row, ctx):
+    check = SystemHealth(
+        id=row["id"],
+        component=row["component"],
+        status=_status(row["status"], HEALTH_STATUSES),
+        latency_ms=_number(row, "latency_ms"),
+        details=legacy_json(row, "details", default={}),
+        checked_at=legacy_time(row, "checked_at", required=True),
+    )
+    _checked(check)
+    return {
+        "id": check.id,
+        "component": check.component,
+        "status": check.status,
+        "latency_ms": check.latency_ms,
+        "details": check.details,
+        "checked_at": check.checked_at,
+    }
+
+
+SEQUENCE_PAST_MAX = """
+    WITH s AS (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq)
+    SELECT setval(s.seq, GREATEST(m.id, COALESCE(pg_sequence_last_value(s.seq), 1)))
+    FROM s, (SELECT max(id) AS id FROM {table}) AS m
+"""
+
+
+def _inserter(statement: str, table: str):
+    def insert(rows, ctx) -> dict:
+        returned = set(insert_returning(statement, [row for _, row in rows]))
+        if returned and not ctx.dry_run:  # a sequence does not roll back with a dry run
+            with connection.cursor() as cursor:
+                cursor.execute(SEQUENCE_PAST_MAX.format(table=table), [table])
+        return {key: "imported" if row["id"] in returned else "present" for key, row in rows}
+
+    return insert
+
+
+MONITORING += (
+    TableSpec(
+        system="veritas-monitoring",
+        table="monitoring_results",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("target", required=True, aliases=("service", "resource", "name")),
+            Column("check_name", required=True, aliases=("check_type", "analysis_type", "check")),
+            Column("status", required=True, aliases=("result", "state")),
+            Column("score"),
+            Column("details", aliases=("metadata", "context", "data")),
+            Column("created_at", required=True, aliases=("timestamp", "analyzed_at")),
+        ),
+        convert=convert_result,
+        insert=_inserter(RESULT_INSERT, "monitoring_monitoringresult"),
+        time_column="created_at",
+        target="monitoring.MonitoringResult",
+    ),
+    TableSpec(
+        system="veritas-monitoring",
+        table="system_health",
+        key="id",
+        columns=(
+            Column("id", required=True),
+            Column("component", required=True, aliases=("service", "service_name", "name")),
+            Column("status", required=True, aliases=("state",)),
+            Column("latency_ms", aliases=("response_time_ms", "response_time")),
+            Column("details", aliases=("metadata", "context", "data")),
+            Column("checked_at", required=True, aliases=("timestamp", "created_at")),
+        ),
+        convert=convert_health,
+        insert=_inserter(HEALTH_INSERT, "monitoring_systemhealth"),
+        time_column="checked_at",
+        target="monitoring.SystemHealth",
     ),
 )

@@ -20,11 +20,32 @@ VIEWS = {
         "threads": "SELECT id, created_at, metadata FROM chat_thread",
         "thread_items": "SELECT id, thread_id, type, role, content, created_at FROM chat_message",
     },
+    "llm-cli": {
+        "users": "SELECT id, email, date_joined AS created_at FROM auth_user",
+        "sessions": "SELECT id, owner_id AS user_id, created_at, updated_at FROM chat_thread",
+        "messages": "SELECT seq AS id, thread_id AS session_id, role, content, created_at "
+        "FROM chat_message",
+        "api_keys": "SELECT id, user_id, name, created_at, expires_at, revoked_at, "
+        "last_used_at FROM chat_apikey",
+        "user_preferences": "SELECT user_id, key, value, updated_at FROM chat_userpreference",
+        "context_snapshots": "SELECT id, thread_id AS session_id, user_id, context, created_at "
+        "FROM chat_contextsnapshot",
+        "llm_requests": "SELECT id, user_id, thread_id AS session_id, message_id, provider, "
+        "model, route_mode, prompt_sha256, created_at FROM chat_llmrequest",
+        "llm_responses": "SELECT id, request_id, tokens_in, tokens_out, cost, latency_ms, error, "
+        "created_at FROM chat_llmresponse",
+        "usage_daily": "SELECT id, user_id, day AS usage_date, requests, tokens_in, tokens_out, "
+        "cost FROM chat_usagedaily",
+    },
     "veritas-monitoring": {
         "monitoring_logs": "SELECT id, timestamp, upper(CASE level WHEN 10 THEN 'debug' "
         "WHEN 20 THEN 'info' WHEN 30 THEN 'warning' WHEN 40 THEN 'error' ELSE 'critical' END) "
         "AS level, source, message, context, received_at AS created_at "
         "FROM monitoring_monitoringlog",
+        "monitoring_results": "SELECT id, target, check_name, status, score, details, "
+        "created_at FROM monitoring_monitoringresult",
+        "system_health": "SELECT id, component, status, latency_ms, details, checked_at "
+        "FROM monitoring_systemhealth",
     },
     "learn": {
         "aicmo_learn_items": "SELECT id, kind, filename, size_bytes, notes, tags, created_at "
@@ -65,8 +86,8 @@ def archive(system: str, *, schema: str = "public") -> list[str]:
                         sql.Identifier(schema, table), sql.Identifier(ARCHIVE_SCHEMA)
                     )
                 )
-            elif _exists(cursor, schema, table, "v"):
-                continue  # already archived
+            else:
+                continue  # already archived, or never there (no view under a name not used)
             view = sql.Identifier(schema, table)
             cursor.execute(sql.SQL("CREATE VIEW {} AS ").format(view) + sql.SQL(select))
             cursor.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -19,8 +19,11 @@ BATCH_SIZE = 2000
 # transaction committed after a later row's (serial ids are not commit-ordered) is not missed;
 # the idempotent insert skips what is already there.
 INTEGER_KEY_OVERLAP = 1000
-# Times the service serves (the DateTime scalar's range); others are refused per row.
-MIN_YEAR, MAX_YEAR = 1000, 9999
+INTEGER_TYPES = {"smallint", "integer", "bigint"}
+# Times the service accepts (the DateTime input range); others are refused per row.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
+RANGE_TEXT = "from 1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z"
 
 
 class Refused(ValueError):
@@ -41,6 +44,7 @@ class Context:
     owner: object | None = None
     dry_run: bool = False
     since: datetime | None = None
+    source: Source | None = None  # for converters that look a related legacy row up
     cache: dict = field(default_factory=dict)
 
 
@@ -54,9 +58,10 @@ class TableSpec:
     convert: Callable[[dict, Context], object]
     # insert(rows, ctx) -> {legacy key: "imported" | "present" | refusal reason}
     insert: Callable[[list[tuple[object, object]], Context], dict]
-    integer_key: bool = True
+    integer_key: bool | None = True  # None: as the legacy key column's type says
     time_column: str | None = None  # for --since
     needs_owner: bool = False
+    reread: bool = False  # a small table whose rows change: every run reads it all again
     target: str = ""  # what it becomes, for the report and the docs
 
 
@@ -122,6 +127,8 @@ def run_table(
     if spec.needs_owner and ctx.owner is None:
         report.problem = "its rows have no owner: give --owner USER; nothing imported"
         return report
+    if spec.integer_key is None:
+        spec = replace(spec, integer_key=found[found_key(spec, chosen)] in INTEGER_TYPES)
     mark, _ = LegacyImportMark.objects.get_or_create(system=spec.system, table=spec.table)
     after = start_key(spec, mark)
     legacy_names = list(dict.fromkeys([found_key(spec, chosen), *chosen.values()]))
@@ -138,6 +145,8 @@ def run_table(
         if not legacy_rows:
             break
         after = legacy_rows[-1][found_key(spec, chosen)]
+        if not isinstance(after, int | str):
+            after = str(after)  # a UUID: kept as text in the mark
         import_batch(spec, ctx, chosen, legacy_rows, report, after=after, mark=mark)
         bar.update(len(legacy_rows))
     bar.close()
@@ -153,7 +162,7 @@ def found_key(spec: TableSpec, chosen: dict[str, str]) -> str:
 
 
 def start_key(spec: TableSpec, mark: LegacyImportMark):
-    if mark.last_key is None:
+    if mark.last_key is None or (spec.reread and mark.completed_at is not None):
         return None
     if spec.integer_key and mark.completed_at is not None:
         return max(int(mark.last_key) - INTEGER_KEY_OVERLAP, 0)
@@ -206,7 +215,7 @@ def legacy_time(row: dict, name: str, *, required: bool = False) -> datetime | N
             raise Refused(f"{name}: is required")
         return None
     if isinstance(value, Unreadable):
-        raise Refused(f"{name}: {value} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
+        raise Refused(f"{name}: {value} is out of range (times must be {RANGE_TEXT})")
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -214,10 +223,8 @@ def legacy_time(row: dict, name: str, *, required: bool = False) -> datetime | N
             raise Refused(f"{name}: {value!r} is not a date and time") from None
     if not isinstance(value, datetime):
         raise Refused(f"{name}: not a date and time")
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise Refused(
-            f"{name}: {value.isoformat()} is out of range (years {MIN_YEAR} to {MAX_YEAR})"
-        )
+    if not EARLIEST <= aware(value) < LATEST:
+        raise Refused(f"{name}: {value.isoformat()} is out of range (times must be {RANGE_TEXT})")
     return aware(value)
 
 

@@ -106,3 +106,10 @@ class Source:
         )
         rows = self._read(query, params)
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def rows(self, table: str, column: str, key: str, value) -> list[tuple]:
+        """`column` of the rows of `table` whose `key` is `value` (a related row's lookup)."""
+        query = sql.SQL("SELECT {c} FROM {t} WHERE {k} = %s").format(
+            c=sql.Identifier(column), t=sql.Identifier(self.schema, table), k=sql.Identifier(key)
+        )
+        return self._read(query, (value,))

@@ -21,11 +21,14 @@ def as_json(rows: list[dict]) -> str:
     return json.dumps(rows, default=_default, ensure_ascii=False)
 
 
-def insert_returning(statement: str, rows: list[dict]) -> list:
-    """Run `statement` (one %s: the rows as a JSON array) and return its RETURNING column."""
+def insert_returning(statement: str, rows: list[dict], *, columns: int = 1) -> list:
+    """Run `statement` (one %s: the rows as a JSON array) and return its RETURNING column
+    (or tuples of its first `columns` columns)."""
     if not rows:
         return []
     rows = [{**row, "n": n} for n, row in enumerate(rows)]  # the order, for ORDER BY n
     with connection.cursor() as cursor:
         cursor.execute(statement, [as_json(rows)])
-        return [row[0] for row in cursor.fetchall()]
+        if columns == 1:
+            return [row[0] for row in cursor.fetchall()]
+        return [tuple(row[:columns]) for row in cursor.fetchall()]

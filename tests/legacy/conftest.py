@@ -33,6 +33,44 @@ CREATE TABLE {SCHEMA}.aicmo_learn_items (
 CREATE TABLE {SCHEMA}.monitoring_logs (
     id SERIAL PRIMARY KEY, timestamp TIMESTAMP NOT NULL, level VARCHAR(20), source VARCHAR(200),
     message TEXT, metadata TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, host TEXT);
+CREATE TABLE {SCHEMA}.users (
+    id UUID PRIMARY KEY, email TEXT NOT NULL UNIQUE, display_name TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.sessions (
+    id UUID PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, title TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW(), updated_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.messages (
+    id BIGSERIAL PRIMARY KEY, session_id UUID REFERENCES {SCHEMA}.sessions, role TEXT NOT NULL,
+    content TEXT, created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.usage_daily (
+    id BIGSERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, usage_date DATE NOT NULL,
+    request_count INT DEFAULT 0, input_tokens BIGINT DEFAULT 0, output_tokens BIGINT DEFAULT 0,
+    cost_usd NUMERIC(12, 6) DEFAULT 0, UNIQUE (user_id, usage_date));
+CREATE TABLE {SCHEMA}.api_keys (
+    id SERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, key_hash TEXT NOT NULL,
+    name TEXT, created_at TIMESTAMPTZ DEFAULT NOW(), last_used_at TIMESTAMPTZ,
+    is_active BOOLEAN DEFAULT TRUE);
+CREATE TABLE {SCHEMA}.user_preferences (
+    id SERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users, key TEXT NOT NULL,
+    value JSONB, updated_at TIMESTAMPTZ DEFAULT NOW(), UNIQUE (user_id, key));
+CREATE TABLE {SCHEMA}.context_snapshots (
+    id SERIAL PRIMARY KEY, session_id UUID REFERENCES {SCHEMA}.sessions, context JSONB NOT NULL,
+    created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.llm_requests (
+    id BIGSERIAL PRIMARY KEY, user_id UUID REFERENCES {SCHEMA}.users,
+    session_id UUID REFERENCES {SCHEMA}.sessions, message_id BIGINT, provider TEXT NOT NULL,
+    model TEXT NOT NULL, route_mode TEXT, prompt_sha256 CHAR(64), prompt_text TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.llm_responses (
+    id BIGSERIAL PRIMARY KEY, request_id BIGINT REFERENCES {SCHEMA}.llm_requests,
+    tokens_in INT, tokens_out INT, cost NUMERIC(12, 6), latency_ms INT, error TEXT,
+    created_at TIMESTAMPTZ DEFAULT NOW());
+CREATE TABLE {SCHEMA}.monitoring_results (
+    id SERIAL PRIMARY KEY, service VARCHAR(255), check_type VARCHAR(255), status VARCHAR(20),
+    score REAL, details JSONB, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.system_health (
+    id SERIAL PRIMARY KEY, component VARCHAR(100), status VARCHAR(20), response_time_ms REAL,
+    metadata TEXT, checked_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, region TEXT);
 """
 
 

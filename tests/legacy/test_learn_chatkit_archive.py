@@ -118,8 +118,10 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
     assert output.splitlines() == [
         "agent-chat: archived chat_sessions, chat_messages",
         "chatkit: archived threads, thread_items",
+        "llm-cli: archived users, sessions, messages, api_keys, user_preferences, "
+        "context_snapshots, llm_requests, llm_responses, usage_daily",
         "learn: archived aicmo_learn_items",
-        "veritas-monitoring: archived monitoring_logs",
+        "veritas-monitoring: archived monitoring_logs, monitoring_results, system_health",
     ]
     good = reader.execute("{ learnItems(filters: {kind: GOOD}) { totalCount } }")
     email = reader.execute('{ learnItems(filters: {tagsAll: ["email"]}) { totalCount } }')
@@ -145,6 +147,6 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
     restored = import_legacy("all", "--unarchive")
 
     # then
-    assert restored.splitlines()[2] == "learn: restored aicmo_learn_items"
+    assert restored.splitlines()[3] == "learn: restored aicmo_learn_items"
     assert query("SELECT count(*) FROM legacy_src.aicmo_learn_items") == [(6,)]
     assert query("SELECT count(*) FROM pg_tables WHERE schemaname = 'legacy_archive'") == [(0,)]

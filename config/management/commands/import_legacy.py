@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from chat.legacy_import import AGENT_CHAT, CHATKIT
+from chat.legacy_llm_cli import LLM_CLI
 from config.legacy import archive
 from config.legacy.framework import BATCH_SIZE, Context, aware, run_table
 from config.legacy.source import Source, connect
@@ -16,6 +17,7 @@ from monitoring.legacy_import import MONITORING
 SYSTEMS = {
     "agent-chat": AGENT_CHAT,
     "chatkit": CHATKIT,
+    "llm-cli": LLM_CLI,
     "learn": LEARN,
     "veritas-monitoring": MONITORING,
 }
@@ -67,6 +69,7 @@ class Command(BaseCommand):
             since=self._since(options["since"]),
         )
         source = Source(connect(options["source"]), schema)
+        ctx.source = source
         reports = []
         try:
             for system in systems:
