@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from config.legacy.source import Source, Unreadable
 from config.models import LegacyImportMark
+from config.scalars import EARLIEST, LATEST, RANGE_TEXT
 
 BATCH_SIZE = 2000
 # Integer keys are re-read from a little before the mark on the next run, so a row whose
@@ -20,10 +21,7 @@ BATCH_SIZE = 2000
 # the idempotent insert skips what is already there.
 INTEGER_KEY_OVERLAP = 1000
 INTEGER_TYPES = {"smallint", "integer", "bigint"}
-# Times the service accepts (the DateTime input range); others are refused per row.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
-RANGE_TEXT = "from 1900-01-01T00:00:00Z up to, not including, 3000-01-01T00:00:00Z"
+# Times outside the service's DateTime input range (config.scalars) are refused per row.
 
 
 class Refused(ValueError):
