@@ -40,7 +40,7 @@ def test_thread_and_message_ids_refuse_a_newline(value):
 @pytest.mark.parametrize(
     "model,field", PATTERNED_FIELDS, ids=[f"{m.__name__}.{f.name}" for m, f in PATTERNED_FIELDS]
 )
-@pytest.mark.parametrize("value", ["abc\n", "abc\r\n", "\nabc"])
+@pytest.mark.parametrize("value", ["abc\n", "abc\r\n", "\nabc", "ab\nc"])
 def test_no_id_or_code_validator_accepts_a_newline(model, field, value):
     # given a valid value with a newline around it
     validators = [v for v in field.validators if isinstance(v, RegexValidator)]
