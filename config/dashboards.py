@@ -28,6 +28,9 @@ from students.models import RISK_BAND_RANK, Student
 from students.risk import factor_text
 
 CHART_W, CHART_H = 720, 160
+SERIES_COLOURS = 6  # .series-0 … .series-5 in the template
+TOP_THREADS = 10
+TOP_SOURCES = 3
 
 
 @dataclass
@@ -38,6 +41,8 @@ class Bar:
     y: float
     width: float
     height: float
+    series: str = ""
+    index: int = 0  # the series' position, which picks its colour
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Chart:
     maximum: float = 0
     width: int = CHART_W
     height: int = CHART_H
+    legend: list[dict] = field(default_factory=list)
 
 
 def bar_chart(*, key: str, title: str, caption: str, points: list[tuple[str, float]]) -> Chart:
@@ -67,6 +73,55 @@ def bar_chart(*, key: str, title: str, caption: str, points: list[tuple[str, flo
         for i, (label, value) in enumerate(points)
     ]
     return Chart(title=title, caption=caption, key=key, bars=bars, maximum=maximum)
+
+
+def stacked_chart(
+    *, key: str, title: str, caption: str, labels: list[str], series: dict[str, dict[str, float]]
+) -> Chart:
+    """One bar per label, stacked from its series' values (series name -> label -> value,
+    missing as 0), scaled to the highest stack; each segment keeps its exact value."""
+    totals = [sum(values.get(label, 0) for values in series.values()) for label in labels]
+    maximum = max(totals, default=0) or 1
+    step = CHART_W / max(len(labels), 1)
+    bars = []
+    for i, label in enumerate(labels):
+        top = CHART_H
+        for index, (name, values) in enumerate(series.items()):
+            value = values.get(label, 0)
+            if not value:
+                continue
+            height = CHART_H * value / maximum
+            top -= height
+            bars.append(
+                Bar(
+                    label=label,
+                    value=value,
+                    x=round(i * step + step * 0.1, 2),
+                    y=round(top, 2),
+                    width=round(step * 0.8, 2),
+                    height=round(height, 2),
+                    series=name,
+                    index=index % SERIES_COLOURS,
+                )
+            )
+    return Chart(
+        title=title,
+        caption=caption,
+        key=key,
+        bars=bars,
+        maximum=maximum,
+        legend=[{"name": n, "index": i % SERIES_COLOURS} for i, n in enumerate(series)],
+    )
+
+
+def split_series(rows, attr: str, value) -> dict[str, dict[str, float]]:
+    """usage_rows split by model or API key: series name -> day -> value(row)."""
+    series: dict[str, dict[str, float]] = {}
+    for r in rows:
+        name = getattr(r, attr) or "(none)"
+        day = series.setdefault(name, {})
+        day[f"{r.period}"] = day.get(f"{r.period}", 0) + value(r)
+    return series
 
 
 @dataclass(frozen=True)
@@ -107,6 +162,27 @@ def chat_context(request) -> dict:
     by_model = chat_selectors.usage_rows(user=None, start=start, end=end, period="day", by="model")
     by_key = chat_selectors.usage_rows(user=None, start=start, end=end, period="day", by="api_key")
     today = UsageDaily.objects.filter(day=end).select_related("user").order_by("-cost", "-id")[:20]
+    threads = chat_selectors.most_expensive_threads(start=start, end=end, limit=TOP_THREADS)
+    days_shown = [f"{r.period}" for r in rows]
+    metrics = [
+        ("requests", "Requests", lambda r: r.requests),
+        ("tokens", "Tokens", lambda r: r.tokens_in + r.tokens_out),
+        ("cost", "Cost", lambda r: float(r.cost)),
+    ]
+    split = [
+        stacked_chart(
+            key=f"{metric}-by-{split_key}",
+            title=f"{name} per day by {split_name}",
+            labels=days_shown,
+            series=split_series(split_rows, attr, value),
+            caption=f"{name} per day, one segment per {split_name}, {period}.",
+        )
+        for split_key, split_name, attr, split_rows in (
+            ("model", "model", "model", by_model),
+            ("api-key", "API key", "api_key_prefix", by_key),
+        )
+        for metric, name, value in metrics
+    ]
     return {
         "periods": [30, 90],
         "period": days,
@@ -129,8 +205,15 @@ def chat_context(request) -> dict:
                 points=cost,
                 caption=f"Cost of the LLM responses per day, {period}.",
             ),
+            *split,
         ],
         "tables": [
+            {
+                "title": "Most expensive threads",
+                "caption": f"The {TOP_THREADS} threads with the highest LLM cost, {period}.",
+                "head": ["Thread", "Title", "Requests", "Tokens", "Cost"],
+                "rows": [[t.thread_id, t.title, t.requests, t.tokens, t.cost] for t in threads],
+            },
             totals_table("By model", "model", by_model, period),
             totals_table("By API key", "api_key_prefix", by_key, period),
             {

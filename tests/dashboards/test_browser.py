@@ -139,7 +139,12 @@ def test_superuser_sees_every_dashboard_in_dark_theme(live_server, seeded, brows
     # then
     assert links == ["Chat and LLM usage", "Monitoring", "Students", "Learn"]
     assert shown == {
-        "chat": ["requests", "tokens", "cost"],
+        "chat": [
+            "requests",
+            "tokens",
+            "cost",
+            *(f"{m}-by-{s}" for s in ("model", "api-key") for m in ("requests", "tokens", "cost")),
+        ],
         "monitoring": ["health-timeline", "error-rate", "errors-by-source"],
         "students": ["overdue-drafts", "risk-bands"],
         "learn": ["items-per-day", "tags"],
