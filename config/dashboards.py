@@ -343,6 +343,7 @@ def students_context(request) -> dict:
         counts[row["latest_prediction__risk_band"]] = row["n"]
     at_risk = students_selectors.at_risk(min_band="medium").select_related("latest_prediction")[:20]
     overdue = students_selectors.overdue_drafts_by_module(now=timezone.now())
+    change = students_selectors.risk_band_change()
     return {
         "charts": [
             bar_chart(
@@ -373,7 +374,14 @@ def students_context(request) -> dict:
                     ]
                     for s in at_risk
                 ],
-            }
+            },
+            {
+                "title": "Risk bands since the previous computation",
+                "caption": "Students per band of their latest prediction (now) and of the one "
+                "before it (before); a student with a single prediction counts only now.",
+                "head": ["Band", "Now", "Before", "Difference"],
+                "rows": [[c.band, c.now, c.before, f"{c.difference:+d}"] for c in change],
+            },
         ],
     }
 
