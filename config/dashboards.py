@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from chat import selectors as chat_selectors
 from chat.models import UsageDaily
 from learn import selectors as learn_selectors
+from learn.models import LearnItem
 from monitoring import selectors as monitoring_selectors
 from monitoring.models import ERROR_LEVEL
 from students import selectors as students_selectors
@@ -391,6 +392,7 @@ def learn_context(request) -> dict:
     start = end - timedelta(days=29)
     per_day = learn_selectors.learn_items_per_day(start=start, end=end)
     tags = learn_selectors.learn_tag_frequency(limit=15)
+    by_kind = learn_selectors.learn_items_per_day_by_kind(start=start, end=end)
     return {
         "charts": [
             bar_chart(
@@ -398,6 +400,17 @@ def learn_context(request) -> dict:
                 title="Items per day",
                 points=[(f"{d.day}", d.count) for d in per_day],
                 caption=f"Learn items created per day, {start} to {end} (server time zone).",
+            ),
+            stacked_chart(
+                key="items-per-day-by-kind",
+                title="Items per day by kind",
+                labels=[f"{d.day}" for d in by_kind],
+                series={
+                    kind: {f"{d.day}": d.counts[kind] for d in by_kind}
+                    for kind in LearnItem.Kind.values
+                },
+                caption=f"Learn items created per day, one segment per kind, {start} to {end} "
+                "(server time zone).",
             ),
             bar_chart(
                 key="tags",

@@ -147,7 +147,7 @@ def test_superuser_sees_every_dashboard_in_dark_theme(live_server, seeded, brows
         ],
         "monitoring": ["health-timeline", "error-rate", "errors-by-source"],
         "students": ["overdue-drafts", "risk-bands"],
-        "learn": ["items-per-day", "tags"],
+        "learn": ["items-per-day", "items-per-day-by-kind", "tags"],
     }
     assert overdue == [["M01", "2"]]
     assert errors.status == 200 and len(week) == 168 and week[-1] == "50.0"
