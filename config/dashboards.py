@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import slugify
 
 from chat import selectors as chat_selectors
 from chat.models import UsageDaily
@@ -256,6 +257,9 @@ def monitoring_context(request) -> dict:
     sources = monitoring_selectors.log_counts_by_source(
         start=start, end=end, limit=10, errors_only=True
     )
+    per_source = monitoring_selectors.log_error_rate_by_source(
+        start=start, end=end, unit="hour", sources=[s.source for s in sources[:TOP_SOURCES]]
+    )
     latest = monitoring_selectors.log_page(
         filters=Q(level__gte=ERROR_LEVEL), first=10, after=None
     ).logs
@@ -283,6 +287,20 @@ def monitoring_context(request) -> dict:
                 title="Errors by source",
                 points=[(s.source, s.count) for s in sources],
                 caption=f"Logs of level error or above per source, last {label} (top 10).",
+            ),
+            *(
+                bar_chart(
+                    key=f"error-rate-{slugify(source)}",
+                    title=f"Error rate per hour of {source}",
+                    points=[
+                        (f"{b.start:%Y-%m-%d %H:00}", round((b.rate or 0) * 100, 2))
+                        for b in source_buckets
+                    ],
+                    caption=f"Share of the logs of {source} of level error or above per hour "
+                    f"(%), last {label}; one chart for each of the {TOP_SOURCES} sources with "
+                    "the most errors.",
+                )
+                for source, source_buckets in per_source.items()
             ),
         ],
         "tables": [
