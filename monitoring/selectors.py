@@ -262,3 +262,12 @@ def log_error_rate_by_source(
         for source, b, t, e in cursor.fetchall():
             result[source].append(Bucket(start=b, total=t, errors=e))
     return result
+
+
+def health_history_of(
+    *, components: list[str], start: datetime, end: datetime
+) -> QuerySet[SystemHealth]:
+    """health_history of several components in one query, oldest first per component."""
+    return SystemHealth.objects.filter(
+        component__in=components, checked_at__gte=start, checked_at__lt=end
+    ).order_by("component", "checked_at", "id")
