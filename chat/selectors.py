@@ -126,3 +126,45 @@ def usage_rows(*, user, start: date, end: date, period: str, by: str) -> list[Us
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class ThreadCost:
+    thread_id: str
+    title: str
+    requests: int
+    tokens: int
+    cost: Decimal
+
+
+def most_expensive_threads(*, start: date, end: date, limit: int) -> list[ThreadCost]:
+    """The `limit` threads with the highest LLM cost from days `start` to `end` (server time
+    zone), with their requests and tokens in + out; ties by thread id."""
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    rows = (
+        LLMRequest.objects.filter(created_at__gte=since, created_at__lt=until, thread__isnull=False)
+        .values("thread_id", "thread__title")
+        .annotate(
+            requests=Count("id"),
+            tokens=Coalesce(Sum("response__tokens_in"), 0)
+            + Coalesce(Sum("response__tokens_out"), 0),
+            cost=Coalesce(
+                Sum("response__cost"),
+                Decimal(0),
+                output_field=DecimalField(max_digits=14, decimal_places=6),
+            ),
+        )
+        .order_by("-cost", "thread_id")[:limit]
+    )
+    return [
+        ThreadCost(
+            thread_id=row["thread_id"],
+            title=row["thread__title"] or "",
+            requests=row["requests"],
+            tokens=row["tokens"],
+            cost=row["cost"],
+        )
+        for row in rows
+    ]

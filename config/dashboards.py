@@ -17,10 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import slugify
 
 from chat import selectors as chat_selectors
 from chat.models import UsageDaily
 from learn import selectors as learn_selectors
+from learn.models import LearnItem
 from monitoring import selectors as monitoring_selectors
 from monitoring.models import ERROR_LEVEL
 from students import selectors as students_selectors
@@ -28,6 +30,9 @@ from students.models import RISK_BAND_RANK, Student
 from students.risk import factor_text
 
 CHART_W, CHART_H = 720, 160
+SERIES_COLOURS = 6  # .series-0 … .series-5 in the template
+TOP_THREADS = 10
+TOP_SOURCES = 3
 
 
 @dataclass
@@ -38,6 +43,8 @@ class Bar:
     y: float
     width: float
     height: float
+    series: str = ""
+    index: int = 0  # the series' position, which picks its colour
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Chart:
     maximum: float = 0
     width: int = CHART_W
     height: int = CHART_H
+    legend: list[dict] = field(default_factory=list)
 
 
 def bar_chart(*, key: str, title: str, caption: str, points: list[tuple[str, float]]) -> Chart:
@@ -67,6 +75,55 @@ def bar_chart(*, key: str, title: str, caption: str, points: list[tuple[str, flo
         for i, (label, value) in enumerate(points)
     ]
     return Chart(title=title, caption=caption, key=key, bars=bars, maximum=maximum)
+
+
+def stacked_chart(
+    *, key: str, title: str, caption: str, labels: list[str], series: dict[str, dict[str, float]]
+) -> Chart:
+    """One bar per label, stacked from its series' values (series name -> label -> value,
+    missing as 0), scaled to the highest stack; each segment keeps its exact value."""
+    totals = [sum(values.get(label, 0) for values in series.values()) for label in labels]
+    maximum = max(totals, default=0) or 1
+    step = CHART_W / max(len(labels), 1)
+    bars = []
+    for i, label in enumerate(labels):
+        top = CHART_H
+        for index, (name, values) in enumerate(series.items()):
+            value = values.get(label, 0)
+            if not value:
+                continue
+            height = CHART_H * value / maximum
+            top -= height
+            bars.append(
+                Bar(
+                    label=label,
+                    value=value,
+                    x=round(i * step + step * 0.1, 2),
+                    y=round(top, 2),
+                    width=round(step * 0.8, 2),
+                    height=round(height, 2),
+                    series=name,
+                    index=index % SERIES_COLOURS,
+                )
+            )
+    return Chart(
+        title=title,
+        caption=caption,
+        key=key,
+        bars=bars,
+        maximum=maximum,
+        legend=[{"name": n, "index": i % SERIES_COLOURS} for i, n in enumerate(series)],
+    )
+
+
+def split_series(rows, attr: str, value) -> dict[str, dict[str, float]]:
+    """usage_rows split by model or API key: series name -> day -> value(row)."""
+    series: dict[str, dict[str, float]] = {}
+    for r in rows:
+        name = getattr(r, attr) or "(none)"
+        day = series.setdefault(name, {})
+        day[f"{r.period}"] = day.get(f"{r.period}", 0) + value(r)
+    return series
 
 
 @dataclass(frozen=True)
@@ -107,6 +164,27 @@ def chat_context(request) -> dict:
     by_model = chat_selectors.usage_rows(user=None, start=start, end=end, period="day", by="model")
     by_key = chat_selectors.usage_rows(user=None, start=start, end=end, period="day", by="api_key")
     today = UsageDaily.objects.filter(day=end).select_related("user").order_by("-cost", "-id")[:20]
+    threads = chat_selectors.most_expensive_threads(start=start, end=end, limit=TOP_THREADS)
+    days_shown = [f"{r.period}" for r in rows]
+    metrics = [
+        ("requests", "Requests", lambda r: r.requests),
+        ("tokens", "Tokens", lambda r: r.tokens_in + r.tokens_out),
+        ("cost", "Cost", lambda r: float(r.cost)),
+    ]
+    split = [
+        stacked_chart(
+            key=f"{metric}-by-{split_key}",
+            title=f"{name} per day by {split_name}",
+            labels=days_shown,
+            series=split_series(split_rows, attr, value),
+            caption=f"{name} per day, one segment per {split_name}, {period}.",
+        )
+        for split_key, split_name, attr, split_rows in (
+            ("model", "model", "model", by_model),
+            ("api-key", "API key", "api_key_prefix", by_key),
+        )
+        for metric, name, value in metrics
+    ]
     return {
         "periods": [30, 90],
         "period": days,
@@ -129,8 +207,15 @@ def chat_context(request) -> dict:
                 points=cost,
                 caption=f"Cost of the LLM responses per day, {period}.",
             ),
+            *split,
         ],
         "tables": [
+            {
+                "title": "Most expensive threads",
+                "caption": f"The {TOP_THREADS} threads with the highest LLM cost, {period}.",
+                "head": ["Thread", "Title", "Requests", "Tokens", "Cost"],
+                "rows": [[t.thread_id, t.title, t.requests, t.tokens, t.cost] for t in threads],
+            },
             totals_table("By model", "model", by_model, period),
             totals_table("By API key", "api_key_prefix", by_key, period),
             {
@@ -172,12 +257,20 @@ def monitoring_context(request) -> dict:
     sources = monitoring_selectors.log_counts_by_source(
         start=start, end=end, limit=10, errors_only=True
     )
+    per_source = monitoring_selectors.log_error_rate_by_source(
+        start=start, end=end, unit="hour", sources=[s.source for s in sources[:TOP_SOURCES]]
+    )
     latest = monitoring_selectors.log_page(
         filters=Q(level__gte=ERROR_LEVEL), first=10, after=None
     ).logs
+    health = monitoring_selectors.health_latest()
+    checks: dict[str, list] = {h.component: [] for h in health}
+    for component, at, status in monitoring_selectors.health_history_of(
+        components=list(checks), start=start, end=end
+    ).values_list("component", "checked_at", "status"):
+        checks[component].append((at, status))
     timelines = [
-        health_timeline(h.component, start, end, h.status)
-        for h in monitoring_selectors.health_latest()
+        health_timeline(h.component, start, end, h.status, checks[h.component]) for h in health
     ]
     return {
         "timelines": timelines,
@@ -200,16 +293,27 @@ def monitoring_context(request) -> dict:
                 points=[(s.source, s.count) for s in sources],
                 caption=f"Logs of level error or above per source, last {label} (top 10).",
             ),
+            *(
+                bar_chart(
+                    key=f"error-rate-{slugify(source)}",
+                    title=f"Error rate per hour of {source}",
+                    points=[
+                        (f"{b.start:%Y-%m-%d %H:00}", round((b.rate or 0) * 100, 2))
+                        for b in source_buckets
+                    ],
+                    caption=f"Share of the logs of {source} of level error or above per hour "
+                    f"(%), last {label}; one chart for each of the {TOP_SOURCES} sources with "
+                    "the most errors.",
+                )
+                for source, source_buckets in per_source.items()
+            ),
         ],
         "tables": [
             {
                 "title": "Component health",
                 "caption": "The latest check of each component and since when it has that status.",
                 "head": ["Component", "Status", "Since", "Checked"],
-                "rows": [
-                    [h.component, h.status, h.since, h.checked_at]
-                    for h in monitoring_selectors.health_latest()
-                ],
+                "rows": [[h.component, h.status, h.since, h.checked_at] for h in health],
             },
             {
                 "title": "Latest errors",
@@ -232,13 +336,9 @@ def monitoring_context(request) -> dict:
     }
 
 
-def health_timeline(component: str, start, end, current: str) -> dict:
-    """Bands of one component's status over [start, end): each check holds until the next."""
-    checks = list(
-        monitoring_selectors.health_history(component=component, start=start, end=end)
-        .order_by("checked_at", "id")
-        .values_list("checked_at", "status")
-    )
+def health_timeline(component: str, start, end, current: str, checks: list) -> dict:
+    """Bands of one component's status over [start, end) from its (checked_at, status)
+    checks, oldest first: each check holds until the next."""
     span = (end - start).total_seconds()
     bands = []
     for i, (at, status) in enumerate(checks):
@@ -260,6 +360,7 @@ def students_context(request) -> dict:
         counts[row["latest_prediction__risk_band"]] = row["n"]
     at_risk = students_selectors.at_risk(min_band="medium").select_related("latest_prediction")[:20]
     overdue = students_selectors.overdue_drafts_by_module(now=timezone.now())
+    change = students_selectors.risk_band_change()
     return {
         "charts": [
             bar_chart(
@@ -290,7 +391,14 @@ def students_context(request) -> dict:
                     ]
                     for s in at_risk
                 ],
-            }
+            },
+            {
+                "title": "Risk bands since the previous computation",
+                "caption": "Students per band of their latest prediction (now) and of the one "
+                "before it (before); a student with a single prediction counts only now.",
+                "head": ["Band", "Now", "Before", "Difference"],
+                "rows": [[c.band, c.now, c.before, f"{c.difference:+d}"] for c in change],
+            },
         ],
     }
 
@@ -300,6 +408,7 @@ def learn_context(request) -> dict:
     start = end - timedelta(days=29)
     per_day = learn_selectors.learn_items_per_day(start=start, end=end)
     tags = learn_selectors.learn_tag_frequency(limit=15)
+    by_kind = learn_selectors.learn_items_per_day_by_kind(start=start, end=end)
     return {
         "charts": [
             bar_chart(
@@ -307,6 +416,17 @@ def learn_context(request) -> dict:
                 title="Items per day",
                 points=[(f"{d.day}", d.count) for d in per_day],
                 caption=f"Learn items created per day, {start} to {end} (server time zone).",
+            ),
+            stacked_chart(
+                key="items-per-day-by-kind",
+                title="Items per day by kind",
+                labels=[f"{d.day}" for d in by_kind],
+                series={
+                    kind: {f"{d.day}": d.counts[kind] for d in by_kind}
+                    for kind in LearnItem.Kind.values
+                },
+                caption=f"Learn items created per day, one segment per kind, {start} to {end} "
+                "(server time zone).",
             ),
             bar_chart(
                 key="tags",

@@ -76,3 +76,35 @@ def learn_items_per_day(*, start: date, end: date) -> list[DayCount]:
     with connection.cursor() as cursor:
         cursor.execute(ITEMS_PER_DAY_SQL, params)
         return [DayCount(day=day, count=count) for day, count in cursor.fetchall()]
+
+
+# The same days as ITEMS_PER_DAY_SQL, one row per day and kind that has items.
+ITEMS_PER_DAY_BY_KIND_SQL = """
+    SELECT day::date, item.kind, COUNT(item.id)
+    FROM generate_series(%(start)s::timestamp, %(end)s::timestamp, interval '1 day') AS day
+    LEFT JOIN learn_learnitem AS item
+      ON item.created_at >= (day AT TIME ZONE %(tz)s)
+     AND item.created_at < ((day + interval '1 day') AT TIME ZONE %(tz)s)
+    GROUP BY day, item.kind
+    ORDER BY day
+"""
+
+
+@dataclass(frozen=True)
+class DayKindCount:
+    day: date
+    counts: dict[str, int]  # every kind, 0 when none
+
+
+def learn_items_per_day_by_kind(*, start: date, end: date) -> list[DayKindCount]:
+    """Items created on each day from `start` to `end` inclusive per kind (every kind of
+    LearnItem.Kind, 0 when none), days in the server's time zone."""
+    params = {"start": start, "end": end, "tz": timezone.get_current_timezone_name()}
+    days: dict[date, dict[str, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(ITEMS_PER_DAY_BY_KIND_SQL, params)
+        for day, kind, count in cursor.fetchall():
+            counts = days.setdefault(day, dict.fromkeys(LearnItem.Kind.values, 0))
+            if kind is not None:
+                counts[kind] = count
+    return [DayKindCount(day=day, counts=counts) for day, counts in days.items()]

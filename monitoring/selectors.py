@@ -220,3 +220,54 @@ def log_error_rate(*, start: datetime, end: datetime, unit: str) -> list[Bucket]
     with connection.cursor() as cursor:
         cursor.execute(ERROR_RATE_SQL.format(series=ERROR_RATE_SERIES[unit]), params)
         return [Bucket(start=b, total=t, errors=e) for b, t, e in cursor.fetchall()]
+
+
+# ERROR_RATE_SQL per source: every bucket of the range for each of the given sources.
+ERROR_RATE_BY_SOURCE_SQL = """
+    WITH counts AS (
+        SELECT source, date_trunc(%(unit)s, timestamp, %(tz)s) AS bucket,
+               count(*) AS total,
+               count(*) FILTER (WHERE level >= %(error)s) AS errors
+        FROM monitoring_monitoringlog
+        WHERE timestamp >= %(start)s AND timestamp < %(end)s AND source = ANY(%(sources)s)
+        GROUP BY 1, 2
+    )
+    SELECT src.source, s.bucket, COALESCE(c.total, 0), COALESCE(c.errors, 0)
+    FROM unnest(%(sources)s::text[]) AS src(source)
+    CROSS JOIN {series} AS s(bucket)
+    LEFT JOIN counts c ON c.bucket = s.bucket AND c.source = src.source
+    WHERE s.bucket < %(end)s
+    ORDER BY s.bucket
+"""
+
+
+def log_error_rate_by_source(
+    *, start: datetime, end: datetime, unit: str, sources: list[str]
+) -> dict[str, list[Bucket]]:
+    """log_error_rate for each of `sources` (in their order): logs and errors per bucket."""
+    params = {
+        "unit": unit,
+        "tz": timezone.get_current_timezone_name(),
+        "error": int(ERROR_LEVEL),
+        "start": start,
+        "end": end,
+        "step": f"1 {unit}",
+        "sources": list(sources),
+    }
+    result: dict[str, list[Bucket]] = {source: [] for source in sources}
+    if not sources:
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute(ERROR_RATE_BY_SOURCE_SQL.format(series=ERROR_RATE_SERIES[unit]), params)
+        for source, b, t, e in cursor.fetchall():
+            result[source].append(Bucket(start=b, total=t, errors=e))
+    return result
+
+
+def health_history_of(
+    *, components: list[str], start: datetime, end: datetime
+) -> QuerySet[SystemHealth]:
+    """health_history of several components in one query, oldest first per component."""
+    return SystemHealth.objects.filter(
+        component__in=components, checked_at__gte=start, checked_at__lt=end
+    ).order_by("component", "checked_at", "id")

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from config.errors import NotFound
 from config.text import nothing_if_unstorable
-from students.models import ActionLog, Draft, LearningEvent, PerformanceRecord, Student
+from students.models import (
+    RISK_BAND_RANK,
+    ActionLog,
+    Draft,
+    LearningEvent,
+    PerformanceRecord,
+    Student,
+)
 
 
 def parse_uuid(value: object, *, field: str) -> uuid.UUID:
@@ -76,3 +85,46 @@ def overdue_drafts_by_module(*, now: datetime) -> list[tuple[str, int]]:
         .order_by("-n", "module__code")
     )
     return [(row["module__code"], row["n"]) for row in rows]
+
+
+# Each student's latest prediction (the one Student.latest_prediction points to) beside the
+# newest one before it, served by the (student, -predicted_at, -id) index.
+BAND_PAIRS_SQL = """
+    SELECT cur.risk_band, prev.risk_band, count(*)
+    FROM students_student s
+    JOIN students_dropoutprediction cur ON cur.id = s.latest_prediction_id
+    LEFT JOIN LATERAL (
+        SELECT p.risk_band FROM students_dropoutprediction p
+        WHERE p.student_id = s.id
+          AND (p.predicted_at, p.id) < (cur.predicted_at, cur.id)
+        ORDER BY p.predicted_at DESC, p.id DESC
+        LIMIT 1
+    ) prev ON true
+    GROUP BY 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class BandChange:
+    band: str
+    now: int
+    before: int
+
+    @property
+    def difference(self) -> int:
+        return self.now - self.before
+
+
+def risk_band_change() -> list[BandChange]:
+    """Per band, low to high: students whose latest prediction is in it (`now`) and students
+    whose prediction before that one was (`before`); a student with one prediction counts
+    only in `now`."""
+    now = dict.fromkeys(RISK_BAND_RANK, 0)
+    before = dict.fromkeys(RISK_BAND_RANK, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(BAND_PAIRS_SQL)
+        for current, previous, n in cursor.fetchall():
+            now[current] += n
+            if previous is not None:
+                before[previous] += n
+    return [BandChange(band=str(b), now=now[b], before=before[b]) for b in RISK_BAND_RANK]

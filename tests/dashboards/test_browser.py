@@ -95,6 +95,7 @@ def test_monitoring_staff_see_only_the_monitoring_dashboard(live_server, seeded,
     page.wait_for_selector("[data-chart='error-rate']")
     page.screenshot(path=SCREENSHOTS / "monitoring-light.png", full_page=True)
     rates = bar_values(page, "error-rate")
+    api_rates = bar_values(page, "error-rate-api")
     sources = page.locator("[data-chart='errors-by-source'] rect.bar").evaluate_all(
         "els => els.map(e => [e.dataset.label, e.dataset.value])"
     )
@@ -109,6 +110,7 @@ def test_monitoring_staff_see_only_the_monitoring_dashboard(live_server, seeded,
     assert links == ["Monitoring"]
     assert len(rates) == 24
     assert rates[-1] == "50.0"
+    assert len(api_rates) == 24 and api_rates[-1] == "33.33"  # 1 error in api's 3 logs
     assert sources == [["api", "1"], ["worker", "1"]]
     assert len(health) == 1 and health[0].startswith("database\tdown")
     assert timeline == ["up", "down"]
@@ -139,10 +141,21 @@ def test_superuser_sees_every_dashboard_in_dark_theme(live_server, seeded, brows
     # then
     assert links == ["Chat and LLM usage", "Monitoring", "Students", "Learn"]
     assert shown == {
-        "chat": ["requests", "tokens", "cost"],
-        "monitoring": ["health-timeline", "error-rate", "errors-by-source"],
+        "chat": [
+            "requests",
+            "tokens",
+            "cost",
+            *(f"{m}-by-{s}" for s in ("model", "api-key") for m in ("requests", "tokens", "cost")),
+        ],
+        "monitoring": [
+            "health-timeline",
+            "error-rate",
+            "errors-by-source",
+            "error-rate-api",
+            "error-rate-worker",
+        ],
         "students": ["overdue-drafts", "risk-bands"],
-        "learn": ["items-per-day", "tags"],
+        "learn": ["items-per-day", "items-per-day-by-kind", "tags"],
     }
     assert overdue == [["M01", "2"]]
     assert errors.status == 200 and len(week) == 168 and week[-1] == "50.0"
