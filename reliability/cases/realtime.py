@@ -1,4 +1,4 @@
-"""Case 8: subscriptions through PgBouncer in transaction mode, under concurrent writers.
+"""Case realtime: subscriptions through PgBouncer in transaction mode, under concurrent writers.
 
 The production ASGI server (gunicorn with a uvicorn worker) reads its events through the
 bouncer only; four writer threads append to one thread at once (interleaved transactions), a
@@ -20,7 +20,7 @@ from reliability.bouncer import PgBouncer
 from reliability.server import BASE_DIR, VENV_BIN
 from reliability.suite import Result, Suite
 
-NAME = "8 realtime: subscriptions through PgBouncer (transaction mode)"
+NAME = "realtime: subscriptions through PgBouncer (transaction mode)"
 WRITERS, PER_WRITER = 4, 25
 SUBSCRIPTION = """
 subscription ($t: ID!, $c: String) {
