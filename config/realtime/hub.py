@@ -37,12 +37,14 @@ POLL_SQL = """
     ORDER BY e.txid, e.id
 """
 # Catching a resuming subscriber up: its key's events between its cursor and the poller's.
+# ORDER BY names the table's columns (e.txid): a bare `txid` would be the text output column,
+# which sorts "1000" before "999".
 CATCH_UP_SQL = """
-    SELECT txid::text, id, key, kind, ref, data FROM realtime_event
-    WHERE topic = %s AND (%s::text[] IS NULL OR key = ANY(%s::text[]))
-      AND (txid, id) > (%s::text::xid8, %s::bigint)
-      AND (txid, id) <= (%s::text::xid8, %s::bigint)
-    ORDER BY txid, id LIMIT %s
+    SELECT e.txid::text, e.id, e.key, e.kind, e.ref, e.data FROM realtime_event e
+    WHERE e.topic = %s AND (%s::text[] IS NULL OR e.key = ANY(%s::text[]))
+      AND (e.txid, e.id) > (%s::text::xid8, %s::bigint)
+      AND (e.txid, e.id) <= (%s::text::xid8, %s::bigint)
+    ORDER BY e.txid, e.id LIMIT %s
 """
 XMIN_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
 

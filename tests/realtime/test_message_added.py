@@ -146,3 +146,35 @@ def test_a_revoked_key_ends_the_stream_unauthenticated(asgi_server, make_user, m
     # then
     assert ended.value.errors[0]["extensions"] == {"code": "UNAUTHENTICATED"}
     assert ended.value.errors[0]["message"] == "This API key is no longer valid."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_clearing_the_thread_is_one_thread_cleared_event(asgi_server, make_user, make_api_key):
+    # given
+    alice = make_user("alice")
+    key = make_api_key(alice)
+    thread = chat_services.thread_create(owner=alice, title="t")
+    _append(thread, "before", "the clear")
+
+    async def clear_then_append():
+        await in_thread(chat_services.thread_clear)(user=alice, thread_id=thread.pk)
+        await in_thread(_append)(thread, "after")
+
+    # when
+    events = asyncio.run(
+        _collect(asgi_server, key, {"threadId": thread.pk}, 2, on_ready=clear_then_append)
+    )
+
+    # then
+    assert [{k: v for k, v in e["messageAdded"].items() if k != "cursor"} for e in events] == [
+        {"kind": "THREAD_CLEARED", "threadId": thread.pk, "message": None},
+        {
+            "kind": "MESSAGE_ADDED",
+            "threadId": thread.pk,
+            "message": {
+                "id": thread.messages.get().pk,
+                "role": "USER",
+                "content": "after",
+            },
+        },
+    ]
