@@ -269,8 +269,8 @@ def test_a_failure_at_the_last_write_rolls_everything_back(session, alice_client
         {
             "kind": "VALIDATION",
             "field": "assistantMessage",
-            "message": "id: This id is already taken.",
-            "code": None,
+            "message": "id: This id cannot be used; choose another.",
+            "code": "CONFLICT",
         }
     ]
     assert rows() == written
