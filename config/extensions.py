@@ -5,12 +5,21 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from graphql import GraphQLError
+from graphql import (
+    GraphQLArgument,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    TypeInfo,
+    TypeInfoVisitor,
+    value_from_ast_untyped,
+)
 from graphql.language import (
     ArgumentNode,
     DocumentNode,
@@ -118,20 +127,138 @@ class PageSizeLimit(SchemaExtension):
         yield
 
 
+# The longest list any argument or input field accepts unless LIST_CAPS says otherwise.
+DEFAULT_LIST_MAX = 1000
+LIST_TOO_LONG = "LIST_TOO_LONG"
+# Declared maximum lengths, by schema coordinate: `Type.field.argument` for an argument,
+# `InputType.field` for a field of an input. Filled once by config.schema (declare_list_caps).
+LIST_CAPS: dict[str, int] = {}
+
+
+def declare_list_caps(caps: Mapping[str, int]) -> None:
+    """Declare the maximum length of the schema's list arguments and input list fields."""
+    LIST_CAPS.update(caps)
+
+
+def _unwrap(type_):
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+
+
+def _long_list(value, type_, coordinate: str, path: str) -> tuple[str, int, int] | None:
+    """(path, length, maximum) of the first list in `value` (of GraphQL input type `type_`)
+    longer than its cap; nested inputs and lists of inputs are walked too."""
+    type_ = _unwrap(type_)
+    if isinstance(type_, GraphQLList) and isinstance(value, list):
+        maximum = LIST_CAPS.get(coordinate, DEFAULT_LIST_MAX)
+        if len(value) > maximum:
+            return path, len(value), maximum
+        item_type = _unwrap(type_.of_type)
+        if isinstance(item_type, GraphQLInputObjectType | GraphQLList):
+            for index, item in enumerate(value):
+                found = _long_list(item, item_type, coordinate, f"{path}[{index}]")
+                if found is not None:
+                    return found
+    elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+        for name, field in type_.fields.items():
+            if value.get(name) is not None:
+                found = _long_list(
+                    value[name], field.type, f"{type_.name}.{name}", f"{path}.{name}"
+                )
+                if found is not None:
+                    return found
+    return None
+
+
+def list_length_error(
+    node: ArgumentNode, argument: GraphQLArgument, coordinate: str, variables: dict
+) -> GraphQLError | None:
+    """The error for a list in this argument (or in its inputs) past its cap, or None."""
+    if not isinstance(_unwrap(argument.type), GraphQLList | GraphQLInputObjectType):
+        return None
+    value = value_from_ast_untyped(node.value, variables)
+    found = _long_list(value, argument.type, coordinate, node.name.value)
+    if found is None:
+        return None
+    path, length, maximum = found
+    return GraphQLError(
+        f"List too long: '{path}' has {length} items, the maximum is {maximum}.",
+        node,
+        extensions={"code": LIST_TOO_LONG},
+    )
+
+
+@dataclass(frozen=True)
+class _Argument:
+    node: ArgumentNode
+    # The argument's definition and `Type.field.argument`, when the schema has it.
+    definition: GraphQLArgument | None
+    coordinate: str
+
+
+class ListLengthLimit(SchemaExtension):
+    """Refuse any list argument or input list field longer than its declared cap (LIST_CAPS,
+    else DEFAULT_LIST_MAX) before anything runs, with code LIST_TOO_LONG naming its path.
+
+    Inline lists and lists passed as variables are both checked, nested inputs included.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        variables = self.execution_context.variables or {}
+
+        class Rule(ValidationRule):
+            def enter_argument(self, node: ArgumentNode, *_args) -> None:
+                argument = _argument(node, self.context)
+                if argument.definition is None:
+                    return
+                error = list_length_error(node, argument.definition, argument.coordinate, variables)
+                if error is not None:
+                    self.report_error(error)
+
+        self.execution_context.validation_rules = (*self.execution_context.validation_rules, Rule)
+        yield
+
+
+def _argument(node: ArgumentNode, type_info) -> _Argument:
+    """The argument with its definition, from a ValidationContext or a TypeInfo."""
+    definition, parent = type_info.get_argument(), type_info.get_parent_type()
+    field = type_info.get_field_def()
+    if definition is None or parent is None or field is None:
+        return _Argument(node, None, "")
+    field_name = next((name for name, value in parent.fields.items() if value is field), "")
+    return _Argument(node, definition, f"{parent.name}.{field_name}.{node.name.value}")
+
+
+def variable_errors(arguments: tuple[_Argument, ...], variables: dict) -> list[GraphQLError]:
+    """The page-size and list-length errors of a validated document's arguments."""
+    maximum = settings.GRAPHQL_PAGE_SIZE
+    errors = []
+    for argument in arguments:
+        error = page_size_error(argument.node, variables, maximum)
+        if error is None and argument.definition is not None:
+            error = list_length_error(
+                argument.node, argument.definition, argument.coordinate, variables
+            )
+        if error is not None:
+            errors.append(error)
+    return errors
+
+
 @dataclass(frozen=True)
 class _ValidDocument:
     document: DocumentNode
-    # Every argument node, in document order: the page sizes to check against new variables.
-    arguments: tuple[ArgumentNode, ...]
+    # Every argument, in document order: the page sizes and list lengths to check against
+    # new variables.
+    arguments: tuple[_Argument, ...]
 
 
 class _Arguments(Visitor):
-    def __init__(self) -> None:
+    def __init__(self, type_info: TypeInfo) -> None:
         super().__init__()
-        self.found: list[ArgumentNode] = []
+        self.type_info = type_info
+        self.found: list[_Argument] = []
 
     def enter_argument(self, node: ArgumentNode, *_args) -> None:
-        self.found.append(node)
+        self.found.append(_argument(node, self.type_info))
 
 
 class DocumentCache(SchemaExtension):
@@ -139,8 +266,8 @@ class DocumentCache(SchemaExtension):
 
     A query text that parsed and passed every validation rule is kept (LRU, per schema and per
     limit settings); later requests with the same text reuse its document and only check their
-    variables' page sizes, the one rule that depends on them. Anything else (new texts, texts
-    that failed) goes through parsing and the full validation as before.
+    variables' page sizes and list lengths, the rules that depend on them. Anything else (new
+    texts, texts that failed) goes through parsing and the full validation as before.
     """
 
     MAXSIZE = 256
@@ -179,17 +306,18 @@ class DocumentCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if self._hit is not None:
-            variables, maximum = context.variables or {}, settings.GRAPHQL_PAGE_SIZE
-            errors = (page_size_error(node, variables, maximum) for node in self._hit.arguments)
-            context.pre_execution_errors = [error for error in errors if error is not None]
+            context.pre_execution_errors = variable_errors(
+                self._hit.arguments, context.variables or {}
+            )
         elif self._key is not None and context.graphql_document is not None:
             errors = validate_document(
                 context.schema._schema, context.graphql_document, context.validation_rules
             )
             context.pre_execution_errors = errors
             if not errors:
-                arguments = _Arguments()
-                visit(context.graphql_document, arguments)
+                type_info = TypeInfo(context.schema._schema)
+                arguments = _Arguments(type_info)
+                visit(context.graphql_document, TypeInfoVisitor(type_info, arguments))
                 entry = _ValidDocument(context.graphql_document, tuple(arguments.found))
                 cache = self._cache()
                 with self._lock:

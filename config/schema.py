@@ -11,24 +11,30 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
+from chat.services.interactions import MAX_CALLS
 from chat.subscriptions import Subscription as ChatSubscription
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
 from config.extensions import (
     DocumentCache,
     IntrospectionSwitch,
+    ListLengthLimit,
     MutationsAllOrNothing,
     PageSizeLimit,
+    declare_list_caps,
 )
 from config.scalars import SCALAR_OVERRIDES
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
 from learn.schema import Query as LearnQuery
+from learn.services import IMPORT_MAX_ITEMS
 from monitoring.schema import Mutation as MonitoringMutation
 from monitoring.schema import Query as MonitoringQuery
+from monitoring.services import INGEST_MAX_LOGS, RESULT_MAX_LOGS
 from monitoring.subscriptions import Subscription as MonitoringSubscription
 from students.schema import Mutation as StudentsMutation
 from students.schema import Query as StudentsQuery
+from students.services.events import EVENTS_BATCH_MAX
 
 
 def _with_fields(*types: type) -> tuple[type, ...]:
@@ -42,6 +48,28 @@ Query = merge_types("Query", _queries)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
 Subscription = merge_types("Subscription", (ChatSubscription, MonitoringSubscription))
 
+# The maximum length of every list argument and input list field, refused before any SQL
+# (code LIST_TOO_LONG). tests/reliability/test_list_caps.py fails for a list left out here.
+declare_list_caps(
+    {
+        "Query.threads.ordering": 10,
+        "Query.learnItems.ordering": 10,
+        "Query.monitoringResults.ordering": 10,
+        "Query.students.ordering": 10,
+        "Query.preferences.keys": 1000,
+        "LearnItemFilter.tagsAll": 100,
+        "LearnItemFilter.tagsAny": 100,
+        "LearnItemCreateInput.tags": 100,
+        "LearnItemUpdateInput.tags": 100,
+        "Mutation.learnItemsImport.items": IMPORT_MAX_ITEMS,
+        "Mutation.logIngest.logs": INGEST_MAX_LOGS,
+        "Mutation.learningEventsRecord.events": EVENTS_BATCH_MAX,
+        "Mutation.dropoutRiskCompute.studentIds": 1000,
+        "InteractionRecordInput.calls": MAX_CALLS,
+        "MonitoringResultRecordInput.logIds": RESULT_MAX_LOGS,
+    }
+)
+
 # Limits first: they are validation rules, so a refused request never reaches the database.
 # Factories, not instances: each request gets fresh extension objects.
 EXTENSIONS = [
@@ -49,6 +77,7 @@ EXTENSIONS = [
     lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
     lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
     PageSizeLimit,
+    ListLengthLimit,
     IntrospectionSwitch,
     # After the rules above are added: it validates with them once per distinct query text.
     DocumentCache,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
 from chat.services.access import thread_for
-from chat.services.threads import ID_TAKEN, new_message, touch_thread
+from chat.services.threads import id_taken, new_message, touch_thread
 from config.text import unstorable
 
 DAILY_CAP_REACHED = "DAILY_CAP_REACHED"
@@ -298,7 +298,7 @@ def _stored_recording(*, thread: Thread, retried: Message) -> Interaction:
     recording (same thread, user and payload); otherwise a validation error naming the field."""
     stored = Message.objects.select_related("answer").filter(pk=retried.pk).first()
     if stored is None or stored.thread_id != thread.pk or not stored.recording_sha256:
-        raise ValidationError({"user_message": f"id: {ID_TAKEN}"})
+        raise id_taken("user_message", prefix="id: ")
     if stored.recording_sha256 != retried.recording_sha256 or stored.answer is None:
         raise ValidationError({"user_message": f"id: {RECORDED_DIFFERENTLY}"})
     requests = list(
@@ -320,7 +320,7 @@ def _insert_message(message: Message, field_name: str) -> None:
     try:
         message.save(force_insert=True)
     except IntegrityError:
-        raise ValidationError({field_name: f"id: {ID_TAKEN}"}) from None
+        raise id_taken(field_name, prefix="id: ") from None
 
 
 def _validated_call(

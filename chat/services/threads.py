@@ -19,7 +19,15 @@ from chat.validation import generate_object_id
 # update: the field cleared).
 THREAD_EMPTY_VALUES = {"title": "", "agent_type": "", "metadata": dict}
 THREAD_EDITABLE_FIELDS = frozenset(THREAD_EMPTY_VALUES)
-ID_TAKEN = "This id is already taken."
+# Client-chosen thread and message ids are global: an id already used (by anyone, in any
+# thread) answers this one refusal, which never says whose it is or where it is used.
+ID_TAKEN = "This id cannot be used; choose another."
+ID_TAKEN_CODE = "CONFLICT"
+
+
+def id_taken(field: str, *, prefix: str = "") -> ValidationError:
+    """The refusal of a client id already in use, the same whoever holds it."""
+    return ValidationError({field: ValidationError(prefix + ID_TAKEN, code=ID_TAKEN_CODE)})
 
 
 @transaction.atomic
@@ -57,7 +65,7 @@ def thread_create(
     Thread.objects.bulk_create([thread], ignore_conflicts=True)
     stored = Thread.objects.get(pk=thread.id)
     if stored.owner_id != owner.pk:
-        raise ValidationError({"id": ID_TAKEN})
+        raise id_taken("id")
     return stored
 
 
@@ -165,7 +173,7 @@ def message_append(*, user: AbstractBaseUser, thread_id: str, **fields) -> Messa
     except IntegrityError:
         stored = Message.objects.filter(pk=message.id).first()
         if stored is None or stored.thread_id != thread.pk:
-            raise ValidationError({"id": ID_TAKEN}) from None
+            raise id_taken("id") from None
         return stored
     touch_thread(thread, min(message.created_at, timezone.now()))
     return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -18,6 +18,24 @@ from students.models import ConceptModule, Student
 STUDENT_EDITABLE = frozenset({"name", "email", "status", "enrolled_at"})
 DUPLICATE_EMAIL = "A student with this email already exists."
 DUPLICATE_CODE = "A student with this code already exists."
+# A caller who may not see emails is not told which of code and email is in use: every
+# uniqueness conflict on the student reads the same, as a non-field error.
+DUPLICATE_DETAILS = (
+    "A student with these details cannot be saved: a code or email is already in use."
+)
+CONFLICT = "CONFLICT"
+VIEW_EMAIL = "students.view_student_email"
+
+
+def may_see_emails(actor: Actor) -> bool:
+    """Whether the actor may learn which email is taken (the system, or the permission)."""
+    return actor.user is None or actor.user.has_perm(VIEW_EMAIL)
+
+
+def _conflict(field: str, message: str, *, named: bool) -> ValidationError:
+    if named:
+        return ValidationError({field: ValidationError(message, code=CONFLICT)})
+    return ValidationError(DUPLICATE_DETAILS, code=CONFLICT)
 
 
 def student_by_code(code: str, *, field: str = "student", lock: bool = False) -> Student:
@@ -38,42 +56,49 @@ def module_by_code(code: str, *, field: str = "module") -> ConceptModule:
     return module
 
 
-def _check_email_free(student: Student) -> None:
-    taken = (
+def _email_taken(student: Student) -> bool:
+    return (
         Student.objects.annotate(email_lower=Lower("email"))
         .filter(email_lower=student.email.lower())
         .exclude(pk=student.pk)
         .exists()
     )
-    if taken:
-        raise ValidationError({"email": DUPLICATE_EMAIL})
 
 
-def _save_student(student: Student, **save_kwargs) -> None:
-    """Save; a concurrent duplicate the checks could not see still reads as a field error."""
+def _save_student(student: Student, *, named: bool, **save_kwargs) -> None:
+    """Save; a concurrent duplicate the checks could not see reads as the same conflict."""
     try:
         with transaction.atomic():
             student.save(**save_kwargs)
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
         if "email" in constraint:
-            raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
+            raise _conflict("email", DUPLICATE_EMAIL, named=named) from exc
         if "code" in constraint:
-            raise ValidationError({"code": DUPLICATE_CODE}) from exc
+            raise _conflict("code", DUPLICATE_CODE, named=named) from exc
         raise
 
 
-def _clean_student(student: Student) -> None:
-    errors: dict[str, list[str]] = {}
+def _clean_student(student: Student, *, named: bool) -> None:
+    """Validate; uniqueness conflicts name their field only when `named`."""
+    errors: dict[str, list[ValidationError]] = {}
     try:
         student.full_clean(validate_constraints=False)
     except ValidationError as exc:
-        errors = exc.message_dict
-    if "email" not in errors and student.email:
-        try:
-            _check_email_free(student)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+        errors = exc.error_dict
+    conflicts = []
+    code_errors = errors.get("code", [])
+    if any(error.code == "unique" for error in code_errors):
+        errors["code"] = [error for error in code_errors if error.code != "unique"] or None
+        conflicts.append(("code", DUPLICATE_CODE))
+    if "email" not in errors and student.email and _email_taken(student):
+        conflicts.append(("email", DUPLICATE_EMAIL))
+    errors = {field: field_errors for field, field_errors in errors.items() if field_errors}
+    if conflicts and named:
+        for field, message in conflicts:
+            errors[field] = [ValidationError(message, code=CONFLICT)]
+    elif conflicts:
+        errors[NON_FIELD_ERRORS] = [ValidationError(DUPLICATE_DETAILS, code=CONFLICT)]
     if errors:
         raise ValidationError(errors)
 
@@ -99,8 +124,9 @@ def student_create(
         created_at=now,
         updated_at=now,
     )
-    _clean_student(student)
-    _save_student(student)
+    named = may_see_emails(actor)
+    _clean_student(student, named=named)
+    _save_student(student, named=named)
     log_action(
         actor=actor,
         action="student.create",
@@ -123,8 +149,9 @@ def student_update(*, actor: Actor, code: str, changes: Mapping[str, object]) ->
     for name, value in changes.items():
         setattr(student, name, value.strip() if name == "email" and value else value)
     student.updated_at = timezone.now()
-    _clean_student(student)
-    _save_student(student, update_fields=[*changes, "updated_at"])
+    named = may_see_emails(actor)
+    _clean_student(student, named=named)
+    _save_student(student, named=named, update_fields=[*changes, "updated_at"])
     payload = {name: value for name, value in changes.items() if name != "email"}
     if "email" in changes:
         payload["email_changed"] = True

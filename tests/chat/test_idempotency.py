@@ -36,8 +36,8 @@ def test_thread_create_with_an_id_of_another_owner_is_refused(alice_client, bob_
                     {
                         "kind": "VALIDATION",
                         "field": "id",
-                        "message": "This id is already taken.",
-                        "code": None,
+                        "message": "This id cannot be used; choose another.",
+                        "code": "CONFLICT",
                     }
                 ]
             }
@@ -91,8 +91,47 @@ def test_message_id_used_in_another_thread_is_refused(alice_client):
 
     # then
     assert result["data"]["messageAppend"]["messages"] == [
-        {"kind": "VALIDATION", "field": "id", "message": "This id is already taken.", "code": None}
+        {
+            "kind": "VALIDATION",
+            "field": "id",
+            "message": "This id cannot be used; choose another.",
+            "code": "CONFLICT",
+        }
     ]
+    assert list(Message.objects.values_list("id", "thread_id")) == [("m1", "t1")]
+
+
+def test_a_taken_message_id_reads_the_same_whoever_holds_it(alice_client, bob_client):
+    # given: m1 in alice's t1; a second thread each for alice and bob
+    for thread_id in ["t1", "t2"]:
+        alice_client.execute(THREAD_CREATE, {"input": {"id": thread_id}})
+    bob_client.execute(THREAD_CREATE, {"input": {"id": "b1"}})
+    message = {"id": "m1", "role": "USER", "content": "hello"}
+    alice_client.execute(MESSAGE_APPEND, {"threadId": "t1", "input": message})
+
+    # when
+    by_alice = alice_client.execute(MESSAGE_APPEND, {"threadId": "t2", "input": message})
+    by_bob = bob_client.execute(MESSAGE_APPEND, {"threadId": "b1", "input": message})
+
+    # then: the answer never says whose the id is
+    assert (
+        by_bob
+        == by_alice
+        == {
+            "data": {
+                "messageAppend": {
+                    "messages": [
+                        {
+                            "kind": "VALIDATION",
+                            "field": "id",
+                            "message": "This id cannot be used; choose another.",
+                            "code": "CONFLICT",
+                        }
+                    ]
+                }
+            }
+        }
+    )
     assert list(Message.objects.values_list("id", "thread_id")) == [("m1", "t1")]
 
 

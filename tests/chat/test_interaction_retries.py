@@ -27,7 +27,7 @@ mutation ($input: InteractionRecordInput!) {
   }
 }
 """
-TAKEN = "id: This id is already taken."
+TAKEN = "id: This id cannot be used; choose another."
 DIFFERENT = (
     "id: Already used for a different recording (another payload or another user); a retry "
     "must send the same recording, a new prompt needs a new id."
@@ -52,12 +52,12 @@ def recording(**changes) -> dict:
     }  # fmt: skip
 
 
-def refusal(field: str, message: str) -> dict:
+def refusal(field: str, message: str, code: str | None = None) -> dict:
     return {
         "data": {
             "interactionRecord": {
                 "messages": [
-                    {"kind": "VALIDATION", "field": field, "message": message, "code": None}
+                    {"kind": "VALIDATION", "field": field, "message": message, "code": code}
                 ]
             }
         }
@@ -163,7 +163,7 @@ def test_the_same_id_in_another_thread_is_refused(session, alice_client):
     result = alice_client.execute(RECORD, {"input": recording(threadId="other-session")})
 
     # then
-    assert result == refusal("userMessage", TAKEN)
+    assert result == refusal("userMessage", TAKEN, "CONFLICT")
     assert rows() == written
 
 
@@ -178,7 +178,7 @@ def test_the_same_id_by_another_user_is_refused(session, alice_client, bob_clien
     by_staff = staff_client.execute(RECORD, {"input": recording()})
 
     # then
-    assert by_bob == refusal("userMessage", TAKEN)
+    assert by_bob == refusal("userMessage", TAKEN, "CONFLICT")
     assert by_staff == refusal("userMessage", DIFFERENT)
     assert rows() == written
 
@@ -195,7 +195,7 @@ def test_an_id_of_a_plain_message_is_refused(session, alice_client):
     result = alice_client.execute(RECORD, {"input": recording()})
 
     # then
-    assert result == refusal("userMessage", TAKEN)
+    assert result == refusal("userMessage", TAKEN, "CONFLICT")
     assert rows() == written
 
 

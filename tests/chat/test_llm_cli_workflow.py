@@ -269,8 +269,8 @@ def test_a_failure_at_the_last_write_rolls_everything_back(session, alice_client
         {
             "kind": "VALIDATION",
             "field": "assistantMessage",
-            "message": "id: This id is already taken.",
-            "code": None,
+            "message": "id: This id cannot be used; choose another.",
+            "code": "CONFLICT",
         }
     ]
     assert rows() == written
@@ -295,7 +295,13 @@ def test_between_one_and_ten_calls(session, alice_client):
     assert none["data"]["interactionRecord"]["messages"][0]["message"] == (
         "between 1 and 10 model calls, got 0"
     )
-    assert too_many["data"]["interactionRecord"]["messages"][0]["field"] == "calls"
+    assert too_many["data"] is None
+    assert [(e["message"], e["extensions"]) for e in too_many["errors"]] == [
+        (
+            "List too long: 'input.calls' has 11 items, the maximum is 10.",
+            {"code": "LIST_TOO_LONG"},
+        )
+    ]
     assert rows() == (0, 0, 0, 0)
 
 

@@ -122,20 +122,14 @@ def test_import_of_more_than_1000_items_is_refused(editor_client):
     # when
     result = editor_client.execute(IMPORT, {"items": items})
 
-    # then
-    assert result == {
-        "data": {
-            "learnItemsImport": {
-                "messages": [
-                    {
-                        "kind": "VALIDATION",
-                        "field": "items",
-                        "message": "at most 1000 items per import, got 1001",
-                    }
-                ]
-            }
-        }
-    }
+    # then: refused by the schema's list caps, before the service
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
+        (
+            "List too long: 'items' has 1001 items, the maximum is 1000.",
+            {"code": "LIST_TOO_LONG"},
+        )
+    ]
     assert LearnItem.objects.count() == 0
 
 

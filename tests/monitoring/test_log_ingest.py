@@ -226,20 +226,14 @@ def test_more_than_5000_logs_are_refused(writer_client):
     # when
     result = ingest(writer_client, [log_input(n) for n in range(5001)])
 
-    # then
-    assert result == {
-        "data": {
-            "logIngest": {
-                "messages": [
-                    {
-                        "kind": "VALIDATION",
-                        "field": "logs",
-                        "message": "at most 5000 logs per call, got 5001",
-                    }
-                ]
-            }
-        }
-    }
+    # then: refused by the schema's list caps, before the service
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
+        (
+            "List too long: 'logs' has 5001 items, the maximum is 5000.",
+            {"code": "LIST_TOO_LONG"},
+        )
+    ]
     assert MonitoringLog.objects.count() == 0
 
 

@@ -352,6 +352,77 @@ def test_refused_mutations_name_the_field_and_write_nothing(
     assert counts() == before
 
 
+STUDENT_WRITE = (
+    "mutation ($create: StudentCreateInput!, $code: String!, $update: StudentUpdateInput!) { "
+    "created: studentCreate(input: $create) { ... on OperationInfo "
+    "{ messages { kind field message code } } } "
+    "updated: studentUpdate(code: $code, input: $update) { ... on OperationInfo "
+    "{ messages { kind field message code } } } }"
+)
+HIDDEN_CONFLICT = {
+    "messages": [
+        {
+            "kind": "VALIDATION",
+            "field": None,
+            "message": "A student with these details cannot be saved: a code or email is "
+            "already in use.",
+            "code": "CONFLICT",
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        {"code": "s002", "name": "Twin", "email": "ADA@example.com"},
+        {"code": "s001", "name": "Twin", "email": "new@example.com"},
+    ],
+    ids=["taken-email", "taken-code"],
+)
+def test_a_caller_who_may_not_see_emails_gets_one_conflict_for_code_and_email(
+    create, world, api_client, make_user
+):
+    # given: may add and change students, but not see emails; an update to a taken email
+    clerk = make_user("clerk", perms=["students.add_student", "students.change_student"])
+    StudentFactory(code="s003", email="other@example.com")
+    variables = {"create": create, "code": "s003", "update": {"email": "ada@example.com"}}
+    before = counts()
+
+    # when
+    result = api_client(clerk).execute(STUDENT_WRITE, variables)
+
+    # then: the same refusal whichever is taken, naming no field
+    assert result == {"data": {"created": HIDDEN_CONFLICT, "updated": HIDDEN_CONFLICT}}
+    assert counts() == before
+
+
+def test_a_caller_who_may_see_emails_is_told_which_field_conflicts(world, staff_client):
+    # given
+    StudentFactory(code="s003", email="other@example.com")
+    variables = {
+        "create": {"code": "s002", "name": "Twin", "email": "ADA@example.com"},
+        "code": "s003",
+        "update": {"email": "ada@example.com"},
+    }
+
+    # when
+    result = staff_client.execute(STUDENT_WRITE, variables)
+
+    # then
+    named = {
+        "messages": [
+            {
+                "kind": "VALIDATION",
+                "field": "email",
+                "message": "A student with this email already exists.",
+                "code": "CONFLICT",
+            }
+        ]
+    }
+    assert result == {"data": {"created": named, "updated": named}}
+
+
 def test_reviewing_twice_is_refused(world, staff_client):
     # given
     draft_id = str(world["draft"].pk)
