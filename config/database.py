@@ -110,6 +110,7 @@ def start_embedded_server(data_dir: Path) -> str:
         import pgserver
         from pgserver.postgres_server import PostgresServer
 
+        _make_pgserver_writes_atomic()
         with PostgresServer._lock:
             _forget_dead_users(data_dir)
         server = pgserver.get_server(data_dir, cleanup_mode="stop")
@@ -125,23 +126,74 @@ def start_embedded_server(data_dir: Path) -> str:
     return server.get_uri()
 
 
+PIDS_FILE = ".handle_pids.json"
+# pgserver's DiskList is patched below; a new pgserver release must be checked against it first.
+PATCHED_PGSERVER_VERSION = "0.1.4"
+
+
+def read_users(pids_file: Path) -> list[int] | None:
+    """The process ids in pgserver's user list, or None when the file is damaged
+    (empty, cut short by a stop mid-write, or not a list of whole numbers)."""
+    import json
+
+    try:
+        pids = json.loads(pids_file.read_text())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(pids, list) or not all(
+        isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 for pid in pids
+    ):
+        return None
+    return pids
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename, so a stop at any moment leaves either the
+    old or the new content, never an empty or half-written file."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _make_pgserver_writes_atomic() -> None:
+    """pgserver 0.1.4 rewrites its user list in place (truncate, then write): a SIGTERM in
+    between leaves it empty and every later start fails on it. Route its writes through
+    write_atomically; skipped on any other pgserver version, whose writes must be re-checked."""
+    import json
+    from importlib.metadata import version
+
+    from pgserver import utils
+
+    if version("pgserver") != PATCHED_PGSERVER_VERSION or getattr(
+        utils.DiskList.put, "atomic", False
+    ):
+        return
+
+    def put(self, values: list[int]) -> None:
+        write_atomically(self.path, json.dumps(values))
+
+    put.atomic = True
+    utils.DiskList.put = put
+
+
 def _forget_dead_users(data_dir: Path) -> None:
     """Drop processes that died without saying goodbye (kill -9) from pgserver's user list,
-    so the server still stops when the last live user exits."""
+    so the server still stops when the last live user exits; a damaged list (left by a stop
+    mid-write) is rewritten as an empty one, which pgserver would otherwise fail to read."""
     import json
 
     import psutil
 
-    pids_file = data_dir / ".handle_pids.json"
+    pids_file = data_dir / PIDS_FILE
     if not pids_file.exists():
         return
-    try:
-        pids = json.loads(pids_file.read_text())
-    except ValueError:
-        pids = []
-    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    pids = read_users(pids_file)
+    alive = [pid for pid in pids or [] if psutil.pid_exists(pid)]
     if alive != pids:
-        pids_file.write_text(json.dumps(alive))
+        write_atomically(pids_file, json.dumps(alive))
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -197,6 +197,10 @@ def client_error(error: GraphQLError) -> GraphQLError:
         extensions["code"] = DATABASE_UNAVAILABLE_CODE
     elif isinstance(original, DATABASE_REFUSALS):
         message, extensions["code"] = refusal_message(original)
+    elif error.path is None and "code" not in extensions:
+        # Refused before anything ran (a variable of the wrong type or out of range, a page
+        # size or query limit): the client's own request, answered as a bad request.
+        extensions["code"] = "BAD_REQUEST"
     else:
         if len(error.message) <= MAX_MESSAGE_LENGTH:
             return error

@@ -31,6 +31,7 @@ def _cases() -> dict[str, CaseFn]:
         rawhttp,
         realtime,
         restart,
+        scalars,
     )
 
     return {
@@ -50,6 +51,7 @@ def _cases() -> dict[str, CaseFn]:
         # Fuzzing writes and deletes at random, so it runs after the cases that need the
         # seeded objects intact; the secrets scan comes last to see every answer and log line.
         "fuzz": fuzz.run,
+        "scalars": scalars.run,
         "deploy": deploy.run,
     }
 

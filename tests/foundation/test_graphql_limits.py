@@ -35,7 +35,9 @@ def test_aliases_past_the_limit_are_refused_without_sql(settings):
     assert ok_status == 200 and "errors" not in ok_body
     assert body == {
         "data": None,
-        "errors": [{"message": "16 aliases found. Allowed: 15"}],
+        "errors": [
+            {"message": "16 aliases found. Allowed: 15", "extensions": {"code": "BAD_REQUEST"}}
+        ],
     }
     assert sql == 0
 
@@ -55,6 +57,7 @@ def test_tokens_past_the_limit_are_refused_without_sql():
             {
                 "message": "Syntax Error: Document contains more than 2000 tokens. Parsing aborted.",
                 "locations": [{"line": 1, "column": 21992}],
+                "extensions": {"code": "BAD_REQUEST"},
             }
         ],
     }
@@ -101,6 +104,7 @@ def test_field_suggestions_are_off_outside_debug():
             {
                 "message": "Cannot query field 'viewr' on type 'Query'.",
                 "locations": [{"line": 1, "column": 3}],
+                "extensions": {"code": "BAD_REQUEST"},
             }
         ],
     }

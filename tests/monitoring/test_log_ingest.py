@@ -251,6 +251,7 @@ def test_a_bad_time_is_refused_with_the_same_graphql_error(writer_client):
                 "message": "Variable '$logs' has invalid value at [0].timestamp: Value cannot "
                 'represent a DateTime: "2026-02-30T12:00:00". day is out of range for month',
                 "locations": [{"line": 2, "column": 17}],
+                "extensions": {"code": "BAD_REQUEST"},
             }
         ],
     }

@@ -1,0 +1,56 @@
+import pytest
+
+THREADS = """
+query($f: ThreadFilter, $p: OffsetPaginationInput) {
+  threads(filters: $f, pagination: $p) { totalCount }
+}"""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"p": {"offset": 2**31}},
+            "Variable '$p' has invalid value at .offset: Int cannot represent non 32-bit signed "
+            "integer value: 2147483648",
+        ),
+        (
+            {"p": {"limit": 2**31 - 1}},
+            "Page size too large: 'pagination.limit' is 2147483647, the maximum is 100.",
+        ),
+        (
+            {"p": {"offset": -(2**31)}},
+            "Page offset must be 0 or more: 'pagination.offset' is -2147483648.",
+        ),
+    ],
+    ids=["int out of range", "page size", "negative offset"],
+)
+def test_a_request_refused_before_it_runs_carries_bad_request(
+    make_user, api_client, variables, message
+):
+    # given
+    client = api_client(make_user("alice", perms=["chat.view_thread"]))
+
+    # when
+    result = client.execute(THREADS, variables)
+
+    # then
+    assert result["data"] is None
+    assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
+        (message, {"code": "BAD_REQUEST"})
+    ]
+
+
+@pytest.mark.django_db
+def test_a_time_outside_the_accepted_range_carries_bad_request(make_user, api_client):
+    # given
+    client = api_client(make_user("alice", perms=["chat.view_thread"]))
+
+    # when
+    result = client.execute(THREADS, {"f": {"createdFrom": "9999-12-31T23:59:59-14:00"}})
+
+    # then
+    assert result["data"] is None
+    assert [e["extensions"] for e in result["errors"]] == [{"code": "BAD_REQUEST"}]
+    assert result["errors"][0]["message"].startswith("Variable '$f' has invalid value at ")
