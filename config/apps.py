@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -12,7 +14,9 @@ class ConfigConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from config.dbtypes import on_connection_created
-        from config.timeouts import apply_after_migrate
+        from config.timeouts import apply_after_migrate, is_operator_command, lift_for_commands
 
         connection_created.connect(on_connection_created, dispatch_uid="config.dbtypes")
+        if is_operator_command(sys.argv):
+            connection_created.connect(lift_for_commands, dispatch_uid="config.timeouts.commands")
         post_migrate.connect(apply_after_migrate, dispatch_uid="config.timeouts")

@@ -11,6 +11,7 @@ every `migrate` (post_migrate) and by `manage.py dbtimeouts`.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -58,3 +59,29 @@ def command_limits(using: str = "default"):
                 [str(int(settings.DB_COMMAND_STATEMENT_TIMEOUT))],
             )
         yield
+
+
+# Commands that serve requests keep the web limits; every other manage.py command is an
+# operator's (migrate, imports, purges, exports, risk computation, the bench seed).
+SERVING_COMMANDS = {"runserver", "shell_plus"}
+
+
+def is_operator_command(argv: list[str]) -> bool:
+    return len(argv) > 1 and Path(argv[0]).name == "manage.py" and argv[1] not in SERVING_COMMANDS
+
+
+def lift_for_commands(sender, connection, **kwargs) -> None:
+    """Give an operator command's session the command limit instead of the web one.
+
+    Only on a direct connection: behind a transaction-mode pooler a session SET would stay on
+    the server connection for later clients, so there the command keeps the web limit and long
+    work should use the direct (non-pooler) URL, as Neon advises for migrations anyway.
+    """
+    if connection.vendor != "postgresql" or connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ):
+        return
+    limit = str(int(settings.DB_COMMAND_STATEMENT_TIMEOUT))
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [limit])
+        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [limit])
