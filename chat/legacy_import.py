@@ -4,7 +4,6 @@ messages, with their ids, times and order."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from chat.models import Message, Thread
@@ -14,9 +13,9 @@ from config.legacy.framework import (
     Context,
     Refused,
     TableSpec,
+    clean_or_refuse,
     legacy_json,
     legacy_time,
-    validation_reason,
 )
 from config.legacy.sql import insert_returning
 
@@ -71,10 +70,7 @@ def thread_row(*, id, owner, agent_type, metadata, created_at, updated_at) -> di
         created_at=created_at,
         updated_at=updated_at,
     )
-    try:
-        thread.full_clean(validate_unique=False, exclude=["owner"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(thread, exclude=["owner"])
     return {
         "id": id,
         "owner_id": owner.pk,
@@ -110,10 +106,7 @@ def message_row(*, id, thread_id, type, role, content, metadata, created_at) -> 
         metadata=metadata,
         created_at=created_at or timezone.now(),
     )
-    try:
-        message.full_clean(validate_unique=False, exclude=["seq", "thread"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(message, exclude=["seq", "thread"])
     return {
         "id": id,
         "thread_id": thread_id,

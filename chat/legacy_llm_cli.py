@@ -34,9 +34,9 @@ from config.legacy.framework import (
     Context,
     Refused,
     TableSpec,
+    clean_or_refuse,
     legacy_json,
     legacy_time,
-    validation_reason,
 )
 from config.legacy.sql import insert_returning
 
@@ -213,10 +213,7 @@ def convert_usage(row, ctx):
         tokens_out=row.get("tokens_out") or 0,
         cost=row.get("cost") or Decimal(0),
     )
-    try:
-        usage.full_clean(validate_unique=False, exclude=["user"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(usage, exclude=["user"])
     return {
         "user_id": usage.user_id,
         "day": usage.day,
@@ -298,10 +295,7 @@ def convert_api_key(row, ctx):
         revoked_at=legacy_time(row, "revoked_at") or timezone.now(),
         last_used_at=legacy_time(row, "last_used_at"),
     )
-    try:
-        key.full_clean(validate_unique=False, exclude=["user"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(key, exclude=["user"])
     return {
         "user_id": user.pk,
         "name": key.name,
@@ -366,10 +360,7 @@ def convert_preference(row, ctx):
     )
     if preference.updated_at is None:
         preference.updated_at = timezone.now()
-    try:
-        preference.full_clean(validate_unique=False, exclude=["user"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(preference, exclude=["user"])
     return {
         "user_id": preference.user_id,
         "key": preference.key,
@@ -407,10 +398,7 @@ def convert_snapshot(row, ctx):
         context=legacy_json(row, "context", default={}),
         created_at=legacy_time(row, "created_at") or timezone.now(),
     )
-    try:
-        snapshot.full_clean(validate_unique=False, exclude=["user", "thread"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(snapshot, exclude=["user", "thread"])
     return {
         "thread_id": snapshot.thread_id,
         "client_id": snapshot.client_id,
@@ -528,10 +516,7 @@ def convert_request(row, ctx):
         prompt_text=row.get("prompt_text"),
         created_at=legacy_time(row, "created_at") or timezone.now(),
     )
-    try:
-        request.full_clean(validate_unique=False, exclude=["user", "api_key", "thread", "message"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(request, exclude=["user", "api_key", "thread", "message"])
     session, message = row.get("session_id"), row.get("message_id")
     return {
         "id": request.id,
@@ -558,10 +543,7 @@ def convert_response(row, ctx):
         error=row.get("error") or "",
         created_at=legacy_time(row, "created_at") or timezone.now(),
     )
-    try:
-        response.full_clean(validate_unique=False, exclude=["request"])
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(response, exclude=["request"])
     return {
         "id": response.id,
         "request_id": response.request_id,

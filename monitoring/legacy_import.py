@@ -7,16 +7,15 @@ senders' own ids never collide with it. Checked by the same rules as logIngest.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import connection
 
 from config.legacy.framework import (
     Column,
     Refused,
     TableSpec,
+    clean_or_refuse,
     legacy_json,
     legacy_time,
-    validation_reason,
 )
 from config.legacy.sql import insert_returning
 from monitoring.models import Level, MonitoringResult, SystemHealth
@@ -153,10 +152,7 @@ def _status(raw, statuses: dict[str, str]) -> str:
 
 
 def _checked(instance) -> None:
-    try:
-        instance.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise Refused(validation_reason(exc)) from None
+    clean_or_refuse(instance, validate_constraints=False)
 
 
 def _number(row: dict, name: str) -> float | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -247,6 +248,14 @@ def validation_reason(exc) -> str:
             for name, errors in exc.error_dict.items()
         )
     return "; ".join(exc.messages)
+
+
+def clean_or_refuse(instance, **full_clean_options) -> None:
+    """The model's own validation (`full_clean`); a failure refuses the row with its reason."""
+    try:
+        instance.full_clean(validate_unique=False, **full_clean_options)
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
 
 
 def results_from_returned(keys: Iterable[object], returned: set) -> dict:
