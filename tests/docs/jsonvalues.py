@@ -1,0 +1,109 @@
+"""Documented JSON against real answers: `…` wildcards, regenerating a response, and a
+readable, stable layout for the blocks written back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+ANY = "…"
+WIDTH = 100
+_MISSING = object()
+
+
+def _pattern(text: str) -> re.Pattern:
+    return re.compile(".*".join(re.escape(part) for part in text.split(ANY)), re.DOTALL)
+
+
+def matches(expected, actual) -> bool:
+    """True when `actual` is `expected`, where "…" is any value and "…" inside a string any text."""
+    if expected == ANY:
+        return True
+    if isinstance(expected, str) and ANY in expected:
+        return isinstance(actual, str) and _pattern(expected).fullmatch(actual) is not None
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and expected.keys() == actual.keys()
+            and all(matches(expected[k], actual[k]) for k in expected)
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(matches(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return type(expected) is type(actual) and expected == actual
+
+
+def _is_now(value: str, window: tuple[dt.datetime, dt.datetime]) -> bool:
+    """An ISO time within the run, or today's (or yesterday's/tomorrow's) date."""
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            return abs((day - window[0].date()).days) <= 1
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        return False
+    slack = dt.timedelta(minutes=5)
+    return window[0] - slack <= moment <= window[1] + slack
+
+
+def _wildcard(value, other, window):
+    """`value` when it is the same in two runs and not "now", else a wildcard for it."""
+    if isinstance(value, str) and _is_now(value, window):
+        return ANY
+    if value == other and type(value) is type(other):
+        return value
+    if isinstance(value, str) and isinstance(other, str):
+        common = 0
+        while common < min(len(value), len(other)) and value[common] == other[common]:
+            common += 1
+        prefix = value[:common]
+        while prefix and prefix[-1].isalnum():
+            prefix = prefix[:-1]
+        return prefix + ANY
+    return ANY
+
+
+def regenerate(documented, actual, again, window):
+    """The response to write: the real answer, with "…" where it differs between two fresh runs
+    (ids, secrets, measured times) or is the current time, and the documented wildcards kept
+    where they still match."""
+    if documented is not _MISSING and isinstance(documented, str) and ANY in documented:
+        if matches(documented, actual):
+            return documented
+    if isinstance(actual, dict):
+        other = again if isinstance(again, dict) else {}
+        old = documented if isinstance(documented, dict) else {}
+        return {
+            k: regenerate(old.get(k, _MISSING), v, other.get(k, _MISSING), window)
+            for k, v in actual.items()
+        }
+    if isinstance(actual, list):
+        other = again if isinstance(again, list) and len(again) == len(actual) else actual
+        old = documented if isinstance(documented, list) else []
+        old = old if len(old) == len(actual) else [_MISSING] * len(actual)
+        return [regenerate(d, a, b, window) for d, a, b in zip(old, actual, other, strict=True)]
+    if again is _MISSING:
+        again = actual
+    return _wildcard(actual, again, window)
+
+
+def layout(value, indent: int = 0) -> str:
+    """JSON on one line when it fits in WIDTH, else one member per line, indented by two."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(flat) + indent <= WIDTH or not isinstance(value, dict | list) or not value:
+        return flat
+    inner = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {layout(v, indent + 2).lstrip()}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [inner + layout(v, indent + 2) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
