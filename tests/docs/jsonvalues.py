@@ -105,5 +105,14 @@ def layout(value, indent: int = 0) -> str:
             for k, v in value.items()
         ]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    if not any(isinstance(v, dict | list) for v in value):
+        rows, row = [], ""
+        for v in value:  # scalars fill the lines
+            item = json.dumps(v, ensure_ascii=False)
+            if row and len(inner) + len(row) + len(item) + 2 > WIDTH:
+                rows.append(row + ",")
+                row = ""
+            row = f"{row}, {item}" if row else item
+        return "[\n" + "\n".join(inner + r for r in [*rows, row]) + "\n" + " " * indent + "]"
     items = [inner + layout(v, indent + 2) for v in value]
     return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
