@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run migrate test lint check-migrations check-schema pytest schema dbcheck bench reliability clean
+.PHONY: help install run migrate test lint check-migrations check-schema pytest schema docs dbcheck bench reliability clean
 
 help:
 	@echo "make run      - set up, migrate and serve GraphQL + admin on http://127.0.0.1:$(PORT)"
 	@echo "make test     - lint, migration check, schema-drift check and the whole pytest suite"
 	@echo "make schema   - re-export schema.graphql from the code"
+	@echo "make docs     - rewrite the documented GraphQL responses from real runs (docs/README.md)"
 	@echo "make dbcheck  - check the database connection"
 	@echo "make bench    - benchmark GraphQL against raw SQL (BENCH_SCALE=small for a quick run)"
 	@echo "make reliability - faults, hostile input, fuzzing and authorization against the real server"
@@ -64,6 +65,10 @@ test: lint pytest
 fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Runs every documented example twice on a fresh database and writes the responses back.
+docs: install
+	DOCS_UPDATE=1 $(BIN)/python -m pytest tests/docs -q -p no:cacheprovider
 
 dbcheck: install
 	$(BIN)/python manage.py dbcheck

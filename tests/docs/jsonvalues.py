@@ -65,7 +65,14 @@ def _wildcard(value, other, window):
         prefix = value[:common]
         while prefix and prefix[-1].isalnum():
             prefix = prefix[:-1]
-        return prefix + ANY
+        rest, other_rest = value[len(prefix) :], other[len(prefix) :]
+        tail = 0
+        while tail < min(len(rest), len(other_rest)) and rest[-1 - tail] == other_rest[-1 - tail]:
+            tail += 1
+        suffix = rest[len(rest) - tail :]
+        while suffix and suffix[0].isalnum():
+            suffix = suffix[1:]
+        return prefix + ANY + suffix
     return ANY
 
 
@@ -93,26 +100,27 @@ def regenerate(documented, actual, again, window):
     return _wildcard(actual, again, window)
 
 
-def layout(value, indent: int = 0) -> str:
-    """JSON on one line when it fits in WIDTH, else one member per line, indented by two."""
+def layout(value, indent: int = 0, lead: int = 0) -> str:
+    """JSON on one line when it fits in WIDTH (after `indent` spaces and `lead` characters of
+    key), else one member per line, indented by two; lists of scalars fill their lines."""
     flat = json.dumps(value, ensure_ascii=False)
-    if len(flat) + indent <= WIDTH or not isinstance(value, dict | list) or not value:
+    if indent + lead + len(flat) + 1 <= WIDTH or not isinstance(value, dict | list) or not value:
         return flat
     inner = " " * (indent + 2)
+    close = "\n" + " " * indent + ("}" if isinstance(value, dict) else "]")
     if isinstance(value, dict):
-        items = [
-            f"{inner}{json.dumps(k, ensure_ascii=False)}: {layout(v, indent + 2).lstrip()}"
-            for k, v in value.items()
-        ]
-        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+        items = []
+        for k, v in value.items():
+            key = json.dumps(k, ensure_ascii=False) + ": "
+            items.append(inner + key + layout(v, indent + 2, len(key)))
+        return "{\n" + ",\n".join(items) + close
     if not any(isinstance(v, dict | list) for v in value):
         rows, row = [], ""
         for v in value:  # scalars fill the lines
             item = json.dumps(v, ensure_ascii=False)
-            if row and len(inner) + len(row) + len(item) + 2 > WIDTH:
+            if row and len(inner) + len(row) + len(item) + 3 > WIDTH:
                 rows.append(row + ",")
                 row = ""
             row = f"{row}, {item}" if row else item
-        return "[\n" + "\n".join(inner + r for r in [*rows, row]) + "\n" + " " * indent + "]"
-    items = [inner + layout(v, indent + 2) for v in value]
-    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+        return "[\n" + "\n".join(inner + r for r in [*rows, row]) + close
+    return "[\n" + ",\n".join(inner + layout(v, indent + 2) for v in value) + close
