@@ -73,7 +73,10 @@ def blocks(text: str) -> list[tuple[Block, str]]:
             body.append(lines[j][len(indent) :] if lines[j].startswith(indent) else lines[j])
             j += 1
         found.append(
-            (Block(match["info"].strip(), "\n".join(body), i + 1, j + 1, indent), "\n".join(between))
+            (
+                Block(match["info"].strip(), "\n".join(body), i + 1, j + 1, indent),
+                "\n".join(between),
+            )
         )
         between = []
         i = j + 1
@@ -87,7 +90,9 @@ def _is_response(block: Block) -> bool:
         value = json.loads(block.text)
     except ValueError:
         return False
-    return isinstance(value, dict) and bool(value) and set(value) <= {"data", "errors", "extensions"}
+    return (
+        isinstance(value, dict) and bool(value) and set(value) <= {"data", "errors", "extensions"}
+    )
 
 
 def examples(path: Path, default_caller: str) -> list[Example]:

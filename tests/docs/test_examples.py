@@ -23,8 +23,5 @@ def test_examples_run_verbatim_and_answer_as_documented(path):
     first = run(path)
 
     # then
-    if UPDATE:
-        problems = rewrite(first, run(path))
-    else:
-        problems = compare(first)
+    problems = rewrite(first, run(path)) if UPDATE else compare(first)
     assert problems == [], "\n".join(problems)
