@@ -25,11 +25,17 @@ from config.realtime.hub import Event, hub
 
 @strawberry.enum(name="ThreadEventKind", description="What happened to the thread.")
 class ThreadEventKind(Enum):
-    MESSAGE_ADDED = "message_added"
-    THREAD_CREATED = "thread_created"
-    THREAD_UPDATED = "thread_updated"
-    THREAD_CLEARED = "thread_cleared"
-    THREAD_DELETED = "thread_deleted"
+    MESSAGE_ADDED = strawberry.enum_value("message_added", description="A message was appended.")
+    THREAD_CREATED = strawberry.enum_value("thread_created", description="The thread was created.")
+    THREAD_UPDATED = strawberry.enum_value(
+        "thread_updated", description="Its title, agent type or metadata changed."
+    )
+    THREAD_CLEARED = strawberry.enum_value(
+        "thread_cleared", description="Its messages were deleted (threadClear); no message."
+    )
+    THREAD_DELETED = strawberry.enum_value(
+        "thread_deleted", description="The thread was deleted; the stream ends."
+    )
 
 
 @strawberry.type(name="ThreadEvent", description="One event of a thread, in commit order.")

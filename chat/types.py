@@ -250,8 +250,8 @@ class InteractionMessageInput:
 
 @strawberry.input(name="LLMCallInput", description="One model's answer, as measured by the client.")
 class LLMCallInput:
-    provider: str = strawberry.field(description="e.g. 'openai'.")
-    model: str = strawberry.field(description="e.g. 'gpt-4o-mini'.")
+    provider: str = strawberry.field(description="The provider, e.g. 'openai'.")
+    model: str = strawberry.field(description="The model, e.g. 'gpt-4o-mini'.")
     tokens_in: int = strawberry.field(default=0, description="Prompt tokens.")
     tokens_out: int = strawberry.field(default=0, description="Completion tokens.")
     cost: Decimal = strawberry.field(default=Decimal(0), description="Cost in the billing unit.")
@@ -277,7 +277,9 @@ class InteractionRecordInput:
         description="The one answer shown (in compare mode: the summary or chosen answer)."
     )
     calls: list[LLMCallInput] = strawberry.field(description="1 to 10 model calls.")
-    route_mode: str = strawberry.field(default="", description="e.g. 'single' or 'compare'.")
+    route_mode: str = strawberry.field(
+        default="", description="How the prompt was routed, e.g. 'single' or 'compare'."
+    )
 
 
 @strawberry_django.type(
@@ -329,7 +331,9 @@ class UsageDayType:
     tokens_out: int = strawberry_django.field(description="Completion tokens.")
     cost: Decimal = strawberry_django.field(description="Cost.")
 
-    @strawberry_django.field(description="tokensIn + tokensOut.", only=["tokens_in", "tokens_out"])
+    @strawberry_django.field(
+        description="The sum of tokensIn and tokensOut.", only=["tokens_in", "tokens_out"]
+    )
     def tokens(self) -> int:
         return self.tokens_in + self.tokens_out
 
@@ -365,7 +369,7 @@ class UsageBucketType:
     requests: int = strawberry.field(description="Model calls.")
     tokens_in: int = strawberry.field(description="Prompt tokens.")
     tokens_out: int = strawberry.field(description="Completion tokens.")
-    tokens: int = strawberry.field(description="tokensIn + tokensOut.")
+    tokens: int = strawberry.field(description="The sum of tokensIn and tokensOut.")
     cost: Decimal = strawberry.field(description="Cost.")
 
 

@@ -13,6 +13,7 @@ from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
 from chat.services.interactions import MAX_CALLS
 from chat.subscriptions import Subscription as ChatSubscription
+from config.descriptions import describe
 from config.errors import ClientErrors
 from config.execution import PlainColumnExecutionContext
 from config.extensions import (
@@ -99,7 +100,7 @@ def build_schema(
     Plain model columns are completed by a fast path with identical answers (config.execution);
     `execution_context_class=None` gives Strawberry's standard execution.
     """
-    return strawberry.Schema(
+    built = strawberry.Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -114,6 +115,9 @@ def build_schema(
         # represent (config.scalars).
         scalar_overrides=SCALAR_OVERRIDES,
     )
+    # Generated and library types get their descriptions here (config.descriptions).
+    describe(built._schema)
+    return built
 
 
 schema = build_schema(Query, Mutation, Subscription)

@@ -355,7 +355,7 @@ class MonitoringErrorBucketType:
     start: datetime = strawberry.field(description="Start of the bucket.")
     total: int = strawberry.field(description="Logs in it.")
     errors: int = strawberry.field(description="Logs of level ERROR or CRITICAL in it.")
-    rate: float | None = strawberry.field(description="errors / total; null when no logs.")
+    rate: float | None = strawberry.field(description="Errors divided by total; null when no logs.")
 
 
 LimitArg = Annotated[int, strawberry.argument(description="How many, 1 to 100 (default 10).")]

@@ -20,7 +20,9 @@ from students.types import (
 
 @strawberry.input(name="ActionTarget", description="The object an audit row is about.")
 class ActionTargetInput:
-    type: str = strawberry.field(description="e.g. 'student', 'draft', 'assessment'.")
+    type: str = strawberry.field(
+        description="Kind of object, e.g. 'student', 'draft', 'assessment'."
+    )
     id: str | None = strawberry.field(default=None, description="Its id; all of that type if null.")
 
 

@@ -168,7 +168,7 @@ class RiskFactorType:
     factor: str = strawberry.field(description="Input name, e.g. 'inactivity_weeks'.")
     value: float = strawberry.field(description="The input's value.")
     weight: float = strawberry.field(description="Its weight in the model.")
-    contribution: float = strawberry.field(description="weight * value, added to the logit.")
+    contribution: float = strawberry.field(description="Weight times value, added to the logit.")
 
 
 def risk_factors(factors: list[dict]) -> list[RiskFactorType]:
@@ -182,7 +182,9 @@ class FeatureSetType:
     features: JSON = strawberry_django.field(description="Feature name -> value.")
     feature_version: str = strawberry_django.field(description="Version of the feature SQL.")
     window_start: datetime = strawberry_django.field(description="Start of the window.")
-    window_end: datetime = strawberry_django.field(description="asOf; nothing later counts.")
+    window_end: datetime = strawberry_django.field(
+        description="The asOf instant; nothing later counts."
+    )
     computed_at: datetime = strawberry_django.field(description="When computed.")
 
 
