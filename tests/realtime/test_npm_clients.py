@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from chat import services as chat_services
+from tests.npm import npm_install
 
 PACKAGES = ["graphql-ws@6.4.2", "graphql-sse@2.6.1", "ws@8.23.0", "graphql@16.15.0"]
 SCRIPT = Path(__file__).with_name("clients.mjs")
@@ -19,24 +19,7 @@ SCRIPT = Path(__file__).with_name("clients.mjs")
 
 @pytest.fixture(scope="session")
 def node_clients() -> Path:
-    folder = Path(settings.BASE_DIR) / ".data" / "node-clients"
-    if not (folder / "node_modules" / "graphql-sse").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(folder),
-                *PACKAGES,
-            ],
-            check=True,
-            timeout=180,
-        )
-    script = folder / "clients.mjs"
+    script = npm_install("node-clients", PACKAGES) / "clients.mjs"
     script.write_text(SCRIPT.read_text())
     return script
 
