@@ -59,7 +59,7 @@ class Run:
 
 
 def _where(path: Path, line: int) -> str:
-    return f"{path.relative_to(ROOT)}:{line}"
+    return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{line}"
 
 
 def _run_one(example: Example, callers: Callers):
@@ -135,6 +135,11 @@ def compare(result: Run) -> list[str]:
     return problems
 
 
+def _refused(answer) -> bool:
+    """An answer without data: the request was refused before it ran (invalid operation)."""
+    return isinstance(answer, dict) and answer.get("data") is None and "errors" in answer
+
+
 def _fenced(value, indent: str) -> list[str]:
     lines = ["```json", *jsonvalues.layout(value).split("\n"), "```"]
     return [indent + line for line in lines]
@@ -153,6 +158,12 @@ def rewrite(first: Run, second: Run) -> list[str]:
             documented = _documented(example.response, first.path)
         except ValueError:
             documented = None
+        if _refused(answer) and not _refused(documented):
+            # The operation no longer runs (e.g. an argument the schema dropped): fix the
+            # example rather than document the refusal.
+            where = _where(first.path, example.operation.start)
+            problems.append(f"{where}: refused before it ran: {json.dumps(answer)}")
+            continue
         missing = jsonvalues._MISSING if documented is None else documented
         value = jsonvalues.regenerate(missing, answer, again, window)
         indent = example.operation.indent
