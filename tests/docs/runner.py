@@ -140,8 +140,8 @@ def _refused(answer) -> bool:
     return isinstance(answer, dict) and answer.get("data") is None and "errors" in answer
 
 
-def _fenced(value, indent: str) -> list[str]:
-    lines = ["```json", *jsonvalues.layout(value).split("\n"), "```"]
+def _fenced(value, indent: str, info: str = "json") -> list[str]:
+    lines = ["```" + info, *jsonvalues.layout(value).split("\n"), "```"]
     return [indent + line for line in lines]
 
 
@@ -169,7 +169,7 @@ def rewrite(first: Run, second: Run) -> list[str]:
         indent = example.operation.indent
         if example.response is not None:
             block = example.response
-            edits.append((block.start - 1, block.end, _fenced(value, block.indent)))
+            edits.append((block.start - 1, block.end, _fenced(value, block.indent, block.info)))
         else:
             after = (example.variables or example.operation).end
             edits.append((after, after, _fenced(value, indent)))

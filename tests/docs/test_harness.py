@@ -77,11 +77,11 @@ def test_layout_keeps_short_values_on_one_line_and_wraps_long_ones():
 
 @pytest.mark.django_db(transaction=True)
 def test_update_mode_writes_responses_that_the_next_run_then_matches(tmp_path):
-    # given a document whose second example has no response yet and a stale first one
+    # given a document whose second example has no response yet and a stale, labelled first one
     doc = tmp_path / "doc.md"
     doc.write_text(
         '```graphql\nmutation { threadCreate(input: {id: "t-docs-1"}) { ... on Thread { id createdAt } } }\n```\n'
-        '```json\n{"data": {"threadCreate": {"id": "old"}}}\n```\n\n'
+        '```json response\n{"data": {"threadCreate": {"id": "old"}}}\n```\n\n'
         "<!-- as: anonymous -->\n```graphql\n{ viewer { username } }\n```\n"
     )
     assert compare(run(doc)) != []
@@ -93,7 +93,7 @@ def test_update_mode_writes_responses_that_the_next_run_then_matches(tmp_path):
     assert problems == []
     assert doc.read_text() == (
         '```graphql\nmutation { threadCreate(input: {id: "t-docs-1"}) { ... on Thread { id createdAt } } }\n```\n'
-        '```json\n{"data": {"threadCreate": {"id": "t-docs-1", "createdAt": "…"}}}\n```\n\n'
+        '```json response\n{"data": {"threadCreate": {"id": "t-docs-1", "createdAt": "…"}}}\n```\n\n'
         "<!-- as: anonymous -->\n```graphql\n{ viewer { username } }\n```\n"
         '```json\n{"data": {"viewer": null}}\n```\n'
     )
