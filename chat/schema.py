@@ -15,9 +15,7 @@ import strawberry
 import strawberry_django
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
 from strawberry.scalars import JSON
-from strawberry_django.pagination import OffsetPaginated
 
 from chat import selectors, services
 from chat.models import ApiKey, ContextSnapshot, Thread, UserPreference
@@ -44,6 +42,7 @@ from chat.types import (
     UserPreferenceType,
 )
 from chat.validation import is_possible_id
+from config.connections import After, Before, Connection, First, Last, Ordering, connection
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
 from config.inputs import aware, database_id, input_data
@@ -76,15 +75,33 @@ def usage_subject(info: Info, username: str | None, perm: str):
 
 @strawberry.type
 class Query:
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[ThreadType],
-        filters=ThreadFilter,
-        ordering=ThreadOrder,
+    @strawberry.field(
         description="Your threads (staff with chat.view_thread: everyone's), most recently "
-        "active first unless `ordering` says otherwise; paginated.",
+        "active first unless `ordering` says otherwise; a page of them."
     )
-    def threads(self, info: Info) -> QuerySet[Thread]:
-        return selectors.thread_list(user=require_user(info))
+    def threads(
+        self,
+        info: Info,
+        filters: Annotated[
+            ThreadFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        ordering: Ordering[ThreadOrder] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ThreadType]:
+        return connection(
+            selectors.thread_list(user=require_user(info)),
+            info,
+            filters=filters,
+            ordering=ordering,
+            order_type=ThreadOrder,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry_django.field(description="One thread by id; null when there is none you may see.")
     def thread(self, info: Info, id: ThreadId) -> ThreadType | None:
@@ -162,14 +179,22 @@ class Query:
             preferences = preferences.filter(key__in=[key for key in keys if is_possible_id(key)])
         return preferences
 
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[ContextSnapshotType],
-        description="A thread's context snapshots, newest first; paginated. A thread you may "
-        "not see is not found (error code NOT_FOUND).",
+    @strawberry.field(
+        description="A thread's context snapshots, newest first; a page of them. A thread you "
+        "may not see is not found (error code NOT_FOUND)."
     )
-    def context_snapshots(self, info: Info, thread_id: ThreadId) -> QuerySet[ContextSnapshot]:
+    def context_snapshots(
+        self,
+        info: Info,
+        thread_id: ThreadId,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ContextSnapshotType]:
         thread = thread_for(require_user(info), thread_id)
-        return ContextSnapshot.objects.filter(thread=thread).order_by("-created_at", "-id")
+        snapshots = ContextSnapshot.objects.filter(thread=thread).order_by("-created_at", "-id")
+        return connection(snapshots, info, first=first, after=after, last=last, before=before)
 
 
 @strawberry.type

@@ -19,7 +19,6 @@ from chat.models import (
     Thread,
     UsageDaily,
 )
-from chat.windows import MessageRow, Window, window_messages
 
 USAGE_MAX_DAYS = 731
 
@@ -55,21 +54,6 @@ def message_search_q(text: str, prefix: str = "") -> Q:
         document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch"),
     )
     return Q(Exists(matching))
-
-
-def window_queryset(window: Window) -> QuerySet[Message]:
-    """The (never evaluated) queryset that carries the window to the prefetcher."""
-    queryset = Message.objects.all()
-    queryset.chat_window = window
-    return queryset
-
-
-def thread_window(thread: Thread, window: Window) -> list[MessageRow]:
-    """The prefetched window, else one query."""
-    prefetched = getattr(thread, window.attr, None)
-    if prefetched is not None:
-        return prefetched
-    return window_messages(thread_ids=[thread.pk], window=window)
 
 
 def usage_today(*, user) -> UsageDaily:
