@@ -21,12 +21,15 @@ from chat import selectors, services
 from chat.models import ApiKey, ContextSnapshot, Thread, UserPreference
 from chat.services.access import thread_for
 from chat.types import (
+    THREAD_MESSAGES,
     ApiKeyCreateResultType,
     ApiKeyType,
     ContextSnapshotSaveInput,
     ContextSnapshotType,
     InteractionRecordInput,
     InteractionRecordResultType,
+    LLMRequestFilter,
+    LLMRequestType,
     MessageAppendInput,
     MessageType,
     ThreadCreateInput,
@@ -162,6 +165,27 @@ class Query:
             cost=sum((b.cost for b in buckets), Decimal(0)),
         )
 
+    @strawberry.field(
+        description="The LLM audit: your model calls (staff with chat.view_llmrequest: "
+        "everyone's), newest first; a page of them, with provider, model, tokens, cost, "
+        "latency and error."
+    )
+    def llm_requests(
+        self,
+        info: Info,
+        filters: Annotated[
+            LLMRequestFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[LLMRequestType]:
+        requests = selectors.llm_request_list(user=require_user(info))
+        return connection(
+            requests, info, filters=filters, first=first, after=after, last=last, before=before
+        )
+
     @strawberry_django.field(description="Your API keys, newest first (never their secrets).")
     def api_keys(self, info: Info) -> list[ApiKeyType]:
         return ApiKey.objects.filter(user=require_user(info)).order_by("-created_at", "-id")
@@ -226,10 +250,16 @@ class Mutation:
 
     @strawberry_django.mutation(
         handle_django_errors=True,
-        description="Delete a thread and its messages; returns it as it was.",
+        description="Delete a thread and its messages; returns it as it was, messages included.",
     )
     def thread_delete(self, info: Info, id: ThreadId) -> ThreadType:
-        return services.thread_delete(user=require_user(info), thread_id=id)
+        user = require_user(info)
+        # The answer shows the messages as they were: lock the thread (until the mutation's
+        # transaction ends) and read the pages the answer selects before deleting.
+        thread = thread_for(user, id, action="delete", lock=True)
+        THREAD_MESSAGES.preload(thread, info, type_name="Thread", field="messages")
+        services.thread_delete(user=user, thread_id=id)
+        return thread
 
     @strawberry_django.mutation(
         handle_django_errors=True, description="Delete every message of a thread; it stays."

@@ -56,6 +56,22 @@ def message_search_q(text: str, prefix: str = "") -> Q:
     return Q(Exists(matching))
 
 
+def llm_request_list(*, user) -> QuerySet[LLMRequest]:
+    """The LLM audit `user` may read, newest first: their own calls; everyone's for staff
+    holding chat.view_llmrequest."""
+    requests = LLMRequest.objects.order_by("-created_at", "-id")
+    if user.is_staff and user.has_perm("chat.view_llmrequest"):
+        return requests
+    return requests.filter(user=user)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The first instant of `day` and of the day after, in the server's time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
 def usage_today(*, user) -> UsageDaily:
     """The user's totals of today (server time zone); zeros when nothing was recorded."""
     day = timezone.localdate()

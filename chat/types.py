@@ -23,7 +23,7 @@ from chat.models import (
     UsageDaily,
     UserPreference,
 )
-from config.connections import After, Before, Connection, First, Last, NestedList
+from config.connections import NestedList, nested_connection
 from config.inputs import aware
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 
@@ -79,22 +79,13 @@ class ThreadType:
         description="Last activity: a change or a new message."
     )
 
-    @strawberry.field(
+    messages = nested_connection(
+        THREAD_MESSAGES,
+        MessageType,
         description="Messages in order, oldest first; a page of them (`first`/`after` from the "
         "oldest, `last`/`before` from the newest). Read for a whole list of threads in one "
-        "statement, and at the same cost at any depth of a thread."
+        "statement, and at the same cost at any depth of a thread.",
     )
-    def messages(
-        self,
-        info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[MessageType]:
-        return THREAD_MESSAGES.resolve(
-            self, info, first=first, after=after, last=last, before=before
-        )
 
 
 @strawberry_django.filter_type(
@@ -267,6 +258,27 @@ class LLMRequestType:
     )
     created_at: datetime = strawberry_django.field(description="When it was recorded.")
 
+    thread_id: strawberry.ID | None = strawberry_django.field(
+        description="The thread it was for; null when none (or the thread was deleted)."
+    )
+    user: ChatUserType = strawberry_django.field(description="Whose call it was.")
+
+    @strawberry_django.field(
+        description="Prefix of the API key it was made with; null without a key (or the key "
+        "was deleted).",
+        select_related=["api_key"],
+        only=["api_key__prefix"],
+    )
+    def api_key_prefix(self) -> str | None:
+        return self.api_key.prefix if self.api_key_id else None
+
+    @strawberry_django.field(
+        description="How long the provider took, in milliseconds; null when not reported.",
+        select_related=["response"],
+    )
+    def latency_ms(self) -> int | None:
+        return self.response.latency_ms
+
     @strawberry_django.field(description="Prompt tokens.", select_related=["response"])
     def tokens_in(self) -> int:
         return self.response.tokens_in
@@ -409,3 +421,33 @@ class ContextSnapshotSaveInput:
         description="Client id, unique among your snapshots: sending the same snapshot again "
         "returns the stored one.",
     )
+
+
+@strawberry_django.filter_type(
+    LLMRequest,
+    name="LLMRequestFilter",
+    description="Conditions an LLM request must all meet (fields left out do not filter).",
+)
+class LLMRequestFilter:
+    @strawberry_django.filter_field(description="Only the calls made for this thread.")
+    def thread_id(self, value: strawberry.ID, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}thread_id": value})
+
+    @strawberry_django.filter_field(description="Only this model, e.g. 'gpt-4o'.")
+    def model(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}model": value})
+
+    @strawberry_django.filter_field(description="Only this provider, e.g. 'openai'.")
+    def provider(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}provider": value})
+
+    @strawberry_django.filter_field(description="Only the calls made with the key of this prefix.")
+    def api_key_prefix(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}api_key__prefix": value})
+
+    @strawberry_django.filter_field(
+        description="Only the calls of this day (in the server's time zone, as `usage`)."
+    )
+    def day(self, value: date, prefix: str) -> Q:
+        start, end = selectors.day_bounds(value)
+        return Q(**{f"{prefix}created_at__gte": start, f"{prefix}created_at__lt": end})

@@ -5,6 +5,7 @@ list nested in each item of another (one statement for all parents); `batched(ro
 rows of a plain list so that connections nested in them are read once for all.
 """
 
+from config.connections.fields import batched_list, nested_connection
 from config.connections.nested import NestedList
 from config.connections.pages import PageArgs, batched, connection
 from config.connections.types import (
@@ -30,5 +31,7 @@ __all__ = [
     "PageArgs",
     "PageInfo",
     "batched",
+    "batched_list",
     "connection",
+    "nested_connection",
 ]

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import strawberry
+from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
 
 from config.connections.keyset import order_keys, with_keys
 from config.connections.pages import BATCH_ATTR, Batch, PageArgs, build
-from config.connections.selection import optimized, raw, selected
+from config.connections.selection import nested_info, optimized, raw, selected
 from config.connections.types import EMPTY_PAGE_INFO, Connection
 
 # Per parent id, the ids of its page (and one more): the inner query is the ORM's own
@@ -29,6 +30,9 @@ LATERAL_IDS_SQL = (
     'SELECT "_page"."pk" FROM unnest(%s::{type}[]) AS "_parent"("id") '
     'CROSS JOIN LATERAL ({inner}) AS "_page"'
 )
+
+
+PAGE_ARGUMENTS = ("first", "after", "last", "before")
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,24 @@ class NestedList:
         rows, more = pages.get(parent.pk, ([], False))
         return build(rows, keys, args, more, names, totals.get(parent.pk, 0))
 
-    def _load(self, batch: Batch, info: strawberry.Info, args: PageArgs):
-        queryset = self.rows(info)
+    def preload(self, parent, info: strawberry.Info, *, type_name: str, field: str) -> None:
+        """Read now the pages of `parent` (of GraphQL type `type_name`, with this list as
+        `field`) that the current field's answer selects, for an answer that shows `parent`
+        as it was before the write that follows (e.g. a deleted thread with its messages)."""
+        batch = Batch([parent])
+        setattr(parent, BATCH_ATTR, batch)
+        for field_info, arguments in nested_info(info, type_name, field):
+            try:
+                args = PageArgs.of(
+                    *(arguments.get(n) for n in ("first", "after", "last", "before"))
+                )
+                key = (self, args, tuple(id(node) for node in field_info.field_nodes))
+                batch.loaded[key] = self._load(batch, field_info, args, self.rows(info))
+            except ValidationError:
+                continue  # the field reports it when it resolves
+
+    def _load(self, batch: Batch, info, args: PageArgs, queryset=None):
+        queryset = self.rows(info) if queryset is None else queryset
         keys = order_keys(queryset)
         positions = args.positions(keys)
         names = selected(info)

@@ -19,13 +19,14 @@ from graphql import (
     NameNode,
     OperationType,
     SelectionSetNode,
+    get_argument_values,
     get_named_type,
 )
 from strawberry_django.optimizer import DjangoOptimizerExtension, OptimizerConfig, optimize
 
 
-def raw(info: strawberry.Info) -> GraphQLResolveInfo:
-    return info._raw_info
+def raw(info: strawberry.Info | GraphQLResolveInfo) -> GraphQLResolveInfo:
+    return info if isinstance(info, GraphQLResolveInfo) else info._raw_info
 
 
 def subfields(
@@ -52,7 +53,7 @@ def subfields(
     return found
 
 
-def selected(info: strawberry.Info) -> set[str]:
+def selected(info: strawberry.Info | GraphQLResolveInfo) -> set[str]:
     """Names of the fields selected on the current (connection) field."""
     return set(subfields(raw(info), raw(info).field_nodes))
 
@@ -68,7 +69,7 @@ def node_selections(info: GraphQLResolveInfo) -> list:
     return selections
 
 
-def optimized(queryset, info: strawberry.Info):
+def optimized(queryset, info: strawberry.Info | GraphQLResolveInfo):
     """`queryset` with the columns, joins and prefetches its nodes' selection needs, as the
     strawberry-django optimizer gives a plain list (it only looks into `edges { node }`)."""
     if not DjangoOptimizerExtension.enabled.get():
@@ -85,3 +86,48 @@ def optimized(queryset, info: strawberry.Info):
     node_info = raw_info._replace(field_nodes=[merged], return_type=node_type)
     config = OptimizerConfig(enable_only=raw_info.operation.operation == OperationType.QUERY)
     return optimize(queryset, node_info, config=config)
+
+
+def nested_info(
+    info: strawberry.Info, type_name: str, field: str
+) -> list[tuple[GraphQLResolveInfo, dict]]:
+    """For each response key selecting `field` on the `type_name` object that the current
+    field answers with: the resolve info that field will get, and its argument values."""
+    raw_info = raw(info)
+    object_type = raw_info.schema.get_type(type_name)
+    field_def = object_type.fields[field]
+    groups: dict[str, list[FieldNode]] = defaultdict(list)
+
+    def visit(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value == field:
+                    groups[(selection.alias or selection.name).value].append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or condition.name.value == type_name:
+                    visit(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = raw_info.fragments.get(name)
+                if (
+                    fragment is not None
+                    and name not in seen
+                    and fragment.type_condition.name.value == type_name
+                ):
+                    visit(fragment.selection_set, seen | {name})
+
+    for node in raw_info.field_nodes:
+        visit(node.selection_set, frozenset())
+    return [
+        (
+            raw_info._replace(
+                field_nodes=nodes,
+                field_name=field,
+                return_type=field_def.type,
+                parent_type=object_type,
+            ),
+            get_argument_values(field_def, nodes[0], raw_info.variable_values),
+        )
+        for nodes in groups.values()
+    ]

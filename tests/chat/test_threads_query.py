@@ -118,7 +118,10 @@ def test_first_and_last_together_are_refused(alice, alice_client):
 
     # then
     assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
-        ("last: Pass `first` (with `after`) or `last` (with `before`), not both.", "VALIDATION_ERROR")
+        (
+            "last: Pass `first` (with `after`) or `last` (with `before`), not both.",
+            "VALIDATION_ERROR",
+        )
     ]
 
 
