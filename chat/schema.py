@@ -45,7 +45,16 @@ from chat.types import (
     UserPreferenceType,
 )
 from chat.validation import is_possible_id
-from config.connections import After, Before, Connection, First, Last, Ordering, connection
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    connection,
+)
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
 from config.inputs import aware, database_id, input_data
@@ -93,6 +102,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[ThreadType]:
         return connection(
             selectors.thread_list(user=require_user(info)),
@@ -104,6 +114,7 @@ class Query:
             after=after,
             last=last,
             before=before,
+            offset=offset,
         )
 
     @strawberry_django.field(description="One thread by id; null when there is none you may see.")
@@ -180,10 +191,18 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[LLMRequestType]:
         requests = selectors.llm_request_list(user=require_user(info))
         return connection(
-            requests, info, filters=filters, first=first, after=after, last=last, before=before
+            requests,
+            info,
+            filters=filters,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
         )
 
     @strawberry_django.field(description="Your API keys, newest first (never their secrets).")
@@ -215,10 +234,13 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[ContextSnapshotType]:
         thread = thread_for(require_user(info), thread_id)
         snapshots = ContextSnapshot.objects.filter(thread=thread).order_by("-created_at", "-id")
-        return connection(snapshots, info, first=first, after=after, last=last, before=before)
+        return connection(
+            snapshots, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
 
 @strawberry.type

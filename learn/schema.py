@@ -12,7 +12,16 @@ import strawberry
 import strawberry_django
 from strawberry.utils.str_converters import to_camel_case
 
-from config.connections import After, Before, Connection, First, Last, Ordering, connection
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    connection,
+)
 from config.context import Info, require_perm
 from config.inputs import input_data
 from learn import selectors, services
@@ -49,6 +58,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[LearnItemType]:
         require_perm(info, VIEW)
         return connection(
@@ -61,6 +71,7 @@ class Query:
             after=after,
             last=last,
             before=before,
+            offset=offset,
         )
 
     @strawberry_django.field(description="One learn item by id; null when there is none.")

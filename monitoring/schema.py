@@ -13,7 +13,16 @@ import strawberry_django
 from django.db.models import Q
 from strawberry.utils.str_converters import to_camel_case
 
-from config.connections import After, Before, Connection, First, Last, Ordering, connection
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    connection,
+)
 from config.context import Info, require_perm
 from monitoring import selectors, services
 from monitoring.models import MonitoringLog, MonitoringResult
@@ -56,10 +65,13 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[MonitoringLogType]:
         require_perm(info, VIEW_LOG)
         logs = MonitoringLog.objects.filter(filters.q() if filters else Q()).newest_first()
-        return connection(logs, info, first=first, after=after, last=last, before=before)
+        return connection(
+            logs, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
     @strawberry.field(
         description="Analysis results, newest first unless `ordering` says otherwise; a page "
@@ -76,6 +88,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[MonitoringResultType]:
         require_perm(info, VIEW_RESULT)
         return connection(
@@ -88,6 +101,7 @@ class Query:
             after=after,
             last=last,
             before=before,
+            offset=offset,
         )
 
     @strawberry.field(
@@ -110,11 +124,14 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[SystemHealthCheckType]:
         require_perm(info, VIEW_HEALTH)
         start, end = range.bounds("healthHistory")
         checks = selectors.health_history(component=component, start=start, end=end)
-        return connection(checks, info, first=first, after=after, last=last, before=before)
+        return connection(
+            checks, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
     @strawberry.field(description="Counts over the logs of a time range.")
     def monitoring_stats(

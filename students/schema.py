@@ -19,6 +19,7 @@ from config.connections import (
     Connection,
     First,
     Last,
+    Offset,
     Ordering,
     batched_list,
     connection,
@@ -92,6 +93,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[StudentType]:
         require_perm(info, perm("student", "view"))
         return connection(
@@ -104,6 +106,7 @@ class Query:
             after=after,
             last=last,
             before=before,
+            offset=offset,
         )
 
     @strawberry_django.field(description="One student by id or by code; null when there is none.")
@@ -171,6 +174,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ) -> Connection[ActionLogType]:
         require_perm(info, perm("actionlog", "view"))
         entries = selectors.action_log(
@@ -180,7 +184,9 @@ class Query:
             start=aware(range.start) if range and range.start else None,
             end=aware(range.end) if range and range.end else None,
         )
-        return connection(entries, info, first=first, after=after, last=last, before=before)
+        return connection(
+            entries, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
 
 @strawberry.type

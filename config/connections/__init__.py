@@ -15,6 +15,7 @@ from config.connections.types import (
     Edge,
     First,
     Last,
+    Offset,
     Ordering,
     PageInfo,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "First",
     "Last",
     "NestedList",
+    "Offset",
     "Ordering",
     "PageArgs",
     "PageInfo",

@@ -8,7 +8,7 @@ from strawberry_django.optimizer import optimize
 
 from config.connections.nested import NestedList
 from config.connections.pages import batched
-from config.connections.types import After, Before, Connection, First, Last
+from config.connections.types import After, Before, Connection, First, Last, Offset
 
 
 def nested_connection(list_: NestedList, node: Any, *, description: str) -> Any:
@@ -21,8 +21,11 @@ def nested_connection(list_: NestedList, node: Any, *, description: str) -> Any:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        offset: Offset = None,
     ):
-        return list_.resolve(root, info, first=first, after=after, last=last, before=before)
+        return list_.resolve(
+            root, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
     resolver.__annotations__["return"] = Connection[node]
     return strawberry.field(resolver=resolver, description=description)

@@ -26,19 +26,19 @@ CURSOR_MAX_LENGTH = 2000
 
 @dataclass(frozen=True)
 class Key:
-    """One sort key: a column of the model, its direction and where its nulls sort."""
+    """One sort key: a column of the rows (or an annotation holding a related column), its
+    direction and where its nulls sort."""
 
     attname: str
     field: models.Field
     descending: bool
     nulls_first: bool
-
-    @property
-    def nullable(self) -> bool:
-        return self.field.null
+    nullable: bool
 
     def reversed(self) -> Key:
-        return Key(self.attname, self.field, not self.descending, not self.nulls_first)
+        return Key(
+            self.attname, self.field, not self.descending, not self.nulls_first, self.nullable
+        )
 
     def order_by(self) -> OrderBy:
         column = F(self.attname)
@@ -51,34 +51,60 @@ class Key:
         return f"{'-' if self.descending else ''}{self.attname}"
 
 
-def _key(model: type[models.Model], name: str, descending: bool, nulls_first: bool | None) -> Key:
-    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-    if field.is_relation and not field.many_to_one:
-        raise TypeError(f"A connection cannot sort {model.__name__} by {name!r}.")
-    # PostgreSQL's default: nulls sort as if larger than any value.
-    if nulls_first is None:
-        nulls_first = descending
-    return Key(field.attname, field, descending, nulls_first)
+def _target(model: type[models.Model], path: str) -> tuple[models.Field, bool]:
+    """The field a lookup path ends at, and whether any step of it can be null."""
+    nullable = False
+    field = None
+    for part in path.split("__"):
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        nullable |= bool(getattr(field, "null", False))
+        if field.is_relation:
+            if not (field.many_to_one or field.one_to_one) or not field.concrete:
+                raise TypeError(f"A connection cannot sort {model.__name__} by {path!r}.")
+            model = field.related_model
+    if field.is_relation:
+        field = field.target_field
+    return field, nullable
 
 
-def order_keys(queryset: QuerySet) -> tuple[Key, ...]:
+def order_keys(queryset: QuerySet) -> tuple[QuerySet, tuple[Key, ...]]:
     """The sort keys of `queryset`, ending with the primary key so that every row has its own
-    position (the primary key takes the direction of the last key)."""
+    position (the primary key takes the direction of the last key); sort keys on related rows
+    are annotated onto the rows, so that a cursor never needs another query."""
     model = queryset.model
     keys: list[Key] = []
+    annotations = {}
     for item in queryset.query.order_by or model._meta.ordering:
         if isinstance(item, str):
-            keys.append(_key(model, item.lstrip("-"), item.startswith("-"), None))
+            path, descending, nulls_first = item.lstrip("-"), item.startswith("-"), None
         elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            path, descending = item.expression.name, item.descending
             nulls_first = True if item.nulls_first else False if item.nulls_last else None
-            keys.append(_key(model, item.expression.name, item.descending, nulls_first))
         else:
             raise TypeError(f"A connection cannot sort by {item!r}: sort by model columns.")
+        field, nullable = _target(model, path)
+        if "__" in path:
+            attname = f"_sort_{len(keys)}"
+            annotations[attname] = F(path)
+        else:
+            attname = (model._meta.pk if path == "pk" else model._meta.get_field(path)).attname
+        # PostgreSQL's default: nulls sort as if larger than any value.
+        keys.append(
+            Key(
+                attname,
+                field,
+                descending,
+                descending if nulls_first is None else nulls_first,
+                nullable,
+            )
+        )
     pk = model._meta.pk
     if not any(key.attname == pk.attname for key in keys):
         descending = keys[-1].descending if keys else False
-        keys.append(Key(pk.attname, pk, descending, descending))
-    return tuple(keys)
+        keys.append(Key(pk.attname, pk, descending, descending, False))
+    if annotations:
+        queryset = queryset.annotate(**annotations)
+    return queryset.order_by(*(key.order_by() for key in keys)), tuple(keys)
 
 
 def with_keys(queryset: QuerySet, keys: tuple[Key, ...]) -> QuerySet:

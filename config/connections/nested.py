@@ -32,7 +32,7 @@ LATERAL_IDS_SQL = (
 )
 
 
-PAGE_ARGUMENTS = ("first", "after", "last", "before")
+PAGE_ARGUMENTS = ("first", "after", "last", "before", "offset")
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ class NestedList:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        offset: int | None = None,
     ) -> Connection:
-        args = PageArgs.of(first, after, last, before)
+        args = PageArgs.of(first, after, last, before, offset)
         if self.permission and not info.context.request.user.has_perm(self.permission):
             return Connection(edges=[], nodes=[], page_info=EMPTY_PAGE_INFO, total_count=0)
         batch: Batch = getattr(parent, BATCH_ATTR, None) or Batch([parent])
@@ -84,7 +85,7 @@ class NestedList:
 
     def _load(self, batch: Batch, info, args: PageArgs, queryset=None):
         queryset = self.rows(info) if queryset is None else queryset
-        keys = order_keys(queryset)
+        queryset, keys = order_keys(queryset)
         positions = args.positions(keys)
         names = selected(info)
         parents = list(dict.fromkeys(row.pk for row in batch.rows))

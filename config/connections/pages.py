@@ -35,9 +35,17 @@ class PageArgs:
     from_end: bool
     after: str | None
     before: str | None
+    offset: int = 0
 
     @classmethod
-    def of(cls, first: int | None, after: str | None, last: int | None, before: str | None):
+    def of(
+        cls,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+        offset: int | None = None,
+    ):
         maximum = settings.GRAPHQL_PAGE_SIZE
         if first is not None and last is not None:
             raise ValidationError(
@@ -46,8 +54,13 @@ class PageArgs:
         for name, value in (("first", first), ("last", last)):
             if value is not None and not 0 <= value <= maximum:
                 raise ValidationError({name: f"From 0 to {maximum} (got {value})."})
+        most = settings.GRAPHQL_MAX_OFFSET
+        if offset is not None and not 0 <= offset <= most:
+            raise ValidationError({"offset": f"From 0 to {most} (got {offset})."})
         size = first if first is not None else last if last is not None else maximum
-        return cls(size=size, from_end=last is not None, after=after, before=before)
+        return cls(
+            size=size, from_end=last is not None, after=after, before=before, offset=offset or 0
+        )
 
     def positions(self, keys: tuple[Key, ...]) -> tuple[list | None, list | None]:
         """The decoded cursors (refused before any SQL runs when malformed)."""
@@ -64,7 +77,9 @@ class PageArgs:
         if before is not None:
             queryset = queryset.filter(before_q(keys, before))
         order = [key.reversed() for key in keys] if self.from_end else keys
-        return queryset.order_by(*(key.order_by() for key in order))[: self.size + 1]
+        return queryset.order_by(*(key.order_by() for key in order))[
+            self.offset : self.offset + self.size + 1
+        ]
 
     def trim(self, rows: list) -> tuple[list, bool]:
         """The page's rows in list order from the rows `window` read (in list order too), and
@@ -102,15 +117,15 @@ def build(rows: list, keys: tuple[Key, ...], args: PageArgs, more: bool, names, 
     )
     if rows:
         page_info = PageInfo(
-            has_next_page=more if not args.from_end else args.before is not None,
-            has_previous_page=more if args.from_end else args.after is not None,
+            has_next_page=more if not args.from_end else args.before is not None or args.offset > 0,
+            has_previous_page=more if args.from_end else args.after is not None or args.offset > 0,
             start_cursor=edges[0].cursor if edges else cursor_of(rows[0], keys),
             end_cursor=edges[-1].cursor if edges else cursor_of(rows[-1], keys),
         )
     else:
         page_info = PageInfo(
-            has_next_page=args.from_end and args.before is not None,
-            has_previous_page=not args.from_end and args.after is not None,
+            has_next_page=args.from_end and (args.before is not None or args.offset > 0),
+            has_previous_page=not args.from_end and (args.after is not None or args.offset > 0),
             start_cursor=None,
             end_cursor=None,
         )
@@ -125,18 +140,19 @@ def connection(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
+    offset: int | None = None,
     filters: Any = None,
     ordering: Any = None,
     order_type: type | None = None,
 ) -> Connection:
     """A page of `queryset` (in its order, or in the client's `ordering` of `order_type`):
     one statement for the rows when they are selected, one count when `totalCount` is."""
-    args = PageArgs.of(first, after, last, before)
+    args = PageArgs.of(first, after, last, before, offset)
     if filters not in (None, strawberry.UNSET):
         queryset = strawberry_django.filters.apply(filters, queryset, info)
     if ordering:
         queryset = apply_ordering(order_type, ordering, info, queryset)
-    keys = order_keys(queryset)
+    queryset, keys = order_keys(queryset)
     positions = args.positions(keys)
     names = selected(info)
     total = queryset.order_by().count() if "totalCount" in names else 0

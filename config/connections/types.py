@@ -83,6 +83,14 @@ Before = Annotated[
     str | None,
     strawberry.argument(description="Cursor: return the items before this one."),
 ]
+Offset = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Skip this many items first (after `after`, or before `before` with `last`), "
+        "for page-number UIs: 0 to 10000 (unless configured). Its cost grows with it; cursors "
+        "cost the same at any depth."
+    ),
+]
 
 OrderT = TypeVar("OrderT")
 Ordering = Annotated[

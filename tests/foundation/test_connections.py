@@ -211,9 +211,9 @@ def test_aliased_student_events_read_once_per_alias(staff_client, django_assert_
         )
         students.LearningEvent.objects.bulk_create(
             students.LearningEvent(
-                student=student, event_type=f"e{m}", occurred_at=T0 + timedelta(hours=m)
+                student=student, event_type=kind, occurred_at=T0 + timedelta(hours=m)
             )
-            for m in range(3)
+            for m, kind in enumerate(["login", "view", "quiz"])
         )
 
     # when: API key (2), students (1), recent (1), oldest (1)
@@ -223,7 +223,7 @@ def test_aliased_student_events_read_once_per_alias(staff_client, django_assert_
     # then
     assert [
         (s["recent"]["nodes"], s["oldest"]["nodes"]) for s in result["data"]["students"]["nodes"]
-    ] == [([{"eventType": "e2"}, {"eventType": "e1"}], [{"eventType": "e0"}])] * count
+    ] == [([{"eventType": "QUIZ"}, {"eventType": "VIEW"}], [{"eventType": "LOGIN"}])] * count
 
 
 @pytest.mark.parametrize(
@@ -232,8 +232,6 @@ def test_aliased_student_events_read_once_per_alias(staff_client, django_assert_
         ('after: "nonsense"', "after", "Not a cursor of this list"),
         ('before: "bm90IGpzb24"', "before", "Not a cursor of this list"),
         ("first: 1, last: 1", "last", "Pass `first` (with `after`) or `last`"),
-        ("first: -1", "first", "From 0 to 100 (got -1)."),
-        ("last: -5", "last", "From 0 to 100 (got -5)."),
     ],
 )
 def test_refused_page_arguments_name_the_argument(alice_client, arguments, field, message):
@@ -246,6 +244,32 @@ def test_refused_page_arguments_name_the_argument(alice_client, arguments, field
     assert error["extensions"]["code"] == "VALIDATION_ERROR"
     assert list(error["extensions"]["fields"]) == [field]
     assert error["message"].startswith(f"{field}: {message}")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("first: -1", "Page size must be 0 or more: 'first' is -1."),
+        ("last: 101", "Page size too large: 'last' is 101, the maximum is 100."),
+        ("offset: -2", "Page offset must be 0 or more: 'offset' is -2."),
+        (
+            "offset: 10001",
+            "Page offset too large: 'offset' is 10001, the maximum is 10000 (page further with "
+            "cursors).",
+        ),
+    ],
+)
+def test_page_sizes_and_offsets_out_of_range_are_refused_before_any_sql(
+    alice_client, django_assert_num_queries, arguments, message
+):
+    # only the API key lookup and its last-used stamp
+    with django_assert_num_queries(2):
+        result = alice_client.execute(
+            f"{{ t: threads({arguments}) {{ nodes {{ id }} }} "
+            f'm: thread(id: "x") {{ messages({arguments}) {{ nodes {{ id }} }} }} }}'
+        )
+    assert result["data"] is None
+    assert [e["message"] for e in result["errors"]] == [message, message]
 
 
 def test_a_cursor_of_another_ordering_is_refused(alice, alice_client):
@@ -288,7 +312,7 @@ def test_client_ordering_pages_through_equal_values_without_gaps(alice, alice_cl
 
 def _walk(queryset, *, backwards=False):
     """Every row of `queryset` read one at a time by cursor (the API's keyset functions)."""
-    keys = order_keys(queryset)
+    queryset, keys = order_keys(queryset)
     seen, values = [], None
     rows = queryset if not backwards else queryset.reverse()
     compare = before_q if backwards else after_q
@@ -310,23 +334,18 @@ def test_keyset_walks_a_nullable_sort_key_in_both_directions(order):
     )
     for n, due in enumerate([None, T0, None, T0 + timedelta(days=1), T0, None]):
         students.Draft.objects.create(student=student, module=module, content=f"{n}", due_at=due)
-    queryset = students.Draft.objects.order_by(order)
-    keys = order_keys(queryset)
-    ordered = list(
-        queryset.order_by(*(key.order_by() for key in keys)).values_list("pk", flat=True)
-    )
+    queryset, _ = order_keys(students.Draft.objects.order_by(order))
+    ordered = list(queryset.values_list("pk", flat=True))
 
     # then: forwards gives the list's order, backwards the reverse
-    assert _walk(queryset.order_by(*(key.order_by() for key in keys))) == ordered
-    assert (
-        _walk(queryset.order_by(*(key.order_by() for key in keys)), backwards=True) == ordered[::-1]
-    )
+    assert _walk(queryset) == ordered
+    assert _walk(queryset, backwards=True) == ordered[::-1]
 
 
 def test_cursor_round_trips_microseconds_and_time_zones(alice):
     # given
     thread = ThreadFactory(owner=alice, updated_at=datetime(2026, 11, 1, 12, 0, 0, 123456, UTC))
-    keys = order_keys(Thread.objects.order_by("-updated_at"))
+    _, keys = order_keys(Thread.objects.order_by("-updated_at"))
 
     # then: the row after its own cursor is not itself
     assert not Thread.objects.filter(pk=thread.pk).filter(
@@ -346,7 +365,7 @@ def test_a_deep_log_page_is_an_index_range_scan(make_user):
         )
         cursor.execute("ANALYZE monitoring_monitoringlog")
     deep = MonitoringLog.objects.newest_first()[15000]
-    keys = order_keys(MonitoringLog.objects.newest_first())
+    _, keys = order_keys(MonitoringLog.objects.newest_first())
     page = MonitoringLog.objects.newest_first().filter(after_q(keys, [deep.timestamp, deep.pk]))[
         :50
     ]
@@ -364,3 +383,72 @@ def test_a_deep_log_page_is_an_index_range_scan(make_user):
         "(actual rows=50 loops=1)"
     )
     assert plan[2].startswith("Index Cond: (ROW(")
+
+
+def test_the_schema_has_one_connection_shape_and_one_page_info():
+    from graphql import GraphQLList, GraphQLObjectType, get_named_type
+
+    from config.schema import schema
+
+    types = schema._schema.type_map
+    connections = {name: t for name, t in types.items() if name.endswith("Connection")}
+    assert [name for name in types if "PageInfo" in name] == ["PageInfo"]
+    assert not [name for name in types if "Paginat" in name or "Offset" in name]
+    for name, connection_type in connections.items():
+        node = name.removesuffix("Connection")
+        assert {f: str(t.type) for f, t in connection_type.fields.items()} == {
+            "edges": f"[{node}Edge!]!",
+            "nodes": f"[{node}!]!",
+            "pageInfo": "PageInfo!",
+            "totalCount": "Int!",
+        }
+    # every field answering a connection takes the same page arguments
+    for type_ in types.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for field_name, field in type_.fields.items():
+            named = get_named_type(field.type)
+            assert "pagination" not in field.args, f"{type_.name}.{field_name}"
+            if type_.name in connections or type_.name.endswith("Edge"):
+                continue
+            if named.name in connections:
+                assert {"first", "after", "last", "before", "offset"} <= set(field.args)
+            elif isinstance(named, GraphQLObjectType) and isinstance(
+                getattr(field.type, "of_type", field.type), GraphQLList
+            ):
+                # plain lists are the bounded ones the README names
+                assert f"{type_.name}.{field_name}" in BOUNDED_LISTS, f"{type_.name}.{field_name}"
+
+
+# Lists bounded by design (README, "Lists: one connection shape"); a new list of records must
+# be a connection, or be added here with its bound.
+BOUNDED_LISTS = {
+    "Query.apiKeys",
+    "Query.preferences",
+    "Query.conceptModules",
+    "Query.systemHealth",
+    "Query.performanceRecord",
+    "Query.atRiskStudents",
+    "Student.performance",
+    "MonitoringResult.logs",
+    # aggregates and values
+    "UsageReport.buckets",
+    "LearnStats.countByKind",
+    "LearnStats.tagFrequency",
+    "LearnStats.itemsPerDay",
+    "MonitoringStats.countByLevel",
+    "MonitoringStats.countBySource",
+    "MonitoringStats.topErrorSources",
+    "MonitoringStats.errorRate",
+    "MonitoringStats.health",
+    "DropoutPrediction.topFactors",
+    "StudentRisk.topFactors",
+    # what one mutation wrote or refused (bounded by its input)
+    "InteractionRecordResult.requests",
+    "LearnItemsImportResult.items",
+    "LearnItemsImportResult.errors",
+    "LearningEventsRecordResult.events",
+    "LogIngestResult.errors",
+    "DropoutRiskComputeResult.results",
+    "OperationInfo.messages",
+}
