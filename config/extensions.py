@@ -67,7 +67,7 @@ class MutationsAllOrNothing(SchemaExtension):
                 result.data = None
 
 
-PAGE_SIZE_ARGUMENTS = frozenset({"first", "last"})
+PAGE_SIZE_ARGUMENTS = frozenset({"first", "last", "limit"})
 
 
 def _value_of(node, variables: dict):

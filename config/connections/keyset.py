@@ -111,7 +111,8 @@ def with_keys(queryset: QuerySet, keys: tuple[Key, ...]) -> QuerySet:
     """`queryset` loading the sort-key columns too, which the optimizer may have left out
     (every row's cursor is made of them)."""
     names, defer = queryset.query.deferred_loading
-    needed = {key.attname for key in keys}
+    columns = {field.attname for field in queryset.model._meta.concrete_fields}
+    needed = {key.attname for key in keys} & columns  # annotations are always loaded
     if defer and names & needed:
         return queryset.defer(None).defer(*(names - needed))
     if not defer and names and not needed <= names:

@@ -25,7 +25,7 @@ THREAD_DELETE = f"""
 mutation ($id: ID!) {{ threadDelete(id: $id) {{ {payload("id", "Thread")} }} }}
 """
 THREAD_CLEAR = f"""
-mutation ($id: ID!) {{ threadClear(id: $id) {{ {payload("id messages { nodes { id } }", "Thread")} }} }}
+mutation ($id: ID!) {{ threadClear(id: $id) {{ {payload("id history: messages { nodes { id } }", "Thread")} }} }}
 """
 MESSAGE_APPEND = f"""
 mutation ($threadId: ID!, $input: MessageAppendInput!) {{

@@ -12,8 +12,8 @@ query($f: ThreadFilter, $first: Int, $offset: Int) {
     [
         (
             {"offset": 2**31},
-            "Variable '$offset' got invalid value 2147483648; Int cannot represent non 32-bit "
-            "signed integer value: 2147483648",
+            "Page offset too large: 'offset' is 2147483648, the maximum is 10000 (page further "
+            "with cursors).",
         ),
         (
             {"first": 2**31 - 1},

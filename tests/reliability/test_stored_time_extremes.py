@@ -33,7 +33,7 @@ READS = {
     "students": ("{ students { nodes { code enrolledAt } } }", ["enrolled_at"]),
     "threads": ("{ threads { nodes { id createdAt updatedAt } } }", ["created_at", "updated_at"]),
     "messages": (
-        '{ thread(id: "t1") { messages(last: 5) { createdAt } } }',
+        '{ thread(id: "t1") { messages(last: 5) { nodes { createdAt } } } }',
         ["created_at"],
     ),
 }
