@@ -16,7 +16,6 @@ from chat.validation import (
     validate_key,
     validate_object_id,
 )
-from chat.windows import MessageWindowPrefetcher
 from config.text import validate_storable_json, validate_storable_text
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -438,7 +437,3 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_username()}: {self.key}"
-
-
-# Not a field: lets `Prefetch("message_window", …)` load message windows (chat/windows.py).
-Thread.message_window = MessageWindowPrefetcher()

@@ -15,20 +15,21 @@ import strawberry
 import strawberry_django
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
 from strawberry.scalars import JSON
-from strawberry_django.pagination import OffsetPaginated
 
 from chat import selectors, services
 from chat.models import ApiKey, ContextSnapshot, Thread, UserPreference
 from chat.services.access import thread_for
 from chat.types import (
+    THREAD_MESSAGES,
     ApiKeyCreateResultType,
     ApiKeyType,
     ContextSnapshotSaveInput,
     ContextSnapshotType,
     InteractionRecordInput,
     InteractionRecordResultType,
+    LLMRequestFilter,
+    LLMRequestType,
     MessageAppendInput,
     MessageType,
     ThreadCreateInput,
@@ -44,6 +45,16 @@ from chat.types import (
     UserPreferenceType,
 )
 from chat.validation import is_possible_id
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    connection,
+)
 from config.context import Info, require_user
 from config.errors import NotFound, UserError
 from config.inputs import aware, database_id, input_data
@@ -76,15 +87,35 @@ def usage_subject(info: Info, username: str | None, perm: str):
 
 @strawberry.type
 class Query:
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[ThreadType],
-        filters=ThreadFilter,
-        ordering=ThreadOrder,
+    @strawberry.field(
         description="Your threads (staff with chat.view_thread: everyone's), most recently "
-        "active first unless `ordering` says otherwise; paginated.",
+        "active first unless `ordering` says otherwise; a page of them."
     )
-    def threads(self, info: Info) -> QuerySet[Thread]:
-        return selectors.thread_list(user=require_user(info))
+    def threads(
+        self,
+        info: Info,
+        filters: Annotated[
+            ThreadFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        ordering: Ordering[ThreadOrder] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[ThreadType]:
+        return connection(
+            selectors.thread_list(user=require_user(info)),
+            info,
+            filters=filters,
+            ordering=ordering,
+            order_type=ThreadOrder,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
+        )
 
     @strawberry_django.field(description="One thread by id; null when there is none you may see.")
     def thread(self, info: Info, id: ThreadId) -> ThreadType | None:
@@ -145,6 +176,35 @@ class Query:
             cost=sum((b.cost for b in buckets), Decimal(0)),
         )
 
+    @strawberry.field(
+        description="The LLM audit: your model calls (staff with chat.view_llmrequest: "
+        "everyone's), newest first; a page of them, with provider, model, tokens, cost, "
+        "latency and error."
+    )
+    def llm_requests(
+        self,
+        info: Info,
+        filters: Annotated[
+            LLMRequestFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[LLMRequestType]:
+        requests = selectors.llm_request_list(user=require_user(info))
+        return connection(
+            requests,
+            info,
+            filters=filters,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
+        )
+
     @strawberry_django.field(description="Your API keys, newest first (never their secrets).")
     def api_keys(self, info: Info) -> list[ApiKeyType]:
         return ApiKey.objects.filter(user=require_user(info)).order_by("-created_at", "-id")
@@ -162,14 +222,25 @@ class Query:
             preferences = preferences.filter(key__in=[key for key in keys if is_possible_id(key)])
         return preferences
 
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[ContextSnapshotType],
-        description="A thread's context snapshots, newest first; paginated. A thread you may "
-        "not see is not found (error code NOT_FOUND).",
+    @strawberry.field(
+        description="A thread's context snapshots, newest first; a page of them. A thread you "
+        "may not see is not found (error code NOT_FOUND)."
     )
-    def context_snapshots(self, info: Info, thread_id: ThreadId) -> QuerySet[ContextSnapshot]:
+    def context_snapshots(
+        self,
+        info: Info,
+        thread_id: ThreadId,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[ContextSnapshotType]:
         thread = thread_for(require_user(info), thread_id)
-        return ContextSnapshot.objects.filter(thread=thread).order_by("-created_at", "-id")
+        snapshots = ContextSnapshot.objects.filter(thread=thread).order_by("-created_at", "-id")
+        return connection(
+            snapshots, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
 
 @strawberry.type
@@ -201,10 +272,16 @@ class Mutation:
 
     @strawberry_django.mutation(
         handle_django_errors=True,
-        description="Delete a thread and its messages; returns it as it was.",
+        description="Delete a thread and its messages; returns it as it was, messages included.",
     )
     def thread_delete(self, info: Info, id: ThreadId) -> ThreadType:
-        return services.thread_delete(user=require_user(info), thread_id=id)
+        user = require_user(info)
+        # The answer shows the messages as they were: lock the thread (until the mutation's
+        # transaction ends) and read the pages the answer selects before deleting.
+        thread = thread_for(user, id, action="delete", lock=True)
+        THREAD_MESSAGES.preload(thread, info, type_name="Thread", field="messages")
+        services.thread_delete(user=user, thread_id=id)
+        return thread
 
     @strawberry_django.mutation(
         handle_django_errors=True, description="Delete every message of a thread; it stays."

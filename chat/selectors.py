@@ -19,7 +19,6 @@ from chat.models import (
     Thread,
     UsageDaily,
 )
-from chat.windows import MessageRow, Window, window_messages
 
 USAGE_MAX_DAYS = 731
 
@@ -57,19 +56,20 @@ def message_search_q(text: str, prefix: str = "") -> Q:
     return Q(Exists(matching))
 
 
-def window_queryset(window: Window) -> QuerySet[Message]:
-    """The (never evaluated) queryset that carries the window to the prefetcher."""
-    queryset = Message.objects.all()
-    queryset.chat_window = window
-    return queryset
+def llm_request_list(*, user) -> QuerySet[LLMRequest]:
+    """The LLM audit `user` may read, newest first: their own calls; everyone's for staff
+    holding chat.view_llmrequest."""
+    requests = LLMRequest.objects.order_by("-created_at", "-id")
+    if user.is_staff and user.has_perm("chat.view_llmrequest"):
+        return requests
+    return requests.filter(user=user)
 
 
-def thread_window(thread: Thread, window: Window) -> list[MessageRow]:
-    """The prefetched window, else one query."""
-    prefetched = getattr(thread, window.attr, None)
-    if prefetched is not None:
-        return prefetched
-    return window_messages(thread_ids=[thread.pk], window=window)
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The first instant of `day` and of the day after, in the server's time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
 def usage_today(*, user) -> UsageDaily:

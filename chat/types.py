@@ -5,12 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from strawberry import UNSET, auto
 from strawberry.scalars import JSON
 
@@ -24,39 +23,9 @@ from chat.models import (
     UsageDaily,
     UserPreference,
 )
-from chat.windows import MessageRow, Window
-from config.errors import UserError
+from config.connections import NestedList, nested_connection
 from config.inputs import aware
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
-
-
-def window_of(first: int | None, last: int | None) -> Window:
-    """`first` N or `last` N messages; neither: the first `DEFAULT_MESSAGES`."""
-    if first is not None and last is not None:
-        raise UserError("messages: pass 'first' or 'last', not both.")
-    size = first if first is not None else last if last is not None else DEFAULT_MESSAGES
-    if size < 0:
-        raise UserError("messages: 'first' and 'last' must not be negative.")
-    return Window(size=size, from_end=last is not None)
-
-
-DEFAULT_MESSAGES = 100
-
-
-def message_window_prefetch(info: strawberry.Info) -> Prefetch:
-    """Optimizer hint: the window asked for, loaded for every thread of the page at once."""
-    arguments = info.selected_fields[0].arguments
-    try:
-        first, last = (
-            None if arguments.get(name) is None else int(arguments[name])
-            for name in ("first", "last")
-        )
-        window = window_of(first, last)
-    except (UserError, ValueError, TypeError):
-        window = Window(size=0, from_end=False)  # the resolver reports the error
-    return Prefetch(
-        "message_window", queryset=selectors.window_queryset(window), to_attr=window.attr
-    )
 
 
 @strawberry.enum(name="MessageRole", description="Who wrote a message.")
@@ -77,8 +46,7 @@ class ChatUserType:
 @strawberry.type(name="Message", description="One item of a thread.")
 class MessageType:
     """A plain (not strawberry-django) type: its fields are read as attributes without a
-    resolver each, which keeps long message lists cheap. Served from MessageRow tuples (the
-    `messages` window of ThreadType) or Message instances (mutations), never by the optimizer."""
+    resolver each, which keeps long message lists cheap."""
 
     id: strawberry.ID = strawberry.field(description="Message id (any string).")
     thread_id: strawberry.ID = strawberry.field(description="The thread's id.")
@@ -90,7 +58,13 @@ class MessageType:
 
     @classmethod
     def is_type_of(cls, obj, info) -> bool:
-        return isinstance(obj, (cls, Message, MessageRow))
+        return isinstance(obj, (cls, Message))
+
+
+# A thread's messages in their order, served by the index chat_message_thread_order.
+THREAD_MESSAGES = NestedList(
+    rows=lambda info: Message.objects.order_by("created_at", "seq"), link="thread_id"
+)
 
 
 @strawberry_django.type(Thread, name="Thread", description="A conversation and its messages.")
@@ -105,23 +79,13 @@ class ThreadType:
         description="Last activity: a change or a new message."
     )
 
-    @strawberry_django.field(
-        description="Messages in order (oldest first): the first N, or the last N with `last`; "
-        f"neither: the first {DEFAULT_MESSAGES}. At most 100. Loaded for a whole list of "
-        "threads in one query.",
-        prefetch_related=[message_window_prefetch],
-        only=["id"],
+    messages = nested_connection(
+        THREAD_MESSAGES,
+        MessageType,
+        description="Messages in order, oldest first; a page of them (`first`/`after` from the "
+        "oldest, `last`/`before` from the newest). Read for a whole list of threads in one "
+        "statement, and at the same cost at any depth of a thread.",
     )
-    def messages(
-        self,
-        first: Annotated[
-            int | None, strawberry.argument(description="The oldest N messages.")
-        ] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="The newest N messages.")
-        ] = None,
-    ) -> list[MessageType]:
-        return selectors.thread_window(self, window_of(first, last))
 
 
 @strawberry_django.filter_type(
@@ -296,6 +260,27 @@ class LLMRequestType:
     )
     created_at: datetime = strawberry_django.field(description="When it was recorded.")
 
+    thread_id: strawberry.ID | None = strawberry_django.field(
+        description="The thread it was for; null when none (or the thread was deleted)."
+    )
+    user: ChatUserType = strawberry_django.field(description="Whose call it was.")
+
+    @strawberry_django.field(
+        description="Prefix of the API key it was made with; null without a key (or the key "
+        "was deleted).",
+        select_related=["api_key"],
+        only=["api_key__prefix"],
+    )
+    def api_key_prefix(self) -> str | None:
+        return self.api_key.prefix if self.api_key_id else None
+
+    @strawberry_django.field(
+        description="How long the provider took, in milliseconds; null when not reported.",
+        select_related=["response"],
+    )
+    def latency_ms(self) -> int | None:
+        return self.response.latency_ms
+
     @strawberry_django.field(description="Prompt tokens.", select_related=["response"])
     def tokens_in(self) -> int:
         return self.response.tokens_in
@@ -440,3 +425,33 @@ class ContextSnapshotSaveInput:
         description="Client id, unique among your snapshots: sending the same snapshot again "
         "returns the stored one.",
     )
+
+
+@strawberry_django.filter_type(
+    LLMRequest,
+    name="LLMRequestFilter",
+    description="Conditions an LLM request must all meet (fields left out do not filter).",
+)
+class LLMRequestFilter:
+    @strawberry_django.filter_field(description="Only the calls made for this thread.")
+    def thread_id(self, value: strawberry.ID, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}thread_id": value})
+
+    @strawberry_django.filter_field(description="Only this model, e.g. 'gpt-4o'.")
+    def model(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}model": value})
+
+    @strawberry_django.filter_field(description="Only this provider, e.g. 'openai'.")
+    def provider(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}provider": value})
+
+    @strawberry_django.filter_field(description="Only the calls made with the key of this prefix.")
+    def api_key_prefix(self, value: str, prefix: str) -> Q:
+        return nothing_if_unstorable(value) or Q(**{f"{prefix}api_key__prefix": value})
+
+    @strawberry_django.filter_field(
+        description="Only the calls of this day (in the server's time zone, as `usage`)."
+    )
+    def day(self, value: date, prefix: str) -> Q:
+        start, end = selectors.day_bounds(value)
+        return Q(**{f"{prefix}created_at__gte": start, f"{prefix}created_at__lt": end})

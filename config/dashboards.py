@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from chat.models import UsageDaily
 from learn import selectors as learn_selectors
 from learn.models import LearnItem
 from monitoring import selectors as monitoring_selectors
-from monitoring.models import ERROR_LEVEL
+from monitoring.models import ERROR_LEVEL, MonitoringLog
 from students import selectors as students_selectors
 from students.models import RISK_BAND_RANK, Student
 from students.risk import factor_text
@@ -260,9 +260,7 @@ def monitoring_context(request) -> dict:
     per_source = monitoring_selectors.log_error_rate_by_source(
         start=start, end=end, unit="hour", sources=[s.source for s in sources[:TOP_SOURCES]]
     )
-    latest = monitoring_selectors.log_page(
-        filters=Q(level__gte=ERROR_LEVEL), first=10, after=None
-    ).logs
+    latest = list(MonitoringLog.objects.filter(level__gte=ERROR_LEVEL).newest_first()[:10])
     health = monitoring_selectors.health_latest()
     checks: dict[str, list] = {h.component: [] for h in health}
     for component, at, status in monitoring_selectors.health_history_of(

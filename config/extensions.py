@@ -24,7 +24,6 @@ from graphql.language import (
     ArgumentNode,
     DocumentNode,
     IntValueNode,
-    ObjectValueNode,
     VariableNode,
     Visitor,
     visit,
@@ -76,29 +75,32 @@ def _value_of(node, variables: dict):
         return variables.get(node.name.value)
     if isinstance(node, IntValueNode):
         return int(node.value)
-    if isinstance(node, ObjectValueNode):
-        return {field.name.value: _value_of(field.value, variables) for field in node.fields}
     return None
 
 
 def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQLError | None:
-    """The error for a `first`/`last`/`limit`/`pagination` argument above `maximum` (or a
-    negative `pagination.offset`), or None."""
+    """The error for a `first`/`last` argument out of 0..`maximum`, or an `offset` out of
+    0..settings.GRAPHQL_MAX_OFFSET, or None."""
     name = node.name.value
-    if name != "pagination" and name not in PAGE_SIZE_ARGUMENTS:
+    if name != "offset" and name not in PAGE_SIZE_ARGUMENTS:
         return None
     value = _value_of(node.value, variables)
-    if name == "pagination":
-        if not isinstance(value, dict):
-            return None
-        offset = value.get("offset")
-        if isinstance(offset, int) and offset < 0:
-            # A negative offset would reach the ORM as a negative slice.
+    if not isinstance(value, int):
+        return None
+    if name == "offset":
+        most = settings.GRAPHQL_MAX_OFFSET
+        if value < 0:
+            return GraphQLError(f"Page offset must be 0 or more: 'offset' is {value}.", node)
+        if value > most:
             return GraphQLError(
-                f"Page offset must be 0 or more: 'pagination.offset' is {offset}.", node
+                f"Page offset too large: 'offset' is {value}, the maximum is {most} "
+                "(page further with cursors).",
+                node,
             )
-        name, value = "pagination.limit", value.get("limit")
-    if isinstance(value, int) and value > maximum:
+        return None
+    if value < 0:
+        return GraphQLError(f"Page size must be 0 or more: '{name}' is {value}.", node)
+    if value > maximum:
         return GraphQLError(
             f"Page size too large: '{name}' is {value}, the maximum is {maximum}.", node
         )
@@ -108,9 +110,8 @@ def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQ
 class PageSizeLimit(SchemaExtension):
     """Refuse page sizes above settings.GRAPHQL_PAGE_SIZE before anything runs.
 
-    Checks `first`/`last`/`limit` arguments and the `limit` of a `pagination` input, whether
-    written inline or passed as variables, and reports the argument by name. A negative
-    `pagination.offset` is refused too.
+    Checks the `first`, `last` and `offset` arguments of every list, whether written inline or
+    passed as variables, and reports the argument by name.
     """
 
     def on_operation(self) -> Iterator[None]:

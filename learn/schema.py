@@ -10,10 +10,18 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
 from strawberry.utils.str_converters import to_camel_case
-from strawberry_django.pagination import OffsetPaginated
 
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    connection,
+)
 from config.context import Info, require_perm
 from config.inputs import input_data
 from learn import selectors, services
@@ -36,15 +44,35 @@ VIEW, ADD, CHANGE, DELETE = (
 
 @strawberry.type
 class Query:
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[LearnItemType],
-        filters=LearnItemFilter,
-        ordering=LearnItemOrder,
-        description="Learn items, newest first unless `ordering` says otherwise; paginated.",
+    @strawberry.field(
+        description="Learn items, newest first unless `ordering` says otherwise; a page of them."
     )
-    def learn_items(self, info: Info) -> QuerySet[LearnItem]:
+    def learn_items(
+        self,
+        info: Info,
+        filters: Annotated[
+            LearnItemFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        ordering: Ordering[LearnItemOrder] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[LearnItemType]:
         require_perm(info, VIEW)
-        return selectors.learn_item_list()
+        return connection(
+            selectors.learn_item_list(),
+            info,
+            filters=filters,
+            ordering=ordering,
+            order_type=LearnItemOrder,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
+        )
 
     @strawberry_django.field(description="One learn item by id; null when there is none.")
     def learn_item(

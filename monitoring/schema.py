@@ -10,23 +10,30 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from strawberry.utils.str_converters import to_camel_case
-from strawberry_django.pagination import OffsetPaginated
 
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    connection,
+)
 from config.context import Info, require_perm
-from config.errors import UserError
 from monitoring import selectors, services
-from monitoring.models import MonitoringResult, SystemHealth
+from monitoring.models import MonitoringLog, MonitoringResult
 from monitoring.types import (
     ComponentHealthType,
     HealthReportInput,
     LogIngestResultType,
-    MonitoringLogConnectionType,
     MonitoringLogErrorType,
     MonitoringLogFilter,
     MonitoringLogInput,
+    MonitoringLogType,
     MonitoringResultFilter,
     MonitoringResultOrder,
     MonitoringResultRecordInput,
@@ -45,9 +52,8 @@ LOGS_PAGE_DEFAULT = 50
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Logs, newest first (timestamp, then id), a page at a time: pass the "
-        "`endCursor` of a page as `after` to get the next one. Pages stay consistent while "
-        "logs arrive (no log is returned twice) and cost the same however deep."
+        description="Logs, newest first (timestamp, then id); a page of them. Pages stay "
+        "consistent while logs arrive (no log is returned twice) and cost the same however deep."
     )
     def logs(
         self,
@@ -55,29 +61,48 @@ class Query:
         filters: Annotated[
             MonitoringLogFilter | None, strawberry.argument(description="Conditions.")
         ] = None,
-        first: Annotated[
-            int, strawberry.argument(description="Page size, 1 to 100 (default 50).")
-        ] = LOGS_PAGE_DEFAULT,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after.")
-        ] = None,
-    ) -> MonitoringLogConnectionType:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[MonitoringLogType]:
         require_perm(info, VIEW_LOG)
-        if not 1 <= first <= settings.GRAPHQL_PAGE_SIZE:
-            raise UserError(f"logs: 'first' must be between 1 and {settings.GRAPHQL_PAGE_SIZE}.")
-        q = filters.q() if filters else Q()
-        page = selectors.log_page(filters=q, first=first, after=after)
-        return MonitoringLogConnectionType.of(page)
+        logs = MonitoringLog.objects.filter(filters.q() if filters else Q()).newest_first()
+        return connection(
+            logs, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[MonitoringResultType],
-        filters=MonitoringResultFilter,
-        ordering=MonitoringResultOrder,
-        description="Analysis results, newest first unless `ordering` says otherwise; paginated.",
+    @strawberry.field(
+        description="Analysis results, newest first unless `ordering` says otherwise; a page "
+        "of them."
     )
-    def monitoring_results(self, info: Info) -> QuerySet[MonitoringResult]:
+    def monitoring_results(
+        self,
+        info: Info,
+        filters: Annotated[
+            MonitoringResultFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        ordering: Ordering[MonitoringResultOrder] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[MonitoringResultType]:
         require_perm(info, VIEW_RESULT)
-        return MonitoringResult.objects.order_by("-created_at", "-id")
+        return connection(
+            MonitoringResult.objects.order_by("-created_at", "-id"),
+            info,
+            filters=filters,
+            ordering=ordering,
+            order_type=MonitoringResultOrder,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
+        )
 
     @strawberry.field(
         description="The latest check of every component, by component, with since when its "
@@ -87,19 +112,26 @@ class Query:
         require_perm(info, VIEW_HEALTH)
         return [ComponentHealthType.of(check) for check in selectors.health_latest()]
 
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[SystemHealthCheckType],
-        description="The checks of one component in a time range, newest first; paginated.",
+    @strawberry.field(
+        description="The checks of one component in a time range, newest first; a page of them."
     )
     def health_history(
         self,
         info: Info,
         component: Annotated[str, strawberry.argument(description="The component.")],
         range: Annotated[MonitoringTimeRange, strawberry.argument(description="Time range.")],
-    ) -> QuerySet[SystemHealth]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[SystemHealthCheckType]:
         require_perm(info, VIEW_HEALTH)
         start, end = range.bounds("healthHistory")
-        return selectors.health_history(component=component, start=start, end=end)
+        checks = selectors.health_history(component=component, start=start, end=end)
+        return connection(
+            checks, info, first=first, after=after, last=last, before=before, offset=offset
+        )
 
     @strawberry.field(description="Counts over the logs of a time range.")
     def monitoring_stats(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.errors import UserError
 from config.text import nothing_if_unstorable
-from monitoring.models import ERROR_LEVEL, MonitoringLog, SystemHealth
+from monitoring.models import ERROR_LEVEL, SystemHealth
 
 STATS_MAX_BUCKETS = 2000
 BUCKET_STEPS = {
@@ -21,52 +18,6 @@ BUCKET_STEPS = {
     "hour": timedelta(hours=1),
     "day": timedelta(days=1),
 }
-
-
-# --- logs: keyset pagination -------------------------------------------------------------
-
-
-def encode_cursor(log: MonitoringLog) -> str:
-    """Opaque cursor of a log's place in the newest-first order: (timestamp, id)."""
-    raw = f"{log.timestamp.isoformat()}|{log.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, pk = raw.split("|")
-        when, pk = datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise UserError("logs: 'after' is not a cursor of this list.", code="BAD_CURSOR") from None
-    if timezone.is_naive(when):
-        raise UserError("logs: 'after' is not a cursor of this list.", code="BAD_CURSOR")
-    return when, pk
-
-
-def after_q(cursor: str) -> Q:
-    """Logs after the cursor in newest-first order: (timestamp, id) < (t, id).
-
-    Written as `timestamp <= t AND (timestamp < t OR id < id)` so the plain `timestamp <= t`
-    bounds the index scan (the OR only filters the rows sharing `t`).
-    """
-    when, pk = decode_cursor(cursor)
-    return Q(timestamp__lte=when) & (Q(timestamp__lt=when) | Q(id__lt=pk))
-
-
-@dataclass
-class LogPage:
-    logs: list[MonitoringLog]
-    has_next_page: bool
-
-
-def log_page(*, filters: Q, first: int, after: str | None) -> LogPage:
-    """One page of logs matching `filters`, newest first, after the cursor `after`."""
-    queryset = MonitoringLog.objects.filter(filters)
-    if after:
-        queryset = queryset.filter(after_q(after))
-    rows = list(queryset.newest_first()[: first + 1])
-    return LogPage(logs=rows[:first], has_next_page=len(rows) > first)
 
 
 # --- health --------------------------------------------------------------------------------

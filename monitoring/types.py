@@ -135,47 +135,6 @@ class MonitoringLogFilter:
         return q
 
 
-@strawberry.type(name="MonitoringLogEdge", description="A log and its cursor.")
-class MonitoringLogEdgeType:
-    node: MonitoringLogType = strawberry.field(description="The log.")
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this log.")
-
-
-@strawberry.type(name="MonitoringPageInfo", description="Where a page of logs ends.")
-class MonitoringPageInfoType:
-    has_next_page: bool = strawberry.field(description="Whether older logs follow.")
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last log of the page; null when the page is empty."
-    )
-
-
-@strawberry.type(
-    name="MonitoringLogConnection",
-    description="A page of logs, newest first (by timestamp, then id).",
-)
-class MonitoringLogConnectionType:
-    edges: list[MonitoringLogEdgeType] = strawberry.field(description="The logs with cursors.")
-    page_info: MonitoringPageInfoType = strawberry.field(description="Paging state.")
-
-    @strawberry.field(description="The logs of the page (the edges' nodes).")
-    def nodes(self) -> list[MonitoringLogType]:
-        return [edge.node for edge in self.edges]
-
-    @classmethod
-    def of(cls, page: selectors.LogPage) -> MonitoringLogConnectionType:
-        edges = [
-            MonitoringLogEdgeType(node=log, cursor=selectors.encode_cursor(log))
-            for log in page.logs
-        ]
-        return cls(
-            edges=edges,
-            page_info=MonitoringPageInfoType(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
-
-
 @strawberry.type(name="MonitoringLogError", description="Why one log of a batch was refused.")
 class MonitoringLogErrorType:
     index: int = strawberry.field(description="Position of the log in `logs`, from 0.")

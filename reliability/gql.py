@@ -82,15 +82,17 @@ def unwrap(type_):
     return type_
 
 
-def selection(type_, depth: int = 0, max_depth: int = 2) -> str:
-    """Every argument-free leaf of the type, and objects nested up to `max_depth`."""
+def selection(type_, depth: int = 0, max_depth: int = 2, alias: str = "") -> str:
+    """Every argument-free leaf of the type, and objects nested up to `max_depth`. Inside a
+    union, object fields are aliased by member (`Thread.messages` is a connection where
+    `OperationInfo.messages` is a list: the same response name would conflict)."""
     named = get_named_type(type_)
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return ""
     if isinstance(named, GraphQLUnionType):
         parts = ["__typename"]
         for member in named.types:
-            inner = selection(member, depth, max_depth)
+            inner = selection(member, depth, max_depth, alias=f"{member.name}_")
             if inner:
                 parts.append(f"... on {member.name} {inner}")
         return "{ " + " ".join(parts) + " }"
@@ -105,7 +107,7 @@ def selection(type_, depth: int = 0, max_depth: int = 2) -> str:
         elif depth < max_depth:
             inner = selection(field.type, depth + 1, max_depth)
             if inner:
-                parts.append(f"{name} {inner}")
+                parts.append(f"{alias}{name}: {name} {inner}" if alias else f"{name} {inner}")
     return "{ " + " ".join(parts) + " }"
 
 

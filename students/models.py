@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from config.inputs import database_id
 from config.text import is_storable, validate_storable_json, validate_storable_text
-from students.prefetch import RecentEvents
 
 CODE_VALIDATOR = RegexValidator(
     r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z",  # \Z: "$" would let a final newline in
@@ -420,7 +419,3 @@ class DropoutPrediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.risk_band} ({self.risk_score:.2f}) for {self.student}"
-
-
-# prefetch_related("recent_events") reads only the newest events of each student.
-Student.recent_events = RecentEvents()

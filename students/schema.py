@@ -12,9 +12,18 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
-from strawberry_django.pagination import OffsetPaginated
 
+from config.connections import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Offset,
+    Ordering,
+    batched_list,
+    connection,
+)
 from config.context import Info, require_perm
 from config.errors import UserError
 from config.inputs import aware, input_data
@@ -33,7 +42,7 @@ from students.inputs import (
     StudentUpdateInput,
     TimeRangeInput,
 )
-from students.models import ActionLog, ConceptModule, Student
+from students.models import ConceptModule, Student
 from students.types import (
     ActionLogType,
     AttemptType,
@@ -70,15 +79,35 @@ def _event_data(event: LearningEventInput) -> dict[str, object]:
 
 @strawberry.type
 class Query:
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[StudentType],
-        filters=StudentFilter,
-        ordering=StudentOrder,
-        description="Students, by code unless `ordering` says otherwise; paginated.",
+    @strawberry.field(
+        description="Students, by code unless `ordering` says otherwise; a page of them."
     )
-    def students(self, info: Info) -> QuerySet[Student]:
+    def students(
+        self,
+        info: Info,
+        filters: Annotated[
+            StudentFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        ordering: Ordering[StudentOrder] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[StudentType]:
         require_perm(info, perm("student", "view"))
-        return Student.objects.order_by("code")
+        return connection(
+            Student.objects.order_by("code"),
+            info,
+            filters=filters,
+            ordering=ordering,
+            order_type=StudentOrder,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
+        )
 
     @strawberry_django.field(description="One student by id or by code; null when there is none.")
     def student(
@@ -126,12 +155,9 @@ class Query:
         require_perm(info, perm("dropoutprediction", "view"))
         if not 1 <= limit <= ATRISK_MAX:
             raise UserError(f"atRiskStudents: 'limit' must be 1 to {ATRISK_MAX}.")
-        return selectors.at_risk(min_band=min_band.value)[:limit]
+        return batched_list(selectors.at_risk(min_band=min_band.value)[:limit], info)
 
-    @strawberry_django.offset_paginated(
-        OffsetPaginated[ActionLogType],
-        description="The audit trail, newest first; paginated.",
-    )
+    @strawberry.field(description="The audit trail, newest first; a page of it.")
     def action_log(
         self,
         info: Info,
@@ -144,14 +170,22 @@ class Query:
         range: Annotated[
             TimeRangeInput | None, strawberry.argument(description="Only within this time range.")
         ] = None,
-    ) -> QuerySet[ActionLog]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        offset: Offset = None,
+    ) -> Connection[ActionLogType]:
         require_perm(info, perm("actionlog", "view"))
-        return selectors.action_log(
+        entries = selectors.action_log(
             target_type=target.type if target else None,
             target_id=target.id if target else None,
             actor=actor,
             start=aware(range.start) if range and range.start else None,
             end=aware(range.end) if range and range.end else None,
+        )
+        return connection(
+            entries, info, first=first, after=after, last=last, before=before, offset=offset
         )
 
 

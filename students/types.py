@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 import strawberry_django
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from strawberry import auto
 from strawberry.scalars import JSON
-from strawberry.types.nodes import SelectedField
 from strawberry_django.permissions import HasPerm
 
+from config.connections import NestedList, nested_connection
 from config.text import nothing_if_unstorable
 from students import models
 from students.models import PerformanceRecord
 
 VIEW_EMAIL = "students.view_student_email"
 VIEW_PREDICTION = "students.view_dropoutprediction"
-EVENTS_DEFAULT = 20
-EVENTS_MAX = 100
 
 
 def may(info: strawberry.Info, perm: str) -> bool:
@@ -209,58 +206,13 @@ class DropoutPredictionType:
         return risk_factors(self.top_factors)
 
 
-def _events_prefetch_args(info: strawberry.Info) -> tuple[int, int]:
-    """`offset` and `last` of the selected `events` field (literals arrive as text)."""
-    args = info.selected_fields[0].arguments if info.selected_fields else {}
-    offset = args.get("offset")
-    last = args.get("last")
-    return (
-        max(0, int(offset)) if offset is not None else 0,
-        max(0, min(int(last), EVENTS_MAX)) if last is not None else EVENTS_DEFAULT,
+def _rows(model, perm: str | None = None):
+    """Every row of `model` in its own order; without `perm`, none (the list reads empty)."""
+    return NestedList(
+        rows=lambda info: model.objects.order_by(*model._meta.ordering),
+        link="student_id",
+        permission=perm,
     )
-
-
-def _events_attr(offset: int, last: int) -> str:
-    return f"_recent_events_{offset}_{last}"
-
-
-EVENT_COLUMNS = {
-    "eventType": "event_type",
-    "occurredAt": "occurred_at",
-    "durationS": "duration_s",
-    "metadata": "metadata",
-    "eventId": "event_id",
-}
-
-
-def _selected_names(selections) -> set[str]:
-    """Field names selected, looking into fragments."""
-    names = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            names.add(selection.name)
-        else:
-            names |= _selected_names(selection.selections)
-    return names
-
-
-def _events_queryset(info: strawberry.Info):
-    """Only the columns the query selects; the module joined only when it is selected."""
-    queryset = models.LearningEvent.objects.order_by("-occurred_at", "-id")
-    if not info.selected_fields:
-        return queryset.select_related("module")
-    names = _selected_names(info.selected_fields[0].selections)
-    columns = ["id", "student_id", "occurred_at"]
-    columns += [column for name, column in EVENT_COLUMNS.items() if name in names]
-    if "module" in names:
-        return queryset.select_related("module").only(*columns, "module")
-    return queryset.only(*columns)
-
-
-def _events_prefetch(info: strawberry.Info) -> Prefetch:
-    offset, last = _events_prefetch_args(info)
-    queryset = _events_queryset(info)[offset : offset + last]
-    return Prefetch("recent_events", queryset=queryset, to_attr=_events_attr(offset, last))
 
 
 @strawberry_django.type(models.Student, name="Student", description="A student's record.")
@@ -272,12 +224,19 @@ class StudentType:
     enrolled_at: datetime = strawberry_django.field(description="When the student enrolled.")
     created_at: datetime = strawberry_django.field(description="When the record was created.")
     updated_at: datetime = strawberry_django.field(description="When it last changed.")
-    drafts: list[DraftType] = strawberry_django.field(description="Drafts, newest first.")
-    assessments: list[AssessmentType] = strawberry_django.field(
-        description="Assessments with their latest result, most recently taken first."
+    drafts = nested_connection(
+        _rows(models.Draft), DraftType, description="Drafts, newest first; a page of them."
     )
-    attempts: list[AttemptType] = strawberry_django.field(
-        description="Every attempt, most recently taken first."
+    assessments = nested_connection(
+        _rows(models.Assessment),
+        AssessmentType,
+        description="Assessments with their latest result, most recently taken first; a page "
+        "of them.",
+    )
+    attempts = nested_connection(
+        _rows(models.AttemptHistory),
+        AttemptType,
+        description="Every attempt, most recently taken first; a page of them.",
     )
     performance: list[PerformanceRecordType] = strawberry_django.field(
         field_name="performance_records",
@@ -288,9 +247,17 @@ class StudentType:
         f"without {VIEW_PREDICTION}.",
         extensions=[HasPerm(VIEW_PREDICTION, fail_silently=True)],
     )
-    predictions: list[DropoutPredictionType] = strawberry_django.field(
-        description=f"Prediction history, newest first; empty without {VIEW_PREDICTION}.",
-        extensions=[HasPerm(VIEW_PREDICTION, fail_silently=True)],
+    predictions = nested_connection(
+        _rows(models.DropoutPrediction, VIEW_PREDICTION),
+        DropoutPredictionType,
+        description=f"Prediction history, newest first; a page of it. Empty without "
+        f"{VIEW_PREDICTION}.",
+    )
+    events = nested_connection(
+        _rows(models.LearningEvent),
+        LearningEventType,
+        description="Learning events, newest first; a page of them. For a list of students, "
+        "one statement reads the page of every student.",
     )
 
     @strawberry_django.field(
@@ -299,32 +266,6 @@ class StudentType:
     )
     def email(self, info: strawberry.Info) -> str | None:
         return self.email if may(info, VIEW_EMAIL) else None
-
-    @strawberry_django.field(
-        prefetch_related=[_events_prefetch],
-        description="Learning events, newest first: `last` of them after skipping `offset`. "
-        "For a list of students this is one query that reads only the returned rows.",
-    )
-    def events(
-        self,
-        last: Annotated[
-            int,
-            strawberry.argument(description=f"How many, 0 to {EVENTS_MAX} (default 20)."),
-        ] = EVENTS_DEFAULT,
-        offset: Annotated[
-            int, strawberry.argument(description="How many of the newest to skip (paging).")
-        ] = 0,
-    ) -> list[LearningEventType]:
-        last = max(0, min(last, EVENTS_MAX))
-        offset = max(0, offset)
-        cached = getattr(self, _events_attr(offset, last), None)
-        if cached is not None:
-            return cached
-        return list(
-            models.LearningEvent.objects.filter(student=self)
-            .select_related("module")
-            .order_by("-occurred_at", "-id")[offset : offset + last]
-        )
 
 
 @strawberry_django.filter_type(

@@ -74,3 +74,10 @@ def anon_client(db) -> GraphQLClient:
 @pytest.fixture
 def superuser(make_user):
     return make_user("root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _schema_built():
+    """Build the schema (import the URLs) before any test: the first request would otherwise
+    pay it, and on a loaded machine that can pass DB_REQUEST_TIMEOUT."""
+    import config.urls  # noqa: F401

@@ -25,7 +25,7 @@ THREAD_DELETE = f"""
 mutation ($id: ID!) {{ threadDelete(id: $id) {{ {payload("id", "Thread")} }} }}
 """
 THREAD_CLEAR = f"""
-mutation ($id: ID!) {{ threadClear(id: $id) {{ {payload("id messages { id }", "Thread")} }} }}
+mutation ($id: ID!) {{ threadClear(id: $id) {{ {payload("id history: messages { nodes { id } }", "Thread")} }} }}
 """
 MESSAGE_APPEND = f"""
 mutation ($threadId: ID!, $input: MessageAppendInput!) {{
@@ -34,14 +34,14 @@ mutation ($threadId: ID!, $input: MessageAppendInput!) {{
 """
 THREAD = """
 query ($id: ID!, $first: Int, $last: Int) {
-  thread(id: $id) { id title agentType metadata messages(first: $first, last: $last) { id role content } }
+  thread(id: $id) { id title agentType metadata messages(first: $first, last: $last) { nodes { id role content } } }
 }
 """
 THREADS = """
 query ($filters: ThreadFilter, $ordering: [ThreadOrder!], $limit: Int) {
-  threads(filters: $filters, ordering: $ordering, pagination: {limit: $limit}) {
+  threads(filters: $filters, ordering: $ordering, first: $limit) {
     totalCount
-    results { id }
+    nodes { id }
   }
 }
 """
@@ -65,4 +65,4 @@ def thread_ids(client, filters=None, ordering=None, limit=None):
     data = client.execute(
         THREADS, {"filters": filters, "ordering": ordering or [], "limit": limit}
     )["data"]["threads"]
-    return data["totalCount"], [row["id"] for row in data["results"]]
+    return data["totalCount"], [row["id"] for row in data["nodes"]]

@@ -53,7 +53,7 @@ def test_session_history_in_order_then_clear(alice_client):
             "owner": {"username": "alice"},
         }
     )
-    messages = history["data"]["thread"]["messages"]
+    messages = history["data"]["thread"]["messages"]["nodes"]
     assert [(m["role"], m["content"]) for m in messages] == [
         ("USER", "How many units are left?"),
         ("MODEL", "42 units of SKU-1."),
@@ -61,7 +61,9 @@ def test_session_history_in_order_then_clear(alice_client):
         ("MODEL", "Reorder at 10 units."),
     ]
     assert all(m["id"].startswith("msg_") for m in messages)
-    assert cleared == {"data": {"threadClear": {"id": "neon-test-session", "messages": []}}}
+    assert cleared == {
+        "data": {"threadClear": {"id": "neon-test-session", "history": {"nodes": []}}}
+    }
     assert Thread.objects.filter(pk="neon-test-session").exists()
     assert Message.objects.count() == 0
 

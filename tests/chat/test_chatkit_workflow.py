@@ -42,10 +42,12 @@ def test_thread_crud_with_string_ids(alice_client):
                 "title": "",
                 "agentType": "",
                 "metadata": {"mode": "full_book"},
-                "messages": [
-                    {"id": "item_1", "role": "USER", "content": "Summarise chapter 1"},
-                    {"id": "item_2", "role": "ASSISTANT", "content": "Chapter 1 introduces…"},
-                ],
+                "messages": {
+                    "nodes": [
+                        {"id": "item_1", "role": "USER", "content": "Summarise chapter 1"},
+                        {"id": "item_2", "role": "ASSISTANT", "content": "Chapter 1 introduces…"},
+                    ]
+                },
             }
         }
     }

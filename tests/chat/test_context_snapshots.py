@@ -14,9 +14,9 @@ from tests.factories import UserFactory
 
 SNAPSHOTS = """
 query ($threadId: ID!, $offset: Int, $limit: Int) {
-  contextSnapshots(threadId: $threadId, pagination: {offset: $offset, limit: $limit}) {
+  contextSnapshots(threadId: $threadId, offset: $offset, first: $limit) {
     totalCount
-    results { clientId threadId context savedBy { username } }
+    nodes { clientId threadId context savedBy { username } }
   }
 }
 """
@@ -77,9 +77,9 @@ def test_snapshots_are_listed_newest_first_and_paginated(session, alice_client):
         }
 
     assert first_page == {
-        "data": {"contextSnapshots": {"totalCount": 3, "results": [row(2), row(1)]}}
+        "data": {"contextSnapshots": {"totalCount": 3, "nodes": [row(2), row(1)]}}
     }
-    assert second_page == {"data": {"contextSnapshots": {"totalCount": 3, "results": [row(0)]}}}
+    assert second_page == {"data": {"contextSnapshots": {"totalCount": 3, "nodes": [row(0)]}}}
 
 
 def test_a_retry_with_the_client_id_returns_the_stored_snapshot(session, alice_client):
@@ -197,7 +197,7 @@ def test_the_list_takes_the_same_queries_for_any_number(
         result = alice_client.execute(SNAPSHOTS, {"threadId": session})
 
     # then
-    results = result["data"]["contextSnapshots"]["results"]
+    results = result["data"]["contextSnapshots"]["nodes"]
     assert [row["context"]["turn"] for row in results] == list(reversed(range(count)))
     assert {row["savedBy"]["username"] for row in results} == (
         {"alice", "moderator"} if count > 1 else {"alice"}

@@ -85,7 +85,7 @@ def test_one_prompt_records_messages_audit_and_usage(session, alice_client):
             "error": "",
         }
     ]
-    assert [(m["role"], m["content"]) for m in history["data"]["thread"]["messages"]] == [
+    assert [(m["role"], m["content"]) for m in history["data"]["thread"]["messages"]["nodes"]] == [
         ("USER", PROMPT),
         ("ASSISTANT", "A programming language."),
     ]

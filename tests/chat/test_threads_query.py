@@ -2,10 +2,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chat.models import Message, Thread
 from chat.selectors import message_search_q
-from chat.windows import WINDOW_SQL
 from tests.chat.factories import MessageFactory, ThreadFactory
 from tests.chat.graphql import THREAD, THREADS, thread_ids
 
@@ -86,7 +86,7 @@ def test_messages_first_and_last(alice, alice_client):
     # when
     def ids(**window):
         result = alice_client.execute(THREAD, {"id": "long", **window})
-        return [m["id"] for m in result["data"]["thread"]["messages"]]
+        return [m["id"] for m in result["data"]["thread"]["messages"]["nodes"]]
 
     # then
     assert ids() == ["m0", "m1", "m2", "m3", "m4", "m5"]
@@ -106,7 +106,7 @@ def test_messages_with_equal_times_keep_insertion_order(alice, alice_client):
     result = alice_client.execute(THREAD, {"id": "same-time", "last": 3})
 
     # then
-    assert [m["id"] for m in result["data"]["thread"]["messages"]] == ["z", "a", "m"]
+    assert [m["id"] for m in result["data"]["thread"]["messages"]["nodes"]] == ["z", "a", "m"]
 
 
 def test_first_and_last_together_are_refused(alice, alice_client):
@@ -117,8 +117,11 @@ def test_first_and_last_together_are_refused(alice, alice_client):
     result = alice_client.execute(THREAD, {"id": "t", "first": 1, "last": 1})
 
     # then
-    assert [e["message"] for e in result["errors"]] == [
-        "messages: pass 'first' or 'last', not both."
+    assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
+        (
+            "last: Pass `first` (with `after`) or `last` (with `before`), not both.",
+            "VALIDATION_ERROR",
+        )
     ]
 
 
@@ -130,9 +133,9 @@ def test_more_than_100_messages_at_once_is_refused(alice_client):
 
 
 LIST = """
-query ($last: Int) { threads(pagination: {limit: 100}) {
+query ($last: Int) { threads(first: 100) {
     totalCount
-    results { id title owner { username } messages(last: $last) { id role content createdAt } }
+    nodes { id title owner { username } messages(last: $last) { nodes { id role content createdAt } } }
 } }
 """
 
@@ -159,12 +162,13 @@ def test_threads_with_last_messages_take_constant_queries(
     # then
     data = result["data"]["threads"]
     assert data["totalCount"] == threads
-    assert [len(t["messages"]) for t in data["results"]] == [min(messages, 20)] * threads
-    oldest = data["results"][-1]["messages"]
+    assert [len(t["messages"]["nodes"]) for t in data["nodes"]] == [min(messages, 20)] * threads
+    oldest = data["nodes"][-1]["messages"]["nodes"]
     assert [m["content"] for m in oldest] == [
         f"t0 m{m}" for m in range(max(messages - 20, 0), messages)
     ]
-    assert "CROSS JOIN LATERAL" in captured.captured_queries[-1]["sql"]
+    # several threads: one LATERAL statement for all; one thread: its own index range scan
+    assert ("CROSS JOIN LATERAL" in captured.captured_queries[-1]["sql"]) == (threads > 1)
 
 
 def test_one_thread_with_messages_takes_one_query_for_the_messages(
@@ -179,7 +183,7 @@ def test_one_thread_with_messages_takes_one_query_for_the_messages(
         result = alice_client.execute(THREAD, {"id": "one", "last": 2})
 
     # then
-    assert len(result["data"]["thread"]["messages"]) == 2
+    assert len(result["data"]["thread"]["messages"]["nodes"]) == 2
 
 
 def explain(queryset_or_sql, params=None) -> str:
@@ -202,7 +206,7 @@ def test_metadata_filter_is_served_by_the_gin_index(threads):
     assert "chat_thread_meta" in plan
 
 
-def test_last_messages_are_read_by_a_backward_index_scan(alice):
+def test_last_messages_are_read_by_a_backward_index_scan(alice, alice_client):
     # given: 50 threads of 200 messages, with statistics
     with connection.cursor() as cursor:
         cursor.execute(
@@ -218,18 +222,21 @@ def test_last_messages_are_read_by_a_backward_index_scan(alice):
         )
         cursor.execute("ANALYZE chat_message")
 
-    # when
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
-            + WINDOW_SQL.format(direction="DESC"),
-            {"threads": [f"t{n}" for n in range(1, 11)], "limit": 20},
+    # when: the statement the API runs for `messages(last: 20)` of 10 threads
+    with CaptureQueriesContext(connection) as captured:
+        result = alice_client.execute(
+            "{ threads(first: 10, ordering: [{id: ASC}]) { nodes { "
+            "messages(last: 20) { nodes { id } } } } }"
         )
+    assert [len(t["messages"]["nodes"]) for t in result["data"]["threads"]["nodes"]] == [20] * 10
+    statement = next(q["sql"] for q in captured.captured_queries if "LATERAL" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + statement)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
-    # then: 10 index scans that each stop after 20 rows, not 2,000 rows read
+    # then: 10 index scans that each stop after 21 rows (the page and one more), not 2,000
     assert "Index Scan Backward using chat_message_thread_order" in plan
-    assert "(actual rows=20 loops=10)" in plan
+    assert "(actual rows=21 loops=10)" in plan
 
 
 def test_aliased_windows_with_different_arguments_are_each_right(alice, alice_client):
@@ -241,16 +248,17 @@ def test_aliased_windows_with_different_arguments_are_each_right(alice, alice_cl
 
     # when
     result = alice_client.execute(
-        "{ threads(ordering: [{id: ASC}]) { results { id "
-        "oldest: messages(first: 1) { id } newest: messages(last: 2) { id } } } }"
+        "{ threads(ordering: [{id: ASC}]) { nodes { id "
+        "oldest: messages(first: 1) { nodes { id } } "
+        "newest: messages(last: 2) { nodes { id } } } } }"
     )
 
     # then
-    assert result["data"]["threads"]["results"] == [
+    assert result["data"]["threads"]["nodes"] == [
         {
             "id": f"t{n}",
-            "oldest": [{"id": f"t{n}m0"}],
-            "newest": [{"id": f"t{n}m2"}, {"id": f"t{n}m3"}],
+            "oldest": {"nodes": [{"id": f"t{n}m0"}]},
+            "newest": {"nodes": [{"id": f"t{n}m2"}, {"id": f"t{n}m3"}]},
         }
         for n in range(3)
     ]

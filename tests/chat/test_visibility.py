@@ -28,7 +28,7 @@ def read(client, thread_id="alices"):
 
 
 def test_owner_reads_own_thread(alices_thread, alice_client):
-    assert read(alice_client)["messages"] == [
+    assert read(alice_client)["messages"]["nodes"] == [
         {"id": "alices_msg", "role": "USER", "content": "secret"}
     ]
 

@@ -135,11 +135,6 @@ def test_batched_requests_are_refused():
 # configuration (build_schema), since they need nested and paginated fields.
 
 
-@strawberry.input
-class PageInput:
-    limit: int = 10
-
-
 @strawberry.type
 class Node:
     name: str = "n"
@@ -149,7 +144,7 @@ class Node:
         return Node()
 
     @strawberry.field
-    def items(self, first: int = 10, pagination: PageInput | None = None) -> list[str]:
+    def items(self, first: int = 10, offset: int = 0) -> list[str]:
         return ["x"] * first
 
 
@@ -199,14 +194,15 @@ def test_depth_past_the_limit_is_refused_without_sql():
             "Page size too large: 'first' is 101, the maximum is 100.",
         ),
         (
-            "{ root { items(pagination: {limit: 500}) } }",
+            "{ root { items(first: -1) } }",
             None,
-            "Page size too large: 'pagination.limit' is 500, the maximum is 100.",
+            "Page size must be 0 or more: 'first' is -1.",
         ),
         (
-            "query($p: PageInput) { root { items(pagination: $p) } }",
-            {"p": {"limit": 101}},
-            "Page size too large: 'pagination.limit' is 101, the maximum is 100.",
+            "query($o: Int!) { root { items(offset: $o) } }",
+            {"o": 10001},
+            "Page offset too large: 'offset' is 10001, the maximum is 10000 (page further with "
+            "cursors).",
         ),
     ],
 )

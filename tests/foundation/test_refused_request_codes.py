@@ -1,8 +1,8 @@
 import pytest
 
 THREADS = """
-query($f: ThreadFilter, $p: OffsetPaginationInput) {
-  threads(filters: $f, pagination: $p) { totalCount }
+query($f: ThreadFilter, $first: Int, $offset: Int) {
+  threads(filters: $f, first: $first, offset: $offset) { totalCount }
 }"""
 
 
@@ -11,17 +11,17 @@ query($f: ThreadFilter, $p: OffsetPaginationInput) {
     ("variables", "message"),
     [
         (
-            {"p": {"offset": 2**31}},
-            "Variable '$p' has invalid value at .offset: Int cannot represent non 32-bit signed "
-            "integer value: 2147483648",
+            {"offset": 2**31},
+            "Page offset too large: 'offset' is 2147483648, the maximum is 10000 (page further "
+            "with cursors).",
         ),
         (
-            {"p": {"limit": 2**31 - 1}},
-            "Page size too large: 'pagination.limit' is 2147483647, the maximum is 100.",
+            {"first": 2**31 - 1},
+            "Page size too large: 'first' is 2147483647, the maximum is 100.",
         ),
         (
-            {"p": {"offset": -(2**31)}},
-            "Page offset must be 0 or more: 'pagination.offset' is -2147483648.",
+            {"offset": -(2**31)},
+            "Page offset must be 0 or more: 'offset' is -2147483648.",
         ),
     ],
     ids=["int out of range", "page size", "negative offset"],

@@ -8,9 +8,9 @@ from tests.learn.factories import LearnItemFactory
 
 SEARCH = """
 query Search($filters: LearnItemFilter, $ordering: [LearnItemOrder!], $limit: Int) {
-  learnItems(filters: $filters, ordering: $ordering, pagination: {limit: $limit}) {
+  learnItems(filters: $filters, ordering: $ordering, first: $limit) {
     totalCount
-    results { filename }
+    nodes { filename }
   }
 }
 """
@@ -19,7 +19,7 @@ query Search($filters: LearnItemFilter, $ordering: [LearnItemOrder!], $limit: In
 def filenames(client, filters=None, ordering=None, limit=None):
     variables = {"filters": filters, "ordering": ordering or [], "limit": limit}
     data = client.execute(SEARCH, variables)["data"]["learnItems"]
-    return data["totalCount"], [row["filename"] for row in data["results"]]
+    return data["totalCount"], [row["filename"] for row in data["nodes"]]
 
 
 @pytest.fixture
@@ -154,8 +154,8 @@ def test_ordering_replaces_newest_first(store, reader_client):
 def test_pagination_pages_through_with_the_total(store, reader_client):
     # when
     page = reader_client.execute(
-        "{ learnItems(pagination: {offset: 2, limit: 2}) "
-        "{ totalCount pageInfo { offset limit } results { filename } } }"
+        "{ learnItems(offset: 2, first: 2) "
+        "{ totalCount pageInfo { hasNextPage hasPreviousPage } nodes { filename } } }"
     )
 
     # then
@@ -163,8 +163,8 @@ def test_pagination_pages_through_with_the_total(store, reader_client):
         "data": {
             "learnItems": {
                 "totalCount": 5,
-                "pageInfo": {"offset": 2, "limit": 2},
-                "results": [{"filename": "landing_page.html"}, {"filename": "spam_antipattern.md"}],
+                "pageInfo": {"hasNextPage": True, "hasPreviousPage": True},
+                "nodes": [{"filename": "landing_page.html"}, {"filename": "spam_antipattern.md"}],
             }
         }
     }
@@ -177,7 +177,7 @@ def test_page_size_above_the_maximum_is_refused(reader_client):
     # then
     assert result["data"] is None
     assert [error["message"] for error in result["errors"]] == [
-        "Page size too large: 'pagination.limit' is 101, the maximum is 100."
+        "Page size too large: 'first' is 101, the maximum is 100."
     ]
 
 
@@ -188,7 +188,7 @@ def test_list_with_nested_creator_takes_constant_queries(
     # given: every item saved by a different user
     for n in range(rows):
         LearnItemFactory(created_by=make_user(f"author{n}"))
-    query = "{ learnItems { totalCount results { id tags createdBy { id username } } } }"
+    query = "{ learnItems { totalCount nodes { id tags createdBy { id username } } } }"
 
     # when: API key lookup with the user's permissions and its last-used stamp (2),
     # the count (1), the items joined with their creators (1)
@@ -197,7 +197,7 @@ def test_list_with_nested_creator_takes_constant_queries(
 
     # then
     assert result["data"]["learnItems"]["totalCount"] == rows
-    assert {row["createdBy"]["username"] for row in result["data"]["learnItems"]["results"]} == {
+    assert {row["createdBy"]["username"] for row in result["data"]["learnItems"]["nodes"]} == {
         f"author{n}" for n in range(rows)
     }
 
@@ -267,13 +267,13 @@ def test_every_team_member_sees_every_item(api_client, make_user):
     client = api_client(make_user("cai", perms=["learn.view_learnitem"]))
 
     # when
-    result = client.execute("{ learnItems { results { createdBy { username } } } }")
+    result = client.execute("{ learnItems { nodes { createdBy { username } } } }")
 
     # then
     assert result == {
         "data": {
             "learnItems": {
-                "results": [{"createdBy": {"username": "bob"}}, {"createdBy": {"username": "ann"}}]
+                "nodes": [{"createdBy": {"username": "bob"}}, {"createdBy": {"username": "ann"}}]
             }
         }
     }
@@ -288,7 +288,7 @@ def test_text_the_database_cannot_hold_matches_nothing(text, store, reader_clien
     search = reader_client.execute(SEARCH, {"filters": {"search": text}})
 
     # then
-    nothing = {"totalCount": 0, "results": []}
+    nothing = {"totalCount": 0, "nodes": []}
     assert tags_all == {"data": {"learnItems": nothing}}
     assert tags_any == (1, ["landing_page.html"])
     assert only_unstorable == (0, [])

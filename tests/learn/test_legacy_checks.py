@@ -20,7 +20,7 @@ query Item($id: ID!) {
   learnItem(id: $id) { id kind filename sizeBytes notes tags createdAt createdBy { username } }
 }
 """
-LIST = "{ learnItems { totalCount results { filename createdAt } } }"
+LIST = "{ learnItems { totalCount nodes { filename createdAt } } }"
 
 
 def test_configuration_the_store_answers_from_postgresql(reader_client):
@@ -141,7 +141,7 @@ def test_items_are_listed_newest_first(reader_client):
         "data": {
             "learnItems": {
                 "totalCount": 4,
-                "results": [
+                "nodes": [
                     {"filename": "m9.md", "createdAt": "2025-11-22T05:09:00+00:00"},
                     {"filename": "m5.md", "createdAt": "2025-11-22T05:05:00+00:00"},
                     {"filename": "m3.md", "createdAt": "2025-11-22T05:03:00+00:00"},

@@ -60,9 +60,9 @@ def test_stats_equal_the_answers_of_the_legacy_queries(store, reader_client):
     # when
     stats = reader_client.execute(STATS, {"limit": 100})["data"]["learnStats"]
     email = reader_client.execute(
-        '{ learnItems(filters: {tagsAll: ["email"]}) { totalCount results { id } } }'
+        '{ learnItems(filters: {tagsAll: ["email"]}) { totalCount nodes { id } } }'
     )["data"]["learnItems"]
-    recent = reader_client.execute("{ learnItems(pagination: {limit: 10}) { results { id } } }")
+    recent = reader_client.execute("{ learnItems(first: 10) { nodes { id } } }")
 
     # then
     legacy_good = legacy(LEGACY_COUNT_GOOD)[0][0]
@@ -70,11 +70,11 @@ def test_stats_equal_the_answers_of_the_legacy_queries(store, reader_client):
     assert good == legacy_good == 8
 
     legacy_email_ids = sorted(str(row[0]) for row in legacy(LEGACY_EMAIL))
-    assert sorted(row["id"] for row in email["results"]) == legacy_email_ids
+    assert sorted(row["id"] for row in email["nodes"]) == legacy_email_ids
     assert email["totalCount"] == len(legacy_email_ids) == 5
 
     legacy_recent_ids = [str(row[0]) for row in legacy(LEGACY_RECENT)]
-    assert [row["id"] for row in recent["data"]["learnItems"]["results"]] == legacy_recent_ids
+    assert [row["id"] for row in recent["data"]["learnItems"]["nodes"]] == legacy_recent_ids
 
     # The legacy query returns tags as JSON text ('"email"') and leaves ties unordered.
     legacy_frequency = sorted(

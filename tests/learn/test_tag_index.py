@@ -11,7 +11,7 @@ from learn.models import LearnItem
 
 QUERY = """
 query ($filters: LearnItemFilter) {
-  learnItems(filters: $filters) { totalCount results { id } }
+  learnItems(filters: $filters) { totalCount nodes { id } }
 }
 """
 ROWS = 3000

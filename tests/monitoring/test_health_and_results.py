@@ -155,7 +155,7 @@ def test_health_history_of_one_component_in_a_range(reader_client, db):
     # when
     result = reader_client.execute(
         'query ($range: MonitoringTimeRange!) { healthHistory(component: "db", range: $range) '
-        "{ totalCount results { checkedAt } } }",
+        "{ totalCount nodes { checkedAt } } }",
         {"range": {"from": "2026-11-20T12:01:00Z", "to": "2026-11-20T12:04:00Z"}},
     )
 
@@ -164,7 +164,7 @@ def test_health_history_of_one_component_in_a_range(reader_client, db):
         "data": {
             "healthHistory": {
                 "totalCount": 3,
-                "results": [
+                "nodes": [
                     {"checkedAt": "2026-11-20T12:03:00+00:00"},
                     {"checkedAt": "2026-11-20T12:02:00+00:00"},
                     {"checkedAt": "2026-11-20T12:01:00+00:00"},
@@ -258,13 +258,13 @@ def test_results_filter_order_and_paginate(reader_client, db):
     # when
     result = reader_client.execute(
         "query { monitoringResults(filters: {status: CRITICAL}, ordering: [{score: ASC}], "
-        "pagination: {limit: 1}) { totalCount results { checkName score } } }"
+        "first: 1) { totalCount nodes { checkName score } } }"
     )
 
     # then
     assert result == {
         "data": {
-            "monitoringResults": {"totalCount": 2, "results": [{"checkName": "c", "score": 0.5}]}
+            "monitoringResults": {"totalCount": 2, "nodes": [{"checkName": "c", "score": 0.5}]}
         }
     }
 
@@ -281,12 +281,12 @@ def test_results_with_nested_logs_take_constant_queries(
     # when: API key with permissions and its stamp (2), count (1), results (1), their logs (1)
     with django_assert_num_queries(5):
         data = reader_client.execute(
-            "{ monitoringResults { totalCount results { checkName logs { clientId level } } } }"
+            "{ monitoringResults { totalCount nodes { checkName logs { clientId level } } } }"
         )["data"]["monitoringResults"]
 
     # then
     assert data["totalCount"] == rows
-    assert all(len(r["logs"]) == 2 for r in data["results"])
+    assert all(len(r["logs"]) == 2 for r in data["nodes"])
 
 
 UNSTORABLE_TEXTS = pytest.mark.parametrize("text", ["a\x00pi", "a\ud800pi"], ids=["nul", "s"])
@@ -303,7 +303,7 @@ def test_text_the_database_cannot_hold_matches_no_result_log_or_health(text, rea
     results = [
         reader_client.execute(
             "query ($f: MonitoringResultFilter) { monitoringResults(filters: $f) "
-            "{ totalCount results { target } } }",
+            "{ totalCount nodes { target } } }",
             {"f": {name: text}},
         )
         for name in ("target", "checkName")
@@ -318,12 +318,12 @@ def test_text_the_database_cannot_hold_matches_no_result_log_or_health(text, rea
     ]
     history = reader_client.execute(
         "query ($c: String!, $range: MonitoringTimeRange!) { healthHistory(component: $c, "
-        "range: $range) { totalCount results { checkedAt } } }",
+        "range: $range) { totalCount nodes { checkedAt } } }",
         {"c": text, "range": {"from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z"}},
     )
 
     # then
-    no_result = {"data": {"monitoringResults": {"totalCount": 0, "results": []}}}
+    no_result = {"data": {"monitoringResults": {"totalCount": 0, "nodes": []}}}
     assert results == [no_result, no_result]
     assert logs == [{"data": {"logs": {"edges": []}}}] * 3
-    assert history == {"data": {"healthHistory": {"totalCount": 0, "results": []}}}
+    assert history == {"data": {"healthHistory": {"totalCount": 0, "nodes": []}}}

@@ -7,15 +7,15 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import GraphQLClient
 
-QUERY = "query ($p: OffsetPaginationInput) { learnItems(pagination: $p) { totalCount } }"
+QUERY = "query ($o: Int, $n: Int) { learnItems(offset: $o, first: $n) { totalCount } }"
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("query", "variables"),
     [
-        ("{ learnItems(pagination: {offset: -1}) { totalCount } }", None),
-        (QUERY, {"p": {"offset": -1, "limit": 10}}),
+        ("{ learnItems(offset: -1) { totalCount } }", None),
+        (QUERY, {"o": -1, "n": 10}),
     ],
 )
 def test_negative_offset_is_refused_without_sql(make_user, make_api_key, query, variables):
@@ -31,7 +31,7 @@ def test_negative_offset_is_refused_without_sql(make_user, make_api_key, query, 
     # then
     assert body["data"] is None
     assert [e["message"] for e in body["errors"]] == [
-        "Page offset must be 0 or more: 'pagination.offset' is -1."
+        "Page offset must be 0 or more: 'offset' is -1."
     ]
     assert [q["sql"] for q in queries if "learn_learnitem" in q["sql"]] == []
 
@@ -42,7 +42,7 @@ def test_zero_offset_is_accepted(make_user, make_api_key):
     key = make_api_key(make_user("alice", perms=["learn.view_learnitem"]))
 
     # when
-    body = GraphQLClient(api_key=key).execute(QUERY, {"p": {"offset": 0, "limit": 10}})
+    body = GraphQLClient(api_key=key).execute(QUERY, {"o": 0, "n": 10})
 
     # then
     assert body == {"data": {"learnItems": {"totalCount": 0}}}
@@ -53,14 +53,14 @@ def test_negative_offset_is_refused_for_a_query_text_already_parsed(make_user, m
     # given: the same text once with a valid offset, so its parsed document is reused
     key = make_api_key(make_user("alice", perms=["learn.view_learnitem"]))
     client = GraphQLClient(api_key=key)
-    first = client.execute(QUERY, {"p": {"offset": 0, "limit": 10}})
+    first = client.execute(QUERY, {"o": 0, "n": 10})
 
     # when
-    body = client.execute(QUERY, {"p": {"offset": -5, "limit": 10}})
+    body = client.execute(QUERY, {"o": -5, "n": 10})
 
     # then
     assert first == {"data": {"learnItems": {"totalCount": 0}}}
     assert body["data"] is None
     assert [e["message"] for e in body["errors"]] == [
-        "Page offset must be 0 or more: 'pagination.offset' is -5."
+        "Page offset must be 0 or more: 'offset' is -5."
     ]

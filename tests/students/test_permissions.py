@@ -6,8 +6,11 @@ from students.models import ActionLog, Student
 from tests.students.conftest import READ_PERMS
 from tests.students.factories import T0, ConceptModuleFactory, StudentFactory
 
-LIST = "{ students { results { code email } } }"
-ONE = '{ student(code: "s001") { code email latestPrediction { riskBand } predictions { riskBand } } }'
+LIST = "{ students { nodes { code email } } }"
+ONE = (
+    '{ student(code: "s001") { code email latestPrediction { riskBand } '
+    "predictions { nodes { riskBand } } } }"
+)
 
 
 @pytest.fixture
@@ -69,9 +72,9 @@ def test_emails_are_null_without_the_email_permission(data, reader_client, staff
     shown = staff_client.execute(LIST)
 
     # then
-    assert hidden == {"data": {"students": {"results": [{"code": "s001", "email": None}]}}}
+    assert hidden == {"data": {"students": {"nodes": [{"code": "s001", "email": None}]}}}
     assert shown == {
-        "data": {"students": {"results": [{"code": "s001", "email": "ada@example.com"}]}}
+        "data": {"students": {"nodes": [{"code": "s001", "email": "ada@example.com"}]}}
     }
 
 
@@ -100,7 +103,12 @@ def test_predictions_are_hidden_without_their_permission(data, api_client, make_
     # then
     assert one == {
         "data": {
-            "student": {"code": "s001", "email": None, "latestPrediction": None, "predictions": []}
+            "student": {
+                "code": "s001",
+                "email": None,
+                "latestPrediction": None,
+                "predictions": {"nodes": []},
+            }
         }
     }
     assert error_messages(by_band) == [

@@ -8,20 +8,25 @@ from students.models import ActionLog, Student
 from tests.students.factories import T0, ConceptModuleFactory, StudentFactory
 
 SEARCH = """
-query ($filters: StudentFilter, $ordering: [StudentOrder!], $offset: Int, $limit: Int) {
-  students(filters: $filters, ordering: $ordering,
-           pagination: {offset: $offset, limit: $limit}) {
+query ($filters: StudentFilter, $ordering: [StudentOrder!], $after: String, $limit: Int) {
+  students(filters: $filters, ordering: $ordering, first: $limit, after: $after) {
     totalCount
-    results { code }
+    nodes { code }
+    pageInfo { endCursor }
   }
 }
 """
 
 
-def codes(client, filters=None, ordering=None, offset=0, limit=None):
-    variables = {"filters": filters, "ordering": ordering or [], "offset": offset, "limit": limit}
+def codes(client, filters=None, ordering=None, after=None, limit=None):
+    variables = {"filters": filters, "ordering": ordering or [], "after": after, "limit": limit}
     data = client.execute(SEARCH, variables)["data"]["students"]
-    return data["totalCount"], [row["code"] for row in data["results"]]
+    return data["totalCount"], [row["code"] for row in data["nodes"]]
+
+
+def end_cursor(client, ordering, limit):
+    variables = {"ordering": ordering, "limit": limit}
+    return client.execute(SEARCH, variables)["data"]["students"]["pageInfo"]["endCursor"]
 
 
 @pytest.fixture
@@ -65,7 +70,9 @@ def test_search_name_code_or_email_ignoring_case(school, staff_client):
 
 def test_ordering_and_pagination(school, staff_client):
     assert codes(staff_client, ordering=[{"name": "ASC"}]) == (4, ["s001", "s003", "s004", "s002"])
-    assert codes(staff_client, ordering=[{"enrolledAt": "DESC"}], offset=1, limit=2) == (
+    by_enrolment = [{"enrolledAt": "DESC"}]
+    after = end_cursor(staff_client, by_enrolment, 1)
+    assert codes(staff_client, ordering=by_enrolment, after=after, limit=2) == (
         4,
         ["s003", "s002"],
     )
@@ -95,7 +102,8 @@ def test_one_student_by_code_or_id_with_nested_data(school, staff_client):
     # given
     pk = Student.objects.get(code="s003").pk
     fields = (
-        "code assessments { kind score maxScore attemptCount module { code } } events { eventType }"
+        "code assessments { nodes { kind score maxScore attemptCount module { code } } } "
+        "events { nodes { eventType } }"
     )
 
     # when
@@ -109,16 +117,18 @@ def test_one_student_by_code_or_id_with_nested_data(school, staff_client):
         "data": {
             "student": {
                 "code": "s003",
-                "assessments": [
-                    {
-                        "kind": "EXAM",
-                        "score": 1.0,
-                        "maxScore": 2.0,
-                        "attemptCount": 1,
-                        "module": {"code": "geo1"},
-                    }
-                ],
-                "events": [],
+                "assessments": {
+                    "nodes": [
+                        {
+                            "kind": "EXAM",
+                            "score": 1.0,
+                            "maxScore": 2.0,
+                            "attemptCount": 1,
+                            "module": {"code": "geo1"},
+                        }
+                    ]
+                },
+                "events": {"nodes": []},
             }
         }
     }
@@ -145,7 +155,7 @@ def test_action_log_filters_by_target_actor_and_range(school, staff, staff_clien
     query = """
     query ($target: ActionTarget, $actor: String, $range: TimeRange) {
       actionLog(target: $target, actor: $actor, range: $range) {
-        totalCount results { action targetType targetId actorLabel }
+        totalCount nodes { action targetType targetId actorLabel }
       }
     }
     """
@@ -164,7 +174,7 @@ def test_action_log_filters_by_target_actor_and_range(school, staff, staff_clien
         "targetId": s001,
         "actorLabel": "other",
     }
-    assert by_target == {"data": {"actionLog": {"totalCount": 1, "results": [row]}}}
+    assert by_target == {"data": {"actionLog": {"totalCount": 1, "nodes": [row]}}}
     assert by_actor == by_target
     assert by_range == by_target
 
@@ -183,7 +193,7 @@ def test_text_the_database_cannot_hold_matches_nothing_and_finds_no_student(
     log = [
         staff_client.execute(
             "query ($t: ActionTarget, $a: String) { actionLog(target: $t, actor: $a) "
-            "{ totalCount results { action } } }",
+            "{ totalCount nodes { action } } }",
             variables,
         )
         for variables in (
@@ -201,4 +211,4 @@ def test_text_the_database_cannot_hold_matches_nothing_and_finds_no_student(
     assert [(e["message"], e["extensions"]["code"]) for e in record["errors"]] == [
         (f"No student with code {text!r}.", "NOT_FOUND")
     ]
-    assert log == [{"data": {"actionLog": {"totalCount": 0, "results": []}}}] * 3
+    assert log == [{"data": {"actionLog": {"totalCount": 0, "nodes": []}}}] * 3

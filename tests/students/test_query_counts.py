@@ -1,7 +1,9 @@
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from students import services
 from students.models import LearningEvent
@@ -9,25 +11,28 @@ from tests.students.factories import T0, ConceptModuleFactory, StudentFactory
 
 NESTED = """
 {
-  students(pagination: {limit: 50}) {
+  students(first: 50) {
     totalCount
-    results {
+    nodes {
       code email
-      assessments { kind score module { code } }
-      attempts { attemptNumber assessment { title } }
-      drafts { status module { code } }
-      events(last: 3) { eventType occurredAt module { code } }
+      assessments { nodes { kind score module { code } } }
+      attempts { nodes { attemptNumber assessment { title } } }
+      drafts { nodes { status module { code } } }
+      events(first: 3) { nodes { eventType occurredAt module { code } } }
       performance { module { code } mastery }
       latestPrediction { riskScore riskBand topFactors { factor } featureSet { featureVersion } }
-      predictions { riskBand }
+      predictions { nodes { riskBand } }
     }
   }
 }
 """
 BENCHMARK = """
 {
-  students(pagination: {limit: 50}) {
-    results { code name latestPrediction { riskScore riskBand } events(last: 10) { eventType occurredAt } }
+  students(first: 50) {
+    nodes {
+      code name latestPrediction { riskScore riskBand }
+      events(first: 10) { nodes { eventType occurredAt } }
+    }
   }
 }
 """
@@ -80,15 +85,15 @@ def test_nested_student_list_takes_constant_queries(
     # then
     data = result["data"]["students"]
     assert data["totalCount"] == size
-    first = data["results"][0]
+    first = data["nodes"][0]
     assert first["code"] == "s000"
-    assert [e["occurredAt"] for e in first["events"]] == [
+    assert [e["occurredAt"] for e in first["events"]["nodes"]] == [
         "2026-01-05T13:00:00+00:00",
         "2026-01-05T12:00:00+00:00",
         "2026-01-05T11:00:00+00:00",
     ]
-    assert first["attempts"] == [{"attemptNumber": 1, "assessment": {"title": "Q1"}}]
-    assert len(first["predictions"]) == 2
+    assert first["attempts"]["nodes"] == [{"attemptNumber": 1, "assessment": {"title": "Q1"}}]
+    assert len(first["predictions"]["nodes"]) == 2
     assert first["latestPrediction"]["featureSet"] == {"featureVersion": "features-v1"}
 
 
@@ -104,9 +109,9 @@ def test_benchmark_page_takes_constant_queries(
         result = staff_client.execute(BENCHMARK)
 
     # then
-    results = result["data"]["students"]["results"]
+    results = result["data"]["students"]["nodes"]
     assert len(results) == size
-    assert all(len(row["events"]) == 5 for row in results)
+    assert all(len(row["events"]["nodes"]) == 5 for row in results)
     assert all(row["latestPrediction"]["riskBand"] in {"LOW", "MEDIUM", "HIGH"} for row in results)
 
 
@@ -124,71 +129,74 @@ def test_last_events_per_student_are_the_newest_ones_of_each(staff_client, syste
     ]
     services.learning_events_record(actor=system_actor, events=events)
 
-    # when: pages of the newest events
+    # when: the newest events of each, then the next page of s000's
     page = staff_client.execute(
-        "{ students { results { code a: events(last: 2) { occurredAt } "
-        "b: events(last: 2, offset: 2) { occurredAt } } } }"
+        "{ students { nodes { code events(first: 2) { nodes { occurredAt } "
+        "pageInfo { hasNextPage endCursor } } } } }"
+    )
+    after = page["data"]["students"]["nodes"][0]["events"]["pageInfo"]["endCursor"]
+    next_page = staff_client.execute(
+        'query ($after: String) { student(code: "s000") { events(first: 2, after: $after) '
+        "{ nodes { occurredAt } } } }",
+        {"after": after},
     )
 
     # then
+    def events(*minutes, day=5, more=None):
+        nodes = [{"occurredAt": f"2026-01-0{day}T09:0{m}:00+00:00"} for m in minutes]
+        if more is None:
+            return {"nodes": nodes}
+        return {"nodes": nodes, "pageInfo": {"hasNextPage": more, "endCursor": ANY}}
+
     assert page == {
         "data": {
             "students": {
-                "results": [
-                    {
-                        "code": "s000",
-                        "a": [
-                            {"occurredAt": "2026-01-05T09:05:00+00:00"},
-                            {"occurredAt": "2026-01-05T09:04:00+00:00"},
-                        ],
-                        "b": [
-                            {"occurredAt": "2026-01-05T09:03:00+00:00"},
-                            {"occurredAt": "2026-01-05T09:02:00+00:00"},
-                        ],
-                    },
-                    {
-                        "code": "s001",
-                        "a": [
-                            {"occurredAt": "2026-01-06T09:01:00+00:00"},
-                            {"occurredAt": "2026-01-06T09:00:00+00:00"},
-                        ],
-                        "b": [],
-                    },
-                    {"code": "s002", "a": [], "b": []},
+                "nodes": [
+                    {"code": "s000", "events": events(5, 4, more=True)},
+                    {"code": "s001", "events": events(1, 0, day=6, more=False)},
+                    {"code": "s002", "events": {"nodes": [], "pageInfo": ANY}},
                 ]
             }
         }
     }
+    assert next_page == {"data": {"student": {"events": events(3, 2)}}}
 
 
-def test_last_events_read_only_the_returned_rows(system_actor):
-    # given: one student with 300 events
-    student = StudentFactory(code="s000")
-    LearningEvent.objects.bulk_create(
-        LearningEvent(student=student, event_type="view", occurred_at=T0 + timedelta(minutes=m))
-        for m in range(300)
-    )
+def test_newest_events_of_a_page_of_students_read_only_the_returned_rows(
+    staff_client, system_actor
+):
+    # given: 10 students with 300 events each, with statistics
+    for n in range(10):
+        student = StudentFactory(code=f"s{n:03d}")
+        LearningEvent.objects.bulk_create(
+            LearningEvent(student=student, event_type="view", occurred_at=T0 + timedelta(minutes=m))
+            for m in range(300)
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE students_learningevent")
-    from students.prefetch import LATEST_EVENT_IDS_SQL
 
-    # when
+    # when: the statement the API runs for `events(first: 10)` of the page
+    with CaptureQueriesContext(connection) as captured:
+        staff_client.execute("{ students { nodes { events(first: 10) { nodes { id } } } } }")
+    statement = next(q["sql"] for q in captured.captured_queries if "LATERAL" in q["sql"])
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + LATEST_EVENT_IDS_SQL, [[student.pk], 0, 10]
-        )
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement)
         plan = cursor.fetchone()[0][0]["Plan"]
 
-    # then: the index on (student, occurred_at DESC, id DESC) is walked and stops at 10 rows
+    # then: per student, the index on (student, occurred_at DESC, id DESC) is walked and stops
+    # at 11 rows (the page and one more), never reading the other 289
     def nodes(node):
         yield node
         for child in node.get("Plans", []):
             yield from nodes(child)
 
-    scans = [n for n in nodes(plan) if n["Node Type"] in {"Index Scan", "Index Only Scan"}]
-    assert [(n["Index Name"], n["Actual Rows"]) for n in scans] == [
-        ("students_event_student_recent", 10)
+    scans = [
+        (n["Index Name"], n["Actual Rows"], n["Actual Loops"])
+        for n in nodes(plan)
+        if n["Node Type"] in {"Index Scan", "Index Only Scan"}
+        and n["Index Name"] == "students_event_student_recent"
     ]
+    assert scans == [("students_event_student_recent", 11, 10)]
 
 
 def test_events_take_variables_and_aliases(staff_client, system_actor):
@@ -204,29 +212,34 @@ def test_events_take_variables_and_aliases(staff_client, system_actor):
 
     # when
     by_variable = staff_client.execute(
-        "query ($n: Int!) { students { results { events(last: $n) { occurredAt } } } }", {"n": 1}
+        "query ($n: Int!) { students { nodes { events(first: $n) { nodes { occurredAt } } } } }",
+        {"n": 1},
     )
     same_twice = staff_client.execute(
-        "{ students { results { a: events(last: 2) { occurredAt } "
-        "b: events(last: 2) { eventType } } } }"
+        "{ students { nodes { a: events(first: 2) { nodes { occurredAt } } "
+        "b: events(first: 2) { nodes { eventType } } } } }"
     )
 
     # then
     assert by_variable == {
         "data": {
-            "students": {"results": [{"events": [{"occurredAt": "2026-01-05T09:02:00+00:00"}]}]}
+            "students": {
+                "nodes": [{"events": {"nodes": [{"occurredAt": "2026-01-05T09:02:00+00:00"}]}}]
+            }
         }
     }
     assert same_twice == {
         "data": {
             "students": {
-                "results": [
+                "nodes": [
                     {
-                        "a": [
-                            {"occurredAt": "2026-01-05T09:02:00+00:00"},
-                            {"occurredAt": "2026-01-05T09:01:00+00:00"},
-                        ],
-                        "b": [{"eventType": "VIEW"}, {"eventType": "VIEW"}],
+                        "a": {
+                            "nodes": [
+                                {"occurredAt": "2026-01-05T09:02:00+00:00"},
+                                {"occurredAt": "2026-01-05T09:01:00+00:00"},
+                            ]
+                        },
+                        "b": {"nodes": [{"eventType": "VIEW"}, {"eventType": "VIEW"}]},
                     }
                 ]
             }

@@ -204,7 +204,7 @@ def test_the_list_filters_and_sorts_by_the_latest_prediction(cohort, system_acto
 
     # when
     high = staff_client.execute(
-        "{ students(filters: {riskBand: HIGH}) { totalCount results { code } } }"
+        "{ students(filters: {riskBand: HIGH}) { totalCount nodes { code } } }"
     )
     at_risk = staff_client.execute(
         "{ atRiskStudents(minBand: MEDIUM, limit: 3) { code latestPrediction { riskBand } } }"
@@ -213,7 +213,7 @@ def test_the_list_filters_and_sorts_by_the_latest_prediction(cohort, system_acto
     # then
     assert high == {
         "data": {
-            "students": {"totalCount": 2, "results": [{"code": "struggling"}, {"code": "vanished"}]}
+            "students": {"totalCount": 2, "nodes": [{"code": "struggling"}, {"code": "vanished"}]}
         }
     }
     assert at_risk == {

@@ -1,0 +1,248 @@
+"""Keyset positions in a queryset's order: the sort keys, cursors, and the filter "after this row".
+
+A cursor is the sort-key values of a row (and the order they belong to), so a page after it
+starts right after that row however many rows came before or arrived since, and costs one
+index range scan however deep it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import decimal
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, OrderBy, Q, QuerySet, Value
+
+# Longer than any cursor this service hands out (a few sort keys and their values).
+CURSOR_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort key: a column of the rows (or an annotation holding a related column), its
+    direction and where its nulls sort."""
+
+    attname: str
+    field: models.Field
+    descending: bool
+    nulls_first: bool
+    nullable: bool
+
+    def reversed(self) -> Key:
+        return Key(
+            self.attname, self.field, not self.descending, not self.nulls_first, self.nullable
+        )
+
+    def order_by(self) -> OrderBy:
+        column = F(self.attname)
+        nulls = {}
+        if self.nullable:  # said only where it matters, so the plan can still use the index
+            nulls = {"nulls_first": True} if self.nulls_first else {"nulls_last": True}
+        return column.desc(**nulls) if self.descending else column.asc(**nulls)
+
+    def signature(self) -> str:
+        return f"{'-' if self.descending else ''}{self.attname}"
+
+
+def _target(model: type[models.Model], path: str) -> tuple[models.Field, bool]:
+    """The field a lookup path ends at, and whether any step of it can be null."""
+    nullable = False
+    field = None
+    for part in path.split("__"):
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        nullable |= bool(getattr(field, "null", False))
+        if field.is_relation:
+            if not (field.many_to_one or field.one_to_one) or not field.concrete:
+                raise TypeError(f"A connection cannot sort {model.__name__} by {path!r}.")
+            model = field.related_model
+    if field.is_relation:
+        field = field.target_field
+    return field, nullable
+
+
+def order_keys(queryset: QuerySet) -> tuple[QuerySet, tuple[Key, ...]]:
+    """The sort keys of `queryset`, ending with the primary key so that every row has its own
+    position (the primary key takes the direction of the last key); sort keys on related rows
+    are annotated onto the rows, so that a cursor never needs another query."""
+    model = queryset.model
+    keys: list[Key] = []
+    annotations = {}
+    for item in queryset.query.order_by or model._meta.ordering:
+        if isinstance(item, str):
+            path, descending, nulls_first = item.lstrip("-"), item.startswith("-"), None
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            path, descending = item.expression.name, item.descending
+            nulls_first = True if item.nulls_first else False if item.nulls_last else None
+        else:
+            raise TypeError(f"A connection cannot sort by {item!r}: sort by model columns.")
+        field, nullable = _target(model, path)
+        if "__" in path:
+            attname = f"_sort_{len(keys)}"
+            annotations[attname] = F(path)
+        else:
+            attname = (model._meta.pk if path == "pk" else model._meta.get_field(path)).attname
+        # PostgreSQL's default: nulls sort as if larger than any value.
+        keys.append(
+            Key(
+                attname,
+                field,
+                descending,
+                descending if nulls_first is None else nulls_first,
+                nullable,
+            )
+        )
+    pk = model._meta.pk
+    if not any(key.attname == pk.attname for key in keys):
+        descending = keys[-1].descending if keys else False
+        keys.append(Key(pk.attname, pk, descending, descending, False))
+    if annotations:
+        queryset = queryset.annotate(**annotations)
+    return queryset.order_by(*(key.order_by() for key in keys)), tuple(keys)
+
+
+def with_keys(queryset: QuerySet, keys: tuple[Key, ...]) -> QuerySet:
+    """`queryset` loading the sort-key columns too, which the optimizer may have left out
+    (every row's cursor is made of them)."""
+    names, defer = queryset.query.deferred_loading
+    columns = {field.attname for field in queryset.model._meta.concrete_fields}
+    needed = {key.attname for key in keys} & columns  # annotations are always loaded
+    if defer and names & needed:
+        return queryset.defer(None).defer(*(names - needed))
+    if not defer and names and not needed <= names:
+        return queryset.only(*(names | needed))
+    return queryset
+
+
+def signature(keys: tuple[Key, ...]) -> str:
+    return ",".join(key.signature() for key in keys)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+def cursor_of(row: Any, keys: tuple[Key, ...]) -> str:
+    """The cursor of `row` (a model instance) in the order of `keys`."""
+    values = [signature(keys), *(_plain(getattr(row, key.attname)) for key in keys)]
+    text = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: tuple[Key, ...], argument: str) -> list[Any]:
+    """The sort-key values a cursor holds, refused (VALIDATION_ERROR naming `argument`) when it
+    is not a cursor of this list in this order."""
+    invalid = ValidationError(
+        {
+            argument: "Not a cursor of this list (cursors come from `cursor`, `startCursor` or "
+            "`endCursor` of the same list with the same ordering)."
+        }
+    )
+    if len(cursor) > CURSOR_MAX_LENGTH:
+        raise invalid
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        values = json.loads(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    if not isinstance(values, list) or len(values) != len(keys) + 1 or values[0] != signature(keys):
+        raise invalid
+    decoded = []
+    for key, value in zip(keys, values[1:], strict=True):
+        if value is None:
+            if not key.nullable:
+                raise invalid
+            decoded.append(None)
+            continue
+        if isinstance(value, dict | list | bool) and not isinstance(key.field, models.BooleanField):
+            raise invalid
+        try:
+            decoded.append(key.field.to_python(value))
+        except (ValidationError, TypeError, ValueError):
+            raise invalid from None
+    return decoded
+
+
+class RowAfter(models.Expression):
+    """`(a, b, c) > (x, y, z)` (or `<`): one comparison PostgreSQL uses as an index bound,
+    where the equivalent OR of ANDs makes it filter every row from the start of the index."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, columns, values, operator: str):
+        super().__init__()
+        self.columns = list(columns)
+        self.values = list(values)
+        self.operator = operator
+
+    def get_source_expressions(self):
+        return [*self.columns, *self.values]
+
+    def set_source_expressions(self, exprs):
+        n = len(self.columns)
+        self.columns, self.values = list(exprs[:n]), list(exprs[n:])
+
+    def as_sql(self, compiler, connection):
+        sqls, params = [], []
+        for side in (self.columns, self.values):
+            parts = []
+            for expression in side:
+                sql, part_params = compiler.compile(expression)
+                parts.append(sql)
+                params.extend(part_params)
+            sqls.append(f"({', '.join(parts)})")
+        return f"{sqls[0]} {self.operator} {sqls[1]}", params
+
+
+def after_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
+    """Rows strictly after the row whose sort-key values are `values`, in the order of `keys`."""
+    directions = {key.descending for key in keys}
+    if len(directions) == 1 and not any(key.nullable for key in keys):
+        descending = directions.pop()
+        row = RowAfter(
+            [F(key.attname) for key in keys],
+            [Value(value, output_field=key.field) for key, value in zip(keys, values, strict=True)],
+            "<" if descending else ">",
+        )
+        return Q(row)
+    condition: Q | None = None
+    for key, value in reversed(list(zip(keys, values, strict=True))):
+        later = _later(key, value)
+        same = Q(**{f"{key.attname}__isnull": True}) if value is None else Q(**{key.attname: value})
+        if condition is None:
+            condition = later if later is not None else Q(pk__in=[])
+        else:
+            condition = (later | (same & condition)) if later is not None else (same & condition)
+    first_key, first_value = keys[0], values[0]
+    if first_value is not None and not first_key.nullable:
+        # Redundant, but it lets PostgreSQL start the index scan at the cursor.
+        lookup = "lte" if first_key.descending else "gte"
+        condition &= Q(**{f"{first_key.attname}__{lookup}": first_value})
+    return condition
+
+
+def _later(key: Key, value: Any) -> Q | None:
+    """Rows whose `key` sorts strictly after `value`; None when none can."""
+    isnull = f"{key.attname}__isnull"
+    if value is None:
+        return Q(**{isnull: False}) if key.nulls_first else None
+    later = Q(**{f"{key.attname}__{'lt' if key.descending else 'gt'}": value})
+    if key.nullable and not key.nulls_first:
+        later |= Q(**{isnull: True})
+    return later
+
+
+def before_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
+    """Rows strictly before the row whose sort-key values are `values`."""
+    return after_q(tuple(key.reversed() for key in keys), values)

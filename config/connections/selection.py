@@ -1,0 +1,133 @@
+"""What a client selected on a connection, read from the operation's syntax tree.
+
+The only module that reads Strawberry's `Info._raw_info` (graphql-core's resolve info) for
+connections: the rest of `config.connections` asks these functions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import strawberry
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    NameNode,
+    OperationType,
+    SelectionSetNode,
+    get_argument_values,
+    get_named_type,
+)
+from strawberry_django.optimizer import DjangoOptimizerExtension, OptimizerConfig, optimize
+
+
+def raw(info: strawberry.Info | GraphQLResolveInfo) -> GraphQLResolveInfo:
+    return info if isinstance(info, GraphQLResolveInfo) else info._raw_info
+
+
+def subfields(
+    info: GraphQLResolveInfo, field_nodes: Iterable[FieldNode]
+) -> dict[str, list[FieldNode]]:
+    """The fields selected under `field_nodes`, by name, looking into fragments. Directives are
+    not evaluated: a field under `@skip` counts as selected (it only costs work, never data)."""
+    found: dict[str, list[FieldNode]] = defaultdict(list)
+
+    def visit(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                found[selection.name.value].append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                visit(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = info.fragments.get(name)
+                if fragment is not None and name not in seen:
+                    visit(fragment.selection_set, seen | {name})
+
+    for node in field_nodes:
+        visit(node.selection_set, frozenset())
+    return found
+
+
+def selected(info: strawberry.Info | GraphQLResolveInfo) -> set[str]:
+    """Names of the fields selected on the current (connection) field."""
+    return set(subfields(raw(info), raw(info).field_nodes))
+
+
+def node_selections(info: GraphQLResolveInfo) -> list:
+    """The selections made on a connection's nodes, through `edges { node }` and `nodes`."""
+    connection = subfields(info, info.field_nodes)
+    selections = []
+    for node in connection.get("nodes", ()):
+        selections.extend(node.selection_set.selections if node.selection_set else ())
+    for node in subfields(info, connection.get("edges", ())).get("node", ()):
+        selections.extend(node.selection_set.selections if node.selection_set else ())
+    return selections
+
+
+def optimized(queryset, info: strawberry.Info | GraphQLResolveInfo):
+    """`queryset` with the columns, joins and prefetches its nodes' selection needs, as the
+    strawberry-django optimizer gives a plain list (it only looks into `edges { node }`)."""
+    if not DjangoOptimizerExtension.enabled.get():
+        return queryset
+    raw_info = raw(info)
+    connection_type = get_named_type(raw_info.return_type)
+    if not isinstance(connection_type, GraphQLObjectType) or "nodes" not in connection_type.fields:
+        return queryset
+    node_type = get_named_type(connection_type.fields["nodes"].type)
+    merged = FieldNode(
+        name=NameNode(value=raw_info.field_name),
+        selection_set=SelectionSetNode(selections=tuple(node_selections(raw_info))),
+    )
+    node_info = raw_info._replace(field_nodes=[merged], return_type=node_type)
+    config = OptimizerConfig(enable_only=raw_info.operation.operation == OperationType.QUERY)
+    return optimize(queryset, node_info, config=config)
+
+
+def nested_info(
+    info: strawberry.Info, type_name: str, field: str
+) -> list[tuple[GraphQLResolveInfo, dict]]:
+    """For each response key selecting `field` on the `type_name` object that the current
+    field answers with: the resolve info that field will get, and its argument values."""
+    raw_info = raw(info)
+    object_type = raw_info.schema.get_type(type_name)
+    field_def = object_type.fields[field]
+    groups: dict[str, list[FieldNode]] = defaultdict(list)
+
+    def visit(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value == field:
+                    groups[(selection.alias or selection.name).value].append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or condition.name.value == type_name:
+                    visit(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = raw_info.fragments.get(name)
+                if (
+                    fragment is not None
+                    and name not in seen
+                    and fragment.type_condition.name.value == type_name
+                ):
+                    visit(fragment.selection_set, seen | {name})
+
+    for node in raw_info.field_nodes:
+        visit(node.selection_set, frozenset())
+    return [
+        (
+            raw_info._replace(
+                field_nodes=nodes,
+                field_name=field,
+                return_type=field_def.type,
+                parent_type=object_type,
+            ),
+            get_argument_values(field_def, nodes[0], raw_info.variable_values),
+        )
+        for nodes in groups.values()
+    ]
