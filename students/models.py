@@ -101,6 +101,12 @@ class Student(models.Model):
     enrolled_at = models.DateTimeField(default=timezone.now, help_text="When the student enrolled.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the personal data was erased (services.student_erase); null: never.",
+    )
     # Denormalised pointer kept by dropout_risk_compute: the list, its risk-band filter and
     # "latest prediction" are one join instead of a search through the history.
     latest_prediction = models.ForeignKey(

@@ -270,6 +270,9 @@ class StudentType:
     enrolled_at: datetime = strawberry_django.field(description="When the student enrolled.")
     created_at: datetime = strawberry_django.field(description="When the record was created.")
     updated_at: datetime = strawberry_django.field(description="When it last changed.")
+    erased_at: datetime | None = strawberry_django.field(
+        description="When the personal data was erased (studentErase); null: never."
+    )
     drafts: list[DraftType] = strawberry_django.field(description="Drafts, newest first.")
     assessments: list[AssessmentType] = strawberry_django.field(
         description="Assessments with their latest result, most recently taken first."
