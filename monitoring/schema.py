@@ -23,6 +23,7 @@ from monitoring.types import (
     ComponentHealthType,
     HealthReportInput,
     LogIngestResultType,
+    MonitoringDeleteResultType,
     MonitoringLogConnectionType,
     MonitoringLogErrorType,
     MonitoringLogFilter,
@@ -39,6 +40,10 @@ from monitoring.types import (
 VIEW_LOG, ADD_LOG = "monitoring.view_monitoringlog", "monitoring.add_monitoringlog"
 VIEW_RESULT, ADD_RESULT = "monitoring.view_monitoringresult", "monitoring.add_monitoringresult"
 VIEW_HEALTH, ADD_HEALTH = "monitoring.view_systemhealth", "monitoring.add_systemhealth"
+DELETE_RESULT, DELETE_HEALTH = (
+    "monitoring.delete_monitoringresult",
+    "monitoring.delete_systemhealth",
+)
 LOGS_PAGE_DEFAULT = 50
 
 
@@ -191,3 +196,42 @@ class Mutation:
             details=input.details,
             checked_at=input.checked_at,
         )
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete the analysis results recorded in a time range (with their links to "
+        f"logs): at most {services.DELETE_MAX_ROWS:,} per call, in statements of "
+        f"{services.DELETE_BATCH:,}; `hasMore` says to call again.",
+    )
+    def monitoring_results_delete(
+        self,
+        info: Info,
+        range: Annotated[
+            MonitoringTimeRange, strawberry.argument(description="Time range (by createdAt).")
+        ],
+    ) -> MonitoringDeleteResultType:
+        require_perm(info, DELETE_RESULT)
+        start, end = range.bounds("monitoringResultsDelete")
+        outcome = services.monitoring_results_delete(start=start, end=end)
+        return MonitoringDeleteResultType(deleted=outcome.deleted, has_more=outcome.has_more)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete the health checks that ran in a time range, of one component or of "
+        f"all: at most {services.DELETE_MAX_ROWS:,} per call, in statements of "
+        f"{services.DELETE_BATCH:,}; `hasMore` says to call again.",
+    )
+    def health_history_delete(
+        self,
+        info: Info,
+        range: Annotated[
+            MonitoringTimeRange, strawberry.argument(description="Time range (by checkedAt).")
+        ],
+        component: Annotated[
+            str | None, strawberry.argument(description="Only this component; all if null.")
+        ] = None,
+    ) -> MonitoringDeleteResultType:
+        require_perm(info, DELETE_HEALTH)
+        start, end = range.bounds("healthHistoryDelete")
+        outcome = services.health_history_delete(start=start, end=end, component=component)
+        return MonitoringDeleteResultType(deleted=outcome.deleted, has_more=outcome.has_more)

@@ -335,6 +335,14 @@ class MonitoringTimeRange:
         return start, end
 
 
+@strawberry.type(name="MonitoringDeleteResult", description="Outcome of a delete by time range.")
+class MonitoringDeleteResultType:
+    deleted: int = strawberry.field(description="Rows deleted by this call.")
+    has_more: bool = strawberry.field(
+        description="More rows of the range remain (a call deletes a bounded number): call again."
+    )
+
+
 # --- statistics ----------------------------------------------------------------------------
 
 
