@@ -12,6 +12,7 @@ import strawberry
 import strawberry_django
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.pagination import OffsetPaginated
 
@@ -106,16 +107,25 @@ class Query:
         start, end = range.bounds("healthHistory")
         return selectors.health_history(component=component, start=start, end=end)
 
-    @strawberry.field(description="Counts over the logs of a time range.")
+    @strawberry.field(
+        description="Counts over the logs of a time range, or over every stored log when "
+        "`range` is left out (then `from` and `to` are the earliest log's timestamp and just "
+        "after the latest one's)."
+    )
     def monitoring_stats(
         self,
         info: Info,
         range: Annotated[
-            MonitoringTimeRange, strawberry.argument(description="Time range (by log timestamp).")
-        ],
+            MonitoringTimeRange | None,
+            strawberry.argument(description="Time range (by log timestamp); all time if null."),
+        ] = None,
     ) -> MonitoringStatsType:
         require_perm(info, VIEW_LOG)
-        start, end = range.bounds("monitoringStats")
+        if range is None:
+            now = timezone.now()
+            start, end = selectors.log_time_span() or (now, now)
+        else:
+            start, end = range.bounds("monitoringStats")
         return MonitoringStatsType(start=start, end=end)
 
 

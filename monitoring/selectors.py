@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from config.errors import UserError
@@ -164,6 +164,15 @@ _WALL_CLOCK = """(SELECT local AT TIME ZONE %(tz)s FROM generate_series(
         date_trunc(%(unit)s, %(start)s::timestamptz, %(tz)s) AT TIME ZONE %(tz)s,
         %(end)s::timestamptz AT TIME ZONE %(tz)s, %(step)s::interval) AS l(local))"""
 ERROR_RATE_SERIES = {"minute": _ABSOLUTE, "hour": _ABSOLUTE, "day": _WALL_CLOCK}
+
+
+def log_time_span() -> tuple[datetime, datetime] | None:
+    """[earliest, just after the latest) timestamp of the stored logs; None without logs.
+    Two probes of the (timestamp, id) index, whatever the number of logs."""
+    span = MonitoringLog.objects.aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    if span["first"] is None:
+        return None
+    return span["first"], span["last"] + timedelta(microseconds=1)
 
 
 def log_counts_by_level(*, start: datetime, end: datetime) -> dict[int, int]:
