@@ -18,11 +18,11 @@ NAME_MAX_LENGTH = 255
 class Level(models.IntegerChoices):
     """Severities as small integers (Python's logging numbers): "at least" is a range."""
 
-    DEBUG = 10, "debug"
-    INFO = 20, "info"
-    WARNING = 30, "warning"
-    ERROR = 40, "error"
-    CRITICAL = 50, "critical"
+    DEBUG = 10, "DEBUG"
+    INFO = 20, "INFO"
+    WARNING = 30, "WARNING"
+    ERROR = 40, "ERROR"
+    CRITICAL = 50, "CRITICAL"
 
 
 # Logs at or above this level count as errors in the statistics.
@@ -93,9 +93,9 @@ class MonitoringResult(models.Model):
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
-        WARNING = "warning", "Warning"
-        CRITICAL = "critical", "Critical"
-        UNKNOWN = "unknown", "Unknown"
+        WARNING = "warning", "WARNING"
+        CRITICAL = "critical", "CRITICAL"
+        UNKNOWN = "unknown", "UNKNOWN"
 
     target = models.CharField(
         max_length=NAME_MAX_LENGTH,
@@ -147,9 +147,9 @@ class SystemHealth(models.Model):
     """One health check of a component; the history is kept, the latest row is the status."""
 
     class Status(models.TextChoices):
-        UP = "up", "Up"
-        DEGRADED = "degraded", "Degraded"
-        DOWN = "down", "Down"
+        UP = "up", "UP"
+        DEGRADED = "degraded", "DEGRADED"
+        DOWN = "down", "DOWN"
 
     component = models.CharField(
         max_length=SOURCE_MAX_LENGTH,

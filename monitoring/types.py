@@ -14,35 +14,50 @@ from strawberry import auto
 from strawberry.scalars import JSON
 
 from config.context import Info, require_perm
+from config.enums import choices_enum
 from config.errors import UserError
 from config.inputs import aware, converted_directly
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 from monitoring import selectors
 from monitoring.models import Level, MonitoringLog, MonitoringResult, SystemHealth
 
-
-@strawberry.enum(name="MonitoringLevel", description="Severity of a log, from lowest to highest.")
-class MonitoringLevel(enum.Enum):
-    DEBUG = strawberry.enum_value(Level.DEBUG.value, description="Detail for debugging.")
-    INFO = strawberry.enum_value(Level.INFO.value, description="Normal operation.")
-    WARNING = strawberry.enum_value(Level.WARNING.value, description="Something to look at.")
-    ERROR = strawberry.enum_value(Level.ERROR.value, description="A failure.")
-    CRITICAL = strawberry.enum_value(Level.CRITICAL.value, description="A severe failure.")
-
-
-@strawberry.enum(name="MonitoringResultStatus", description="Verdict of a check.")
-class MonitoringResultStatus(enum.Enum):
-    OK = strawberry.enum_value("ok", description="Passed.")
-    WARNING = strawberry.enum_value("warning", description="Passed with concerns.")
-    CRITICAL = strawberry.enum_value("critical", description="Failed.")
-    UNKNOWN = strawberry.enum_value("unknown", description="Could not tell.")
+MonitoringLevel = choices_enum(
+    Level,
+    name="MonitoringLevel",
+    description="Severity of a log, from lowest to highest.",
+    values={
+        "DEBUG": "Detail for debugging.",
+        "INFO": "Normal operation.",
+        "WARNING": "Something to look at.",
+        "ERROR": "A failure.",
+        "CRITICAL": "A severe failure.",
+    },
+)
 
 
-@strawberry.enum(name="HealthStatus", description="State of a component.")
-class HealthStatus(enum.Enum):
-    UP = strawberry.enum_value("up", description="Working.")
-    DEGRADED = strawberry.enum_value("degraded", description="Working, but slow or partly.")
-    DOWN = strawberry.enum_value("down", description="Not working.")
+MonitoringResultStatus = choices_enum(
+    MonitoringResult.Status,
+    name="MonitoringResultStatus",
+    description="Verdict of a check.",
+    values={
+        "OK": "Passed.",
+        "WARNING": "Passed with concerns.",
+        "CRITICAL": "Failed.",
+        "UNKNOWN": "Could not tell.",
+    },
+)
+
+
+HealthStatus = choices_enum(
+    SystemHealth.Status,
+    name="HealthStatus",
+    description="State of a component.",
+    values={
+        "UP": "Working.",
+        "DEGRADED": "Working, but slow or partly.",
+        "DOWN": "Not working.",
+    },
+)
 
 
 @strawberry.enum(name="StatsBucket", description="Width of a time bucket in the statistics.")

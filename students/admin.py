@@ -95,7 +95,7 @@ def top_factors_table(factors: list[dict]) -> str:
 @admin.register(Student)
 class StudentAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
     list_display = ["code", "name", "email", "status", "enrolled_at", "risk_band"]
-    list_filter = ["status", ("latest_prediction__risk_band", admin.AllValuesFieldListFilter)]
+    list_filter = ["status", ("latest_prediction__risk_band", admin.ChoicesFieldListFilter)]
     search_fields = ["code", "name", "email"]
     list_select_related = ["latest_prediction"]
     fields = ["code", "name", "email", "status", "enrolled_at"]
@@ -141,7 +141,7 @@ class StudentAdmin(DeclaredLookupsMixin, admin.ModelAdmin):
 
     @admin.display(description="Risk band", ordering="latest_prediction__risk_score")
     def risk_band(self, obj: Student) -> str:
-        return obj.latest_prediction.risk_band if obj.latest_prediction else "-"
+        return obj.latest_prediction.get_risk_band_display() if obj.latest_prediction else "-"
 
     def save_model(self, request, obj, form, change):
         if change:
