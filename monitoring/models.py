@@ -88,6 +88,30 @@ class MonitoringLog(models.Model):
         return f"[{self.get_level_display()}] {self.source}: {self.message[:80]}"
 
 
+class LogHourCount(models.Model):
+    """How many logs one source sent at one level in one hour (UTC): the all-time statistics
+    read these instead of the logs. Kept by triggers on the log table (migration 0003) for
+    every write, whoever makes it: ingest, import, pruning, the admin, TRUNCATE."""
+
+    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    count = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["hour", "source", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "source", "level"], name="monitoring_loghourcount_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.source} {self.get_level_display()} at {self.hour:%Y-%m-%d %H}:00: {self.count}"
+        )
+
+
 class MonitoringResult(models.Model):
     """The outcome of one check run against something (a service, a dataset, a batch of logs)."""
 

@@ -124,8 +124,8 @@ class Query:
         if range is None:
             now = timezone.now()
             start, end = selectors.log_time_span() or (now, now)
-        else:
-            start, end = range.bounds("monitoringStats")
+            return MonitoringStatsType(start=start, end=end, all_time=True)
+        start, end = range.bounds("monitoringStats")
         return MonitoringStatsType(start=start, end=end)
 
 

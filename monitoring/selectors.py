@@ -175,10 +175,43 @@ def log_time_span() -> tuple[datetime, datetime] | None:
     return span["first"], span["last"] + timedelta(microseconds=1)
 
 
-def log_counts_by_level(*, start: datetime, end: datetime) -> dict[int, int]:
+# Over all time the statistics read the hourly counts (LogHourCount, kept by triggers), whose
+# size grows with hours x sources x levels, not with the number of logs.
+ALL_TIME_BY_LEVEL_SQL = "SELECT level, sum(count) FROM monitoring_loghourcount GROUP BY level"
+ALL_TIME_BY_SOURCE_SQL = """
+    SELECT source, sum(count) AS n FROM monitoring_loghourcount {errors}
+    GROUP BY source
+    ORDER BY n DESC, source COLLATE "C"
+    LIMIT %s
+"""
+ALL_TIME_ERROR_RATE_SQL = """
+    WITH counts AS (
+        SELECT date_trunc(%(unit)s, hour, %(tz)s) AS bucket,
+               sum(count) AS total,
+               coalesce(sum(count) FILTER (WHERE level >= %(error)s), 0) AS errors
+        FROM monitoring_loghourcount
+        GROUP BY 1
+    )
+    SELECT s.bucket, COALESCE(c.total, 0)::bigint, COALESCE(c.errors, 0)::bigint
+    FROM {series} AS s(bucket)
+    LEFT JOIN counts c ON c.bucket = s.bucket
+    WHERE s.bucket < %(end)s
+    ORDER BY s.bucket
+"""
+# Units the hourly counts can answer: an hour, or a day made of whole hours.
+ALL_TIME_UNITS = frozenset({"hour", "day"})
+
+
+def log_counts_by_level(
+    *, start: datetime, end: datetime, all_time: bool = False
+) -> dict[int, int]:
+    """Logs per level in [start, end), or of every stored log with `all_time`."""
     with connection.cursor() as cursor:
-        cursor.execute(COUNT_BY_LEVEL_SQL, [start, end])
-        return dict(cursor.fetchall())
+        if all_time:
+            cursor.execute(ALL_TIME_BY_LEVEL_SQL)
+        else:
+            cursor.execute(COUNT_BY_LEVEL_SQL, [start, end])
+        return {level: int(n) for level, n in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -188,16 +221,28 @@ class SourceCount:
 
 
 def log_counts_by_source(
-    *, start: datetime, end: datetime, limit: int, errors_only: bool = False
+    *,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    errors_only: bool = False,
+    all_time: bool = False,
 ) -> list[SourceCount]:
-    """Sources by their number of logs (of level error or above if `errors_only`) in the range,
-    most first, ties by name."""
-    sql = COUNT_BY_SOURCE_SQL.format(
-        errors=f"AND level >= {int(ERROR_LEVEL)}" if errors_only else ""
-    )
+    """Sources by their number of logs (of level error or above if `errors_only`) in the range
+    (or over all time), most first, ties by name."""
+    if all_time:
+        sql = ALL_TIME_BY_SOURCE_SQL.format(
+            errors=f"WHERE level >= {int(ERROR_LEVEL)}" if errors_only else ""
+        )
+        params = [limit]
+    else:
+        sql = COUNT_BY_SOURCE_SQL.format(
+            errors=f"AND level >= {int(ERROR_LEVEL)}" if errors_only else ""
+        )
+        params = [start, end, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [start, end, limit])
-        return [SourceCount(source=source, count=count) for source, count in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return [SourceCount(source=s, count=int(n)) for s, n in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -216,8 +261,12 @@ def bucket_count(*, start: datetime, end: datetime, unit: str) -> int:
     return (end - start) // step + 1
 
 
-def log_error_rate(*, start: datetime, end: datetime, unit: str) -> list[Bucket]:
-    """Logs and errors (level error or above) per `unit` bucket of [start, end)."""
+def log_error_rate(
+    *, start: datetime, end: datetime, unit: str, all_time: bool = False
+) -> list[Bucket]:
+    """Logs and errors (level error or above) per `unit` bucket of [start, end); with
+    `all_time` (start and end then span every stored log) from the hourly counts when `unit`
+    is an hour or a day."""
     params = {
         "unit": unit,
         "tz": timezone.get_current_timezone_name(),
@@ -226,8 +275,9 @@ def log_error_rate(*, start: datetime, end: datetime, unit: str) -> list[Bucket]
         "end": end,
         "step": f"1 {unit}",
     }
+    sql = ALL_TIME_ERROR_RATE_SQL if all_time and unit in ALL_TIME_UNITS else ERROR_RATE_SQL
     with connection.cursor() as cursor:
-        cursor.execute(ERROR_RATE_SQL.format(series=ERROR_RATE_SERIES[unit]), params)
+        cursor.execute(sql.format(series=ERROR_RATE_SERIES[unit]), params)
         return [Bucket(start=b, total=t, errors=e) for b, t, e in cursor.fetchall()]
 
 

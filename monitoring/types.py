@@ -396,11 +396,15 @@ def check_limit(field: str, limit: int) -> None:
 class MonitoringStatsType:
     start: datetime = strawberry.field(name="from", description="Start of the range, included.")
     end: datetime = strawberry.field(name="to", description="End of the range, excluded.")
+    # Over every stored log: read from the hourly counts, not the logs.
+    all_time: strawberry.Private[bool] = False
     _levels: strawberry.Private[dict[int, int] | None] = None
 
     def levels(self) -> dict[int, int]:
         if self._levels is None:
-            self._levels = selectors.log_counts_by_level(start=self.start, end=self.end)
+            self._levels = selectors.log_counts_by_level(
+                start=self.start, end=self.end, all_time=self.all_time
+            )
         return self._levels
 
     @strawberry.field(description="Logs in the range.")
@@ -418,7 +422,9 @@ class MonitoringStatsType:
     @strawberry.field(description="Sources by their number of logs, most first, ties by name.")
     def count_by_source(self, limit: LimitArg = 10) -> list[MonitoringSourceCountType]:
         check_limit("countBySource", limit)
-        rows = selectors.log_counts_by_source(start=self.start, end=self.end, limit=limit)
+        rows = selectors.log_counts_by_source(
+            start=self.start, end=self.end, limit=limit, all_time=self.all_time
+        )
         return [MonitoringSourceCountType(source=r.source, count=r.count) for r in rows]
 
     @strawberry.field(
@@ -427,7 +433,7 @@ class MonitoringStatsType:
     def top_error_sources(self, limit: LimitArg = 10) -> list[MonitoringSourceCountType]:
         check_limit("topErrorSources", limit)
         rows = selectors.log_counts_by_source(
-            start=self.start, end=self.end, limit=limit, errors_only=True
+            start=self.start, end=self.end, limit=limit, errors_only=True, all_time=self.all_time
         )
         return [MonitoringSourceCountType(source=r.source, count=r.count) for r in rows]
 
@@ -449,7 +455,9 @@ class MonitoringStatsType:
             )
         return [
             MonitoringErrorBucketType(start=b.start, total=b.total, errors=b.errors, rate=b.rate)
-            for b in selectors.log_error_rate(start=self.start, end=self.end, unit=unit)
+            for b in selectors.log_error_rate(
+                start=self.start, end=self.end, unit=unit, all_time=self.all_time
+            )
         ]
 
     @strawberry.field(
