@@ -188,14 +188,18 @@ def concept_module_create(*, actor: Actor, code: str, title: str, order: int = 0
     return module
 
 
+def _listing(counts: dict[str, int]) -> str:
+    """{"draft": 1, "learning event": 2} -> "1 draft, 2 learning events" (zeros left out)."""
+    return ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items() if n)
+
+
 def _history_counts(student: Student) -> dict[str, int]:
-    """The student's own records (not the derived ones), by kind, when there are any."""
-    counts = {
-        "drafts": student.drafts.count(),
-        "assessments": student.assessments.count(),
-        "learning events": student.learning_events.count(),
+    """The student's own records (not the derived ones), by kind."""
+    return {
+        "draft": student.drafts.count(),
+        "assessment": student.assessments.count(),
+        "learning event": student.learning_events.count(),
     }
-    return {kind: n for kind, n in counts.items() if n}
 
 
 @transaction.atomic
@@ -206,9 +210,8 @@ def student_delete(*, actor: Actor, code: str) -> Student:
     student = Student.objects.by_ref(code=code).select_for_update().first()
     if student is None:
         raise NotFound(f"No student with code {code!r}.")
-    history = _history_counts(student)
-    if history:
-        listed = ", ".join(f"{n} {kind}" for kind, n in history.items())
+    listed = _listing(_history_counts(student))
+    if listed:
         raise ValidationError(
             {
                 "code": f"Student {code!r} has history ({listed}) and cannot be deleted; set "
@@ -270,14 +273,14 @@ def concept_module_update(
 def concept_module_delete(*, actor: Actor, code: str) -> ConceptModule:
     """Delete a concept module nothing refers to (no drafts, assessments or events)."""
     module = _locked_module(code)
-    used = {
-        "drafts": module.drafts.count(),
-        "assessments": module.assessments.count(),
-        "learning events": LearningEvent.objects.filter(module=module).count(),
-    }
-    used = {kind: n for kind, n in used.items() if n}
-    if used:
-        listed = ", ".join(f"{n} {kind}" for kind, n in used.items())
+    listed = _listing(
+        {
+            "draft": module.drafts.count(),
+            "assessment": module.assessments.count(),
+            "learning event": LearningEvent.objects.filter(module=module).count(),
+        }
+    )
+    if listed:
         raise ValidationError(
             {"code": f"Concept module {code!r} is in use ({listed}) and cannot be deleted."}
         )

@@ -100,7 +100,7 @@ def test_a_student_with_history_is_not_deleted(alg1, staff_client):
                     {
                         "kind": "VALIDATION",
                         "field": "code",
-                        "message": "Student 's001' has history (1 drafts, 2 learning events) "
+                        "message": "Student 's001' has history (1 draft, 2 learning events) "
                         "and cannot be deleted; set its status to WITHDRAWN, or erase its "
                         "personal data with studentErase.",
                     }
@@ -223,7 +223,7 @@ def test_a_concept_module_in_use_is_not_deleted(alg1, staff_client, system_actor
         {
             "kind": "VALIDATION",
             "field": "code",
-            "message": "Concept module 'alg1' is in use (1 drafts) and cannot be deleted.",
+            "message": "Concept module 'alg1' is in use (1 draft) and cannot be deleted.",
         }
     ]
     assert counts() == before
