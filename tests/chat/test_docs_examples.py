@@ -35,7 +35,7 @@ def test_every_example_runs_without_errors(alice_client):
     results = [alice_client.execute(document, variables) for document, variables in documents]
 
     # then
-    assert len(documents) == 14
+    assert len(documents) == 15
     for result in results:
         assert "errors" not in result, result
         assert "'messages': [{'kind'" not in str(result), result
