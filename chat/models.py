@@ -190,11 +190,11 @@ class Message(models.Model):
     """One item of a thread, ordered by creation time, then by insertion order."""
 
     class Role(models.TextChoices):
-        USER = "user", "User"
-        ASSISTANT = "assistant", "Assistant"
-        MODEL = "model", "Model"
-        SYSTEM = "system", "System"
-        TOOL = "tool", "Tool"
+        USER = "user", "USER"
+        ASSISTANT = "assistant", "ASSISTANT"
+        MODEL = "model", "MODEL"
+        SYSTEM = "system", "SYSTEM"
+        TOOL = "tool", "TOOL"
 
     id = models.CharField(
         primary_key=True,

@@ -24,17 +24,22 @@ from chat.models import (
     UserPreference,
 )
 from config.connections import NestedList, nested_connection
+from config.enums import choices_enum
 from config.inputs import aware
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 
-
-@strawberry.enum(name="MessageRole", description="Who wrote a message.")
-class MessageRole(enum.Enum):
-    USER = strawberry.enum_value("user", description="The person chatting.")
-    ASSISTANT = strawberry.enum_value("assistant", description="The assistant's answer.")
-    MODEL = strawberry.enum_value("model", description="A model's answer (agent backends).")
-    SYSTEM = strawberry.enum_value("system", description="Instructions.")
-    TOOL = strawberry.enum_value("tool", description="A tool's output.")
+MessageRole = choices_enum(
+    Message.Role,
+    name="MessageRole",
+    description="Who wrote a message.",
+    values={
+        "USER": "The person chatting.",
+        "ASSISTANT": "The assistant's answer.",
+        "MODEL": "A model's answer (agent backends).",
+        "SYSTEM": "Instructions.",
+        "TOOL": "A tool's output.",
+    },
+)
 
 
 @strawberry_django.type(get_user_model(), name="ChatUser", description="A thread's owner.")

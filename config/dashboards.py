@@ -21,12 +21,13 @@ from django.utils.text import slugify
 
 from chat import selectors as chat_selectors
 from chat.models import UsageDaily
+from config.enums import api_spelling
 from learn import selectors as learn_selectors
 from learn.models import LearnItem
 from monitoring import selectors as monitoring_selectors
-from monitoring.models import ERROR_LEVEL, MonitoringLog
+from monitoring.models import ERROR_LEVEL, MonitoringLog, SystemHealth
 from students import selectors as students_selectors
-from students.models import RISK_BAND_RANK, Student
+from students.models import RISK_BAND_RANK, RiskBand, Student
 from students.risk import factor_text
 
 CHART_W, CHART_H = 720, 160
@@ -311,7 +312,15 @@ def monitoring_context(request) -> dict:
                 "title": "Component health",
                 "caption": "The latest check of each component and since when it has that status.",
                 "head": ["Component", "Status", "Since", "Checked"],
-                "rows": [[h.component, h.status, h.since, h.checked_at] for h in health],
+                "rows": [
+                    [
+                        h.component,
+                        api_spelling(SystemHealth.Status, h.status),
+                        h.since,
+                        h.checked_at,
+                    ]
+                    for h in health
+                ],
             },
             {
                 "title": "Latest errors",
@@ -343,8 +352,19 @@ def health_timeline(component: str, start, end, current: str, checks: list) -> d
         until = checks[i + 1][0] if i + 1 < len(checks) else min(end, timezone.now())
         x = CHART_W * (at - start).total_seconds() / span
         width = CHART_W * (until - at).total_seconds() / span
-        bands.append({"status": status, "x": round(x, 2), "width": round(max(width, 1), 2)})
-    return {"component": component, "current": current, "bands": bands}
+        bands.append(
+            {
+                "status": status,
+                "label": api_spelling(SystemHealth.Status, status),
+                "x": round(x, 2),
+                "width": round(max(width, 1), 2),
+            }
+        )
+    return {
+        "component": component,
+        "current": api_spelling(SystemHealth.Status, current),
+        "bands": bands,
+    }
 
 
 def students_context(request) -> dict:
@@ -370,7 +390,7 @@ def students_context(request) -> dict:
             bar_chart(
                 key="risk-bands",
                 title="Risk bands",
-                points=[(str(band), n) for band, n in counts.items()],
+                points=[(api_spelling(RiskBand, band), n) for band, n in counts.items()],
                 caption="Students by the band of their latest dropout prediction.",
             ),
         ],
@@ -383,7 +403,7 @@ def students_context(request) -> dict:
                 "rows": [
                     [
                         str(s),
-                        s.latest_prediction.risk_band,
+                        s.latest_prediction.get_risk_band_display(),
                         f"{s.latest_prediction.risk_score:.2f}",
                         "; ".join(factor_text(f) for f in s.latest_prediction.top_factors),
                     ]
@@ -395,7 +415,10 @@ def students_context(request) -> dict:
                 "caption": "Students per band of their latest prediction (now) and of the one "
                 "before it (before); a student with a single prediction counts only now.",
                 "head": ["Band", "Now", "Before", "Difference"],
-                "rows": [[c.band, c.now, c.before, f"{c.difference:+d}"] for c in change],
+                "rows": [
+                    [api_spelling(RiskBand, c.band), c.now, c.before, f"{c.difference:+d}"]
+                    for c in change
+                ],
             },
         ],
     }
@@ -420,8 +443,8 @@ def learn_context(request) -> dict:
                 title="Items per day by kind",
                 labels=[f"{d.day}" for d in by_kind],
                 series={
-                    kind: {f"{d.day}": d.counts[kind] for d in by_kind}
-                    for kind in LearnItem.Kind.values
+                    kind.label: {f"{d.day}": d.counts[kind.value] for d in by_kind}
+                    for kind in LearnItem.Kind
                 },
                 caption=f"Learn items created per day, one segment per kind, {start} to {end} "
                 "(server time zone).",

@@ -54,8 +54,8 @@ class LearnItem(models.Model):
     """A good or bad example saved to the team's learn store, with notes and tags."""
 
     class Kind(models.TextChoices):
-        GOOD = "good", "Good"
-        BAD = "bad", "Bad"
+        GOOD = "good", "GOOD"
+        BAD = "bad", "BAD"
 
     kind = models.CharField(
         max_length=4, choices=Kind.choices, help_text="Whether this is a good or a bad example."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Annotated
 
@@ -12,17 +11,22 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from strawberry import UNSET, auto
 
+from config.enums import choices_enum
 from config.errors import UserError
 from config.inputs import aware
 from config.text import is_storable, nothing_if_unstorable
 from learn import selectors
 from learn.models import LearnItem, all_tags_q, any_tag_q, search_q
 
-
-@strawberry.enum(name="LearnItemKind", description="Whether an example is good or bad.")
-class LearnItemKind(enum.Enum):
-    GOOD = strawberry.enum_value("good", description="An example to follow.")
-    BAD = strawberry.enum_value("bad", description="An example to avoid.")
+LearnItemKind = choices_enum(
+    LearnItem.Kind,
+    name="LearnItemKind",
+    description="Whether an example is good or bad.",
+    values={
+        "GOOD": "An example to follow.",
+        "BAD": "An example to avoid.",
+    },
+)
 
 
 @strawberry_django.type(

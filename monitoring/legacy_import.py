@@ -21,7 +21,7 @@ from config.legacy.sql import insert_returning
 from monitoring.models import Level, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
-LEVELS = {label: value for value, label in Level.choices} | {
+LEVELS = {member.name.lower(): member.value for member in Level} | {
     "warn": Level.WARNING,
     "fatal": Level.CRITICAL,
 }

@@ -18,11 +18,11 @@ NAME_MAX_LENGTH = 255
 class Level(models.IntegerChoices):
     """Severities as small integers (Python's logging numbers): "at least" is a range."""
 
-    DEBUG = 10, "debug"
-    INFO = 20, "info"
-    WARNING = 30, "warning"
-    ERROR = 40, "error"
-    CRITICAL = 50, "critical"
+    DEBUG = 10, "DEBUG"
+    INFO = 20, "INFO"
+    WARNING = 30, "WARNING"
+    ERROR = 40, "ERROR"
+    CRITICAL = 50, "CRITICAL"
 
 
 # Logs at or above this level count as errors in the statistics.
@@ -88,14 +88,38 @@ class MonitoringLog(models.Model):
         return f"[{self.get_level_display()}] {self.source}: {self.message[:80]}"
 
 
+class LogHourCount(models.Model):
+    """How many logs one source sent at one level in one hour (UTC): the all-time statistics
+    read these instead of the logs. Kept by triggers on the log table (migration 0003) for
+    every write, whoever makes it: ingest, import, pruning, the admin, TRUNCATE."""
+
+    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    count = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["hour", "source", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "source", "level"], name="monitoring_loghourcount_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.source} {self.get_level_display()} at {self.hour:%Y-%m-%d %H}:00: {self.count}"
+        )
+
+
 class MonitoringResult(models.Model):
     """The outcome of one check run against something (a service, a dataset, a batch of logs)."""
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
-        WARNING = "warning", "Warning"
-        CRITICAL = "critical", "Critical"
-        UNKNOWN = "unknown", "Unknown"
+        WARNING = "warning", "WARNING"
+        CRITICAL = "critical", "CRITICAL"
+        UNKNOWN = "unknown", "UNKNOWN"
 
     target = models.CharField(
         max_length=NAME_MAX_LENGTH,
@@ -147,9 +171,9 @@ class SystemHealth(models.Model):
     """One health check of a component; the history is kept, the latest row is the status."""
 
     class Status(models.TextChoices):
-        UP = "up", "Up"
-        DEGRADED = "degraded", "Degraded"
-        DOWN = "down", "Down"
+        UP = "up", "UP"
+        DEGRADED = "degraded", "DEGRADED"
+        DOWN = "down", "DOWN"
 
     component = models.CharField(
         max_length=SOURCE_MAX_LENGTH,

@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.db.models import Q
+from django.utils import timezone
 from strawberry.utils.str_converters import to_camel_case
 
 from config.connections import (
@@ -30,6 +31,7 @@ from monitoring.types import (
     ComponentHealthType,
     HealthReportInput,
     LogIngestResultType,
+    MonitoringDeleteResultType,
     MonitoringLogErrorType,
     MonitoringLogFilter,
     MonitoringLogInput,
@@ -46,6 +48,10 @@ from monitoring.types import (
 VIEW_LOG, ADD_LOG = "monitoring.view_monitoringlog", "monitoring.add_monitoringlog"
 VIEW_RESULT, ADD_RESULT = "monitoring.view_monitoringresult", "monitoring.add_monitoringresult"
 VIEW_HEALTH, ADD_HEALTH = "monitoring.view_systemhealth", "monitoring.add_systemhealth"
+DELETE_RESULT, DELETE_HEALTH = (
+    "monitoring.delete_monitoringresult",
+    "monitoring.delete_systemhealth",
+)
 LOGS_PAGE_DEFAULT = 50
 
 
@@ -133,15 +139,24 @@ class Query:
             checks, info, first=first, after=after, last=last, before=before, offset=offset
         )
 
-    @strawberry.field(description="Counts over the logs of a time range.")
+    @strawberry.field(
+        description="Counts over the logs of a time range, or over every stored log when "
+        "`range` is left out (then `from` and `to` are the earliest log's timestamp and just "
+        "after the latest one's)."
+    )
     def monitoring_stats(
         self,
         info: Info,
         range: Annotated[
-            MonitoringTimeRange, strawberry.argument(description="Time range (by log timestamp).")
-        ],
+            MonitoringTimeRange | None,
+            strawberry.argument(description="Time range (by log timestamp); all time if null."),
+        ] = None,
     ) -> MonitoringStatsType:
         require_perm(info, VIEW_LOG)
+        if range is None:
+            now = timezone.now()
+            start, end = selectors.log_time_span() or (now, now)
+            return MonitoringStatsType(start=start, end=end, all_time=True)
         start, end = range.bounds("monitoringStats")
         return MonitoringStatsType(start=start, end=end)
 
@@ -223,3 +238,42 @@ class Mutation:
             details=input.details,
             checked_at=input.checked_at,
         )
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete the analysis results recorded in a time range (with their links to "
+        f"logs): at most {services.DELETE_MAX_ROWS:,} per call, in statements of "
+        f"{services.DELETE_BATCH:,}; `hasMore` says to call again.",
+    )
+    def monitoring_results_delete(
+        self,
+        info: Info,
+        range: Annotated[
+            MonitoringTimeRange, strawberry.argument(description="Time range (by createdAt).")
+        ],
+    ) -> MonitoringDeleteResultType:
+        require_perm(info, DELETE_RESULT)
+        start, end = range.bounds("monitoringResultsDelete")
+        outcome = services.monitoring_results_delete(start=start, end=end)
+        return MonitoringDeleteResultType(deleted=outcome.deleted, has_more=outcome.has_more)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete the health checks that ran in a time range, of one component or of "
+        f"all: at most {services.DELETE_MAX_ROWS:,} per call, in statements of "
+        f"{services.DELETE_BATCH:,}; `hasMore` says to call again.",
+    )
+    def health_history_delete(
+        self,
+        info: Info,
+        range: Annotated[
+            MonitoringTimeRange, strawberry.argument(description="Time range (by checkedAt).")
+        ],
+        component: Annotated[
+            str | None, strawberry.argument(description="Only this component; all if null.")
+        ] = None,
+    ) -> MonitoringDeleteResultType:
+        require_perm(info, DELETE_HEALTH)
+        start, end = range.bounds("healthHistoryDelete")
+        outcome = services.health_history_delete(start=start, end=end, component=component)
+        return MonitoringDeleteResultType(deleted=outcome.deleted, has_more=outcome.has_more)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
 from config.text import nothing_if_unstorable
-from monitoring.models import ERROR_LEVEL, SystemHealth
+from monitoring.models import ERROR_LEVEL, MonitoringLog, SystemHealth
 
 STATS_MAX_BUCKETS = 2000
 BUCKET_STEPS = {
@@ -117,10 +117,52 @@ _WALL_CLOCK = """(SELECT local AT TIME ZONE %(tz)s FROM generate_series(
 ERROR_RATE_SERIES = {"minute": _ABSOLUTE, "hour": _ABSOLUTE, "day": _WALL_CLOCK}
 
 
-def log_counts_by_level(*, start: datetime, end: datetime) -> dict[int, int]:
+def log_time_span() -> tuple[datetime, datetime] | None:
+    """[earliest, just after the latest) timestamp of the stored logs; None without logs.
+    Two probes of the (timestamp, id) index, whatever the number of logs."""
+    span = MonitoringLog.objects.aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    if span["first"] is None:
+        return None
+    return span["first"], span["last"] + timedelta(microseconds=1)
+
+
+# Over all time the statistics read the hourly counts (LogHourCount, kept by triggers), whose
+# size grows with hours x sources x levels, not with the number of logs.
+ALL_TIME_BY_LEVEL_SQL = "SELECT level, sum(count) FROM monitoring_loghourcount GROUP BY level"
+ALL_TIME_BY_SOURCE_SQL = """
+    SELECT source, sum(count) AS n FROM monitoring_loghourcount {errors}
+    GROUP BY source
+    ORDER BY n DESC, source COLLATE "C"
+    LIMIT %s
+"""
+ALL_TIME_ERROR_RATE_SQL = """
+    WITH counts AS (
+        SELECT date_trunc(%(unit)s, hour, %(tz)s) AS bucket,
+               sum(count) AS total,
+               coalesce(sum(count) FILTER (WHERE level >= %(error)s), 0) AS errors
+        FROM monitoring_loghourcount
+        GROUP BY 1
+    )
+    SELECT s.bucket, COALESCE(c.total, 0)::bigint, COALESCE(c.errors, 0)::bigint
+    FROM {series} AS s(bucket)
+    LEFT JOIN counts c ON c.bucket = s.bucket
+    WHERE s.bucket < %(end)s
+    ORDER BY s.bucket
+"""
+# Units the hourly counts can answer: an hour, or a day made of whole hours.
+ALL_TIME_UNITS = frozenset({"hour", "day"})
+
+
+def log_counts_by_level(
+    *, start: datetime, end: datetime, all_time: bool = False
+) -> dict[int, int]:
+    """Logs per level in [start, end), or of every stored log with `all_time`."""
     with connection.cursor() as cursor:
-        cursor.execute(COUNT_BY_LEVEL_SQL, [start, end])
-        return dict(cursor.fetchall())
+        if all_time:
+            cursor.execute(ALL_TIME_BY_LEVEL_SQL)
+        else:
+            cursor.execute(COUNT_BY_LEVEL_SQL, [start, end])
+        return {level: int(n) for level, n in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -130,16 +172,28 @@ class SourceCount:
 
 
 def log_counts_by_source(
-    *, start: datetime, end: datetime, limit: int, errors_only: bool = False
+    *,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    errors_only: bool = False,
+    all_time: bool = False,
 ) -> list[SourceCount]:
-    """Sources by their number of logs (of level error or above if `errors_only`) in the range,
-    most first, ties by name."""
-    sql = COUNT_BY_SOURCE_SQL.format(
-        errors=f"AND level >= {int(ERROR_LEVEL)}" if errors_only else ""
-    )
+    """Sources by their number of logs (of level error or above if `errors_only`) in the range
+    (or over all time), most first, ties by name."""
+    if all_time:
+        sql = ALL_TIME_BY_SOURCE_SQL.format(
+            errors=f"WHERE level >= {int(ERROR_LEVEL)}" if errors_only else ""
+        )
+        params = [limit]
+    else:
+        sql = COUNT_BY_SOURCE_SQL.format(
+            errors=f"AND level >= {int(ERROR_LEVEL)}" if errors_only else ""
+        )
+        params = [start, end, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [start, end, limit])
-        return [SourceCount(source=source, count=count) for source, count in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return [SourceCount(source=s, count=int(n)) for s, n in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -158,8 +212,12 @@ def bucket_count(*, start: datetime, end: datetime, unit: str) -> int:
     return (end - start) // step + 1
 
 
-def log_error_rate(*, start: datetime, end: datetime, unit: str) -> list[Bucket]:
-    """Logs and errors (level error or above) per `unit` bucket of [start, end)."""
+def log_error_rate(
+    *, start: datetime, end: datetime, unit: str, all_time: bool = False
+) -> list[Bucket]:
+    """Logs and errors (level error or above) per `unit` bucket of [start, end); with
+    `all_time` (start and end then span every stored log) from the hourly counts when `unit`
+    is an hour or a day."""
     params = {
         "unit": unit,
         "tz": timezone.get_current_timezone_name(),
@@ -168,8 +226,9 @@ def log_error_rate(*, start: datetime, end: datetime, unit: str) -> list[Bucket]
         "end": end,
         "step": f"1 {unit}",
     }
+    sql = ALL_TIME_ERROR_RATE_SQL if all_time and unit in ALL_TIME_UNITS else ERROR_RATE_SQL
     with connection.cursor() as cursor:
-        cursor.execute(ERROR_RATE_SQL.format(series=ERROR_RATE_SERIES[unit]), params)
+        cursor.execute(sql.format(series=ERROR_RATE_SERIES[unit]), params)
         return [Bucket(start=b, total=t, errors=e) for b, t, e in cursor.fetchall()]
 
 

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.inputs import aware, database_id
+from config.text import is_storable
 from monitoring.models import MonitoringLog, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
@@ -230,3 +231,66 @@ def logs_prune(*, policy: PrunePolicy, batch_size: int = 5000, on_batch=None) ->
             on_batch(deleted)
         if deleted < batch_size:
             return total
+
+
+# A delete by time range removes at most this many rows per call, DELETE_BATCH per statement,
+# so one request holds its locks and the database briefly whatever the range; `has_more` says
+# to call again.
+DELETE_MAX_ROWS = 50_000
+DELETE_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    deleted: int
+    has_more: bool
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise ValidationError({"range": "'to' must be after 'from'."})
+
+
+def _delete_in_batches(queryset, *, max_rows: int) -> DeleteOutcome:
+    """Delete the queryset's rows by id, DELETE_BATCH per statement, at most `max_rows`."""
+    deleted = 0
+    while deleted < max_rows:
+        size = min(DELETE_BATCH, max_rows - deleted)
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            return DeleteOutcome(deleted=deleted, has_more=False)
+        queryset.model.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+        if len(ids) < size:
+            return DeleteOutcome(deleted=deleted, has_more=False)
+    return DeleteOutcome(deleted=deleted, has_more=queryset.exists())
+
+
+@transaction.atomic
+def monitoring_results_delete(
+    *, start: datetime, end: datetime, max_rows: int = DELETE_MAX_ROWS
+) -> DeleteOutcome:
+    """Delete the results recorded in [start, end) (their links to logs go with them), at most
+    `max_rows` of them."""
+    _check_range(start, end)
+    results = MonitoringResult.objects.filter(created_at__gte=start, created_at__lt=end)
+    return _delete_in_batches(results, max_rows=max_rows)
+
+
+@transaction.atomic
+def health_history_delete(
+    *,
+    start: datetime,
+    end: datetime,
+    component: str | None = None,
+    max_rows: int = DELETE_MAX_ROWS,
+) -> DeleteOutcome:
+    """Delete the health checks that ran in [start, end), of one component or of all, at most
+    `max_rows` of them. The latest status of a component is whatever check remains."""
+    _check_range(start, end)
+    checks = SystemHealth.objects.filter(checked_at__gte=start, checked_at__lt=end)
+    if component is not None:
+        if not is_storable(component):
+            return DeleteOutcome(deleted=0, has_more=False)
+        checks = checks.filter(component=component)
+    return _delete_in_batches(checks, max_rows=max_rows)

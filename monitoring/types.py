@@ -14,35 +14,50 @@ from strawberry import auto
 from strawberry.scalars import JSON
 
 from config.context import Info, require_perm
+from config.enums import choices_enum
 from config.errors import UserError
 from config.inputs import aware, converted_directly
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 from monitoring import selectors
 from monitoring.models import Level, MonitoringLog, MonitoringResult, SystemHealth
 
-
-@strawberry.enum(name="MonitoringLevel", description="Severity of a log, from lowest to highest.")
-class MonitoringLevel(enum.Enum):
-    DEBUG = strawberry.enum_value(Level.DEBUG.value, description="Detail for debugging.")
-    INFO = strawberry.enum_value(Level.INFO.value, description="Normal operation.")
-    WARNING = strawberry.enum_value(Level.WARNING.value, description="Something to look at.")
-    ERROR = strawberry.enum_value(Level.ERROR.value, description="A failure.")
-    CRITICAL = strawberry.enum_value(Level.CRITICAL.value, description="A severe failure.")
-
-
-@strawberry.enum(name="MonitoringResultStatus", description="Verdict of a check.")
-class MonitoringResultStatus(enum.Enum):
-    OK = strawberry.enum_value("ok", description="Passed.")
-    WARNING = strawberry.enum_value("warning", description="Passed with concerns.")
-    CRITICAL = strawberry.enum_value("critical", description="Failed.")
-    UNKNOWN = strawberry.enum_value("unknown", description="Could not tell.")
+MonitoringLevel = choices_enum(
+    Level,
+    name="MonitoringLevel",
+    description="Severity of a log, from lowest to highest.",
+    values={
+        "DEBUG": "Detail for debugging.",
+        "INFO": "Normal operation.",
+        "WARNING": "Something to look at.",
+        "ERROR": "A failure.",
+        "CRITICAL": "A severe failure.",
+    },
+)
 
 
-@strawberry.enum(name="HealthStatus", description="State of a component.")
-class HealthStatus(enum.Enum):
-    UP = strawberry.enum_value("up", description="Working.")
-    DEGRADED = strawberry.enum_value("degraded", description="Working, but slow or partly.")
-    DOWN = strawberry.enum_value("down", description="Not working.")
+MonitoringResultStatus = choices_enum(
+    MonitoringResult.Status,
+    name="MonitoringResultStatus",
+    description="Verdict of a check.",
+    values={
+        "OK": "Passed.",
+        "WARNING": "Passed with concerns.",
+        "CRITICAL": "Failed.",
+        "UNKNOWN": "Could not tell.",
+    },
+)
+
+
+HealthStatus = choices_enum(
+    SystemHealth.Status,
+    name="HealthStatus",
+    description="State of a component.",
+    values={
+        "UP": "Working.",
+        "DEGRADED": "Working, but slow or partly.",
+        "DOWN": "Not working.",
+    },
+)
 
 
 @strawberry.enum(name="StatsBucket", description="Width of a time bucket in the statistics.")
@@ -294,6 +309,14 @@ class MonitoringTimeRange:
         return start, end
 
 
+@strawberry.type(name="MonitoringDeleteResult", description="Outcome of a delete by time range.")
+class MonitoringDeleteResultType:
+    deleted: int = strawberry.field(description="Rows deleted by this call.")
+    has_more: bool = strawberry.field(
+        description="More rows of the range remain (a call deletes a bounded number): call again."
+    )
+
+
 # --- statistics ----------------------------------------------------------------------------
 
 
@@ -332,11 +355,15 @@ def check_limit(field: str, limit: int) -> None:
 class MonitoringStatsType:
     start: datetime = strawberry.field(name="from", description="Start of the range, included.")
     end: datetime = strawberry.field(name="to", description="End of the range, excluded.")
+    # Over every stored log: read from the hourly counts, not the logs.
+    all_time: strawberry.Private[bool] = False
     _levels: strawberry.Private[dict[int, int] | None] = None
 
     def levels(self) -> dict[int, int]:
         if self._levels is None:
-            self._levels = selectors.log_counts_by_level(start=self.start, end=self.end)
+            self._levels = selectors.log_counts_by_level(
+                start=self.start, end=self.end, all_time=self.all_time
+            )
         return self._levels
 
     @strawberry.field(description="Logs in the range.")
@@ -354,7 +381,9 @@ class MonitoringStatsType:
     @strawberry.field(description="Sources by their number of logs, most first, ties by name.")
     def count_by_source(self, limit: LimitArg = 10) -> list[MonitoringSourceCountType]:
         check_limit("countBySource", limit)
-        rows = selectors.log_counts_by_source(start=self.start, end=self.end, limit=limit)
+        rows = selectors.log_counts_by_source(
+            start=self.start, end=self.end, limit=limit, all_time=self.all_time
+        )
         return [MonitoringSourceCountType(source=r.source, count=r.count) for r in rows]
 
     @strawberry.field(
@@ -363,7 +392,7 @@ class MonitoringStatsType:
     def top_error_sources(self, limit: LimitArg = 10) -> list[MonitoringSourceCountType]:
         check_limit("topErrorSources", limit)
         rows = selectors.log_counts_by_source(
-            start=self.start, end=self.end, limit=limit, errors_only=True
+            start=self.start, end=self.end, limit=limit, errors_only=True, all_time=self.all_time
         )
         return [MonitoringSourceCountType(source=r.source, count=r.count) for r in rows]
 
@@ -385,7 +414,9 @@ class MonitoringStatsType:
             )
         return [
             MonitoringErrorBucketType(start=b.start, total=b.total, errors=b.errors, rate=b.rate)
-            for b in selectors.log_error_rate(start=self.start, end=self.end, unit=unit)
+            for b in selectors.log_error_rate(
+                start=self.start, end=self.end, unit=unit, all_time=self.all_time
+            )
         ]
 
     @strawberry.field(

@@ -50,7 +50,7 @@ def log_row_errors(data: Mapping[str, object]) -> tuple[tuple | None, list[tuple
         timestamp = timezone.make_aware(timestamp)
     level = data.get("level")
     if level not in _LEVELS:
-        errors.append(("level", f"must be one of {', '.join(Level.labels)}"))
+        errors.append(("level", f"must be one of {', '.join(m.name.lower() for m in Level)}"))
     source = data.get("source")
     if problem := text_error(source, max_length=SOURCE_MAX_LENGTH):
         errors.append(("source", problem))

@@ -64,6 +64,27 @@ class ConceptModuleCreateInput:
     order: int = strawberry.field(default=0, description="Position in the curriculum.")
 
 
+@strawberry.input(
+    name="ConceptModuleUpdateInput",
+    description="Fields to change; fields left out stay as they are (the code is permanent).",
+)
+class ConceptModuleUpdateInput:
+    title: str | None = strawberry.field(default=UNSET, description="Title.")
+    order: int | None = strawberry.field(default=UNSET, description="Position in the curriculum.")
+
+
+@strawberry.input(
+    name="DraftUpdateInput",
+    description="Fields to change; fields left out stay as they are (the status too).",
+)
+class DraftUpdateInput:
+    content: str | None = strawberry.field(default=UNSET, description="The text.")
+    due_at: datetime | None = strawberry.field(
+        default=UNSET, description="Deadline; null removes it."
+    )
+    module: str | None = strawberry.field(default=UNSET, description="The module's code.")
+
+
 @strawberry.input(name="DraftSubmitInput", description="A draft to save and submit.")
 class DraftSubmitInput:
     student: str = strawberry.field(description="The student's code.")

@@ -20,9 +20,9 @@ PASS_RATIO = 0.5
 
 
 class RiskBand(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", "LOW"
+    MEDIUM = "medium", "MEDIUM"
+    HIGH = "high", "HIGH"
 
 
 RISK_BAND_RANK = {RiskBand.LOW: 0, RiskBand.MEDIUM: 1, RiskBand.HIGH: 2}
@@ -75,9 +75,9 @@ class Student(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        GRADUATED = "graduated", "Graduated"
+        ACTIVE = "active", "ACTIVE"
+        WITHDRAWN = "withdrawn", "WITHDRAWN"
+        GRADUATED = "graduated", "GRADUATED"
 
     code = models.CharField(
         max_length=32,
@@ -100,6 +100,12 @@ class Student(models.Model):
     enrolled_at = models.DateTimeField(default=timezone.now, help_text="When the student enrolled.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the personal data was erased (services.student_erase); null: never.",
+    )
     # Denormalised pointer kept by dropout_risk_compute: the list, its risk-band filter and
     # "latest prediction" are one join instead of a search through the history.
     latest_prediction = models.ForeignKey(
@@ -138,9 +144,9 @@ class Draft(models.Model):
     """A piece of work a student writes for a module, submits, and staff review."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        REVIEWED = "reviewed", "Reviewed"
+        DRAFT = "draft", "DRAFT"
+        SUBMITTED = "submitted", "SUBMITTED"
+        REVIEWED = "reviewed", "REVIEWED"
 
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, related_name="drafts", db_index=False
@@ -183,10 +189,10 @@ class Assessment(models.Model):
     how many attempts were recorded; every attempt is kept in AttemptHistory."""
 
     class Kind(models.TextChoices):
-        QUIZ = "quiz", "Quiz"
-        TEST = "test", "Test"
-        EXAM = "exam", "Exam"
-        ASSIGNMENT = "assignment", "Assignment"
+        QUIZ = "quiz", "QUIZ"
+        TEST = "test", "TEST"
+        EXAM = "exam", "EXAM"
+        ASSIGNMENT = "assignment", "ASSIGNMENT"
 
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, related_name="assessments", db_index=False
@@ -269,10 +275,10 @@ class LearningEvent(models.Model):
     """Something a student did: logged in, viewed material, submitted work, took a quiz."""
 
     class EventType(models.TextChoices):
-        LOGIN = "login", "Login"
-        VIEW = "view", "View"
-        SUBMIT = "submit", "Submit"
-        QUIZ = "quiz", "Quiz"
+        LOGIN = "login", "LOGIN"
+        VIEW = "view", "VIEW"
+        SUBMIT = "submit", "SUBMIT"
+        QUIZ = "quiz", "QUIZ"
 
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, related_name="learning_events", db_index=False

@@ -33,7 +33,9 @@ from students.inputs import (
     ActionTargetInput,
     AssessmentRecordInput,
     ConceptModuleCreateInput,
+    ConceptModuleUpdateInput,
     DraftSubmitInput,
+    DraftUpdateInput,
     DropoutRiskComputeResultType,
     LearningEventInput,
     LearningEventsRecordResultType,
@@ -212,6 +214,34 @@ class Mutation:
         who = actor(info, perm("student", "change"))
         return services.student_update(actor=who, code=code, changes=input_data(input))
 
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete a student without history (drafts, assessments, events), e.g. "
+        "one enrolled by mistake; returns it as it was. A student with history is refused: "
+        "set their status to WITHDRAWN, or erase their personal data (studentErase).",
+    )
+    def student_delete(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The student's code.")],
+    ) -> StudentType:
+        who = actor(info, perm("student", "delete"))
+        return services.student_delete(actor=who, code=code)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Erase a student's personal data on request: name, email and code are "
+        "replaced, draft texts and event metadata cleared, earlier audit rows scrubbed; the "
+        "history is kept, anonymised. Audited without the erased data. Cannot be undone.",
+    )
+    def student_erase(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The student's code.")],
+    ) -> StudentType:
+        who = actor(info, perm("student", "delete"))
+        return services.student_erase(actor=who, code=code)
+
     @strawberry_django.mutation(handle_django_errors=True, description="Add a concept module.")
     def concept_module_create(
         self,
@@ -220,6 +250,32 @@ class Mutation:
     ) -> ConceptModuleType:
         who = actor(info, perm("conceptmodule", "add"))
         return services.concept_module_create(actor=who, **input_data(input))
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Change the title or position of a concept module (not its code).",
+    )
+    def concept_module_update(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The module's code.")],
+        input: Annotated[ConceptModuleUpdateInput, strawberry.argument(description="Changes.")],
+    ) -> ConceptModuleType:
+        who = actor(info, perm("conceptmodule", "change"))
+        return services.concept_module_update(actor=who, code=code, changes=input_data(input))
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete a concept module that no draft, assessment or event refers to; "
+        "returns it as it was.",
+    )
+    def concept_module_delete(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The module's code.")],
+    ) -> ConceptModuleType:
+        who = actor(info, perm("conceptmodule", "delete"))
+        return services.concept_module_delete(actor=who, code=code)
 
     @strawberry_django.mutation(
         handle_django_errors=True,
@@ -245,6 +301,32 @@ class Mutation:
     ) -> DraftType:
         who = actor(info, perm("draft", "change"))
         return services.draft_review(actor=who, draft_id=id, feedback=feedback)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Change the content, deadline or module of a draft not yet reviewed; "
+        "its status stays as it is.",
+    )
+    def draft_update(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Draft id.")],
+        input: Annotated[DraftUpdateInput, strawberry.argument(description="The changes.")],
+    ) -> DraftType:
+        who = actor(info, perm("draft", "change"))
+        return services.draft_update(actor=who, draft_id=id, changes=input_data(input))
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Delete a draft (in any status); returns it as it was.",
+    )
+    def draft_delete(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Draft id.")],
+    ) -> DraftType:
+        who = actor(info, perm("draft", "delete"))
+        return services.draft_delete(actor=who, draft_id=id)
 
     @strawberry_django.mutation(
         handle_django_errors=True,

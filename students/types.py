@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
@@ -14,6 +13,7 @@ from strawberry.scalars import JSON
 from strawberry_django.permissions import HasPerm
 
 from config.connections import NestedList, nested_connection
+from config.enums import choices_enum
 from config.text import nothing_if_unstorable
 from students import models
 from students.models import PerformanceRecord
@@ -27,41 +27,66 @@ def may(info: strawberry.Info, perm: str) -> bool:
     return user.is_authenticated and user.has_perm(perm)
 
 
-@strawberry.enum(name="StudentStatus", description="Enrolment status of a student.")
-class StudentStatus(enum.Enum):
-    ACTIVE = strawberry.enum_value("active", description="Studying.")
-    WITHDRAWN = strawberry.enum_value("withdrawn", description="Left without finishing.")
-    GRADUATED = strawberry.enum_value("graduated", description="Finished.")
+StudentStatus = choices_enum(
+    models.Student.Status,
+    name="StudentStatus",
+    description="Enrolment status of a student.",
+    values={
+        "ACTIVE": "Studying.",
+        "WITHDRAWN": "Left without finishing.",
+        "GRADUATED": "Finished.",
+    },
+)
 
 
-@strawberry.enum(name="DraftStatus", description="Where a draft is in its life.")
-class DraftStatus(enum.Enum):
-    DRAFT = strawberry.enum_value("draft", description="Saved, not submitted.")
-    SUBMITTED = strawberry.enum_value("submitted", description="Submitted, awaiting review.")
-    REVIEWED = strawberry.enum_value("reviewed", description="Reviewed, with feedback.")
+DraftStatus = choices_enum(
+    models.Draft.Status,
+    name="DraftStatus",
+    description="Where a draft is in its life.",
+    values={
+        "DRAFT": "Saved, not submitted.",
+        "SUBMITTED": "Submitted, awaiting review.",
+        "REVIEWED": "Reviewed, with feedback.",
+    },
+)
 
 
-@strawberry.enum(name="AssessmentKind", description="Kind of assessment.")
-class AssessmentKind(enum.Enum):
-    QUIZ = strawberry.enum_value("quiz", description="A short quiz.")
-    TEST = strawberry.enum_value("test", description="A test.")
-    EXAM = strawberry.enum_value("exam", description="An exam.")
-    ASSIGNMENT = strawberry.enum_value("assignment", description="A graded assignment.")
+AssessmentKind = choices_enum(
+    models.Assessment.Kind,
+    name="AssessmentKind",
+    description="Kind of assessment.",
+    values={
+        "QUIZ": "A short quiz.",
+        "TEST": "A test.",
+        "EXAM": "An exam.",
+        "ASSIGNMENT": "A graded assignment.",
+    },
+)
 
 
-@strawberry.enum(name="LearningEventType", description="What a student did.")
-class EventKind(enum.Enum):
-    LOGIN = strawberry.enum_value("login", description="Signed in.")
-    VIEW = strawberry.enum_value("view", description="Viewed material.")
-    SUBMIT = strawberry.enum_value("submit", description="Submitted work.")
-    QUIZ = strawberry.enum_value("quiz", description="Took a quiz.")
+EventKind = choices_enum(
+    models.LearningEvent.EventType,
+    name="LearningEventType",
+    description="What a student did.",
+    values={
+        "LOGIN": "Signed in.",
+        "VIEW": "Viewed material.",
+        "SUBMIT": "Submitted work.",
+        "QUIZ": "Took a quiz.",
+    },
+)
 
 
-@strawberry.enum(name="RiskBand", description="Dropout risk band: low < 0.3 ≤ medium < 0.6 ≤ high.")
-class RiskBandEnum(enum.Enum):
-    LOW = strawberry.enum_value("low", description="Risk below 0.3.")
-    MEDIUM = strawberry.enum_value("medium", description="Risk from 0.3 to below 0.6.")
-    HIGH = strawberry.enum_value("high", description="Risk 0.6 or more.")
+RiskBandEnum = choices_enum(
+    models.RiskBand,
+    name="RiskBand",
+    description="Dropout risk band: low < 0.3 ≤ medium < 0.6 ≤ high.",
+    values={
+        "LOW": "Risk below 0.3.",
+        "MEDIUM": "Risk from 0.3 to below 0.6.",
+        "HIGH": "Risk 0.6 or more.",
+    },
+)
 
 
 @strawberry_django.type(
@@ -224,6 +249,9 @@ class StudentType:
     enrolled_at: datetime = strawberry_django.field(description="When the student enrolled.")
     created_at: datetime = strawberry_django.field(description="When the record was created.")
     updated_at: datetime = strawberry_django.field(description="When it last changed.")
+    erased_at: datetime | None = strawberry_django.field(
+        description="When the personal data was erased (studentErase); null: never."
+    )
     drafts = nested_connection(
         _rows(models.Draft), DraftType, description="Drafts, newest first; a page of them."
     )

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from config.errors import NotFound
 from config.text import is_storable
-from students.audit import Actor, log_action
-from students.models import ConceptModule, Student
+from students.audit import Actor, log_action, scrub_audit_of_student
+from students.models import ConceptModule, LearningEvent, Student
 
 STUDENT_EDITABLE = frozenset({"name", "email", "status", "enrolled_at"})
 DUPLICATE_EMAIL = "A student with this email already exists."
@@ -146,6 +146,13 @@ def student_update(*, actor: Actor, code: str, changes: Mapping[str, object]) ->
     student = Student.objects.by_ref(code=code).select_for_update().first()
     if student is None:
         raise NotFound(f"No student with code {code!r}.")
+    if student.erased_at is not None and {"name", "email"} & set(changes):
+        raise ValidationError(
+            {
+                name: "This student's personal data has been erased; it cannot be set again."
+                for name in sorted({"name", "email"} & set(changes))
+            }
+        )
     for name, value in changes.items():
         setattr(student, name, value.strip() if name == "email" and value else value)
     student.updated_at = timezone.now()
@@ -177,5 +184,114 @@ def concept_module_create(*, actor: Actor, code: str, title: str, order: int = 0
         target_type="concept_module",
         target_id=module.pk,
         payload={"code": code, "title": title, "order": order},
+    )
+    return module
+
+
+def _listing(counts: dict[str, int]) -> str:
+    """{"draft": 1, "learning event": 2} -> "1 draft, 2 learning events" (zeros left out)."""
+    return ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items() if n)
+
+
+def _history_counts(student: Student) -> dict[str, int]:
+    """The student's own records (not the derived ones), by kind."""
+    return {
+        "draft": student.drafts.count(),
+        "assessment": student.assessments.count(),
+        "learning event": student.learning_events.count(),
+    }
+
+
+@transaction.atomic
+def student_delete(*, actor: Actor, code: str) -> Student:
+    """Delete a student who has no history (drafts, assessments, events), e.g. one enrolled
+    by mistake; their derived rows (performance, features, predictions) go with them. A
+    student with history is refused: withdraw them, or erase their personal data."""
+    student = Student.objects.by_ref(code=code).select_for_update().first()
+    if student is None:
+        raise NotFound(f"No student with code {code!r}.")
+    listed = _listing(_history_counts(student))
+    if listed:
+        raise ValidationError(
+            {
+                "code": f"Student {code!r} has history ({listed}) and cannot be deleted; set "
+                "its status to WITHDRAWN, or erase its personal data with studentErase."
+            }
+        )
+    pk = student.pk
+    scrub_audit_of_student(student_id=pk, code=code, new_code=None)
+    student.delete()
+    student.pk = pk
+    log_action(
+        actor=actor, action="student.delete", target_type="student", target_id=pk, payload={}
+    )
+    return student
+
+
+MODULE_EDITABLE = frozenset({"title", "order"})
+
+
+def _locked_module(code: str) -> ConceptModule:
+    module = (
+        ConceptModule.objects.select_for_update().filter(code=code).first()
+        if is_storable(code)
+        else None
+    )
+    if module is None:
+        raise NotFound(f"No concept module with code {code!r}.")
+    return module
+
+
+@transaction.atomic
+def concept_module_update(
+    *, actor: Actor, code: str, changes: Mapping[str, object]
+) -> ConceptModule:
+    """Change the title or position of a concept module; the code is permanent."""
+    unknown = set(changes) - MODULE_EDITABLE
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
+    if any(value is None for value in changes.values()):
+        raise ValidationError(
+            {name: "cannot be null" for name, value in sorted(changes.items()) if value is None}
+        )
+    module = _locked_module(code)
+    for name, value in changes.items():
+        setattr(module, name, value)
+    module.full_clean()
+    module.save(update_fields=list(changes) or None)
+    log_action(
+        actor=actor,
+        action="concept_module.update",
+        target_type="concept_module",
+        target_id=module.pk,
+        payload=dict(changes),
+    )
+    return module
+
+
+@transaction.atomic
+def concept_module_delete(*, actor: Actor, code: str) -> ConceptModule:
+    """Delete a concept module nothing refers to (no drafts, assessments or events)."""
+    module = _locked_module(code)
+    listed = _listing(
+        {
+            "draft": module.drafts.count(),
+            "assessment": module.assessments.count(),
+            "learning event": LearningEvent.objects.filter(module=module).count(),
+        }
+    )
+    if listed:
+        raise ValidationError(
+            {"code": f"Concept module {code!r} is in use ({listed}) and cannot be deleted."}
+        )
+    pk = module.pk
+    module.delete()  # its (empty) performance records go with it
+    module.pk = pk
+    log_action(
+        actor=actor,
+        action="concept_module.delete",
+        target_type="concept_module",
+        target_id=pk,
+        payload={"code": code, "title": module.title},
     )
     return module

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -194,3 +195,79 @@ def assessment_record(
         },
     )
     return attempt
+
+
+DRAFT_EDITABLE = frozenset({"content", "due_at", "module"})
+
+
+def _locked_draft(draft_id: object) -> Draft:
+    text = str(draft_id)
+    pk = database_id(text)
+    draft = (
+        Draft.objects.select_for_update(of=("self",))
+        .select_related("student", "module")
+        .filter(pk=pk)
+        .first()
+        if pk is not None
+        else None
+    )
+    if draft is None:
+        raise NotFound(f"No draft with id {text!r}.")
+    return draft
+
+
+@transaction.atomic
+def draft_update(*, actor: Actor, draft_id: object, changes: Mapping[str, object]) -> Draft:
+    """Change the content, deadline or module of a draft not yet reviewed; its status stays."""
+    unknown = set(changes) - DRAFT_EDITABLE
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
+    for name in ("content", "module"):
+        if name in changes and changes[name] is None:
+            raise ValidationError({name: "cannot be null"})
+    draft = _locked_draft(draft_id)
+    if draft.status == Draft.Status.REVIEWED:
+        raise ValidationError({"id": "This draft has been reviewed and can't be changed."})
+    fields = dict(changes)
+    if "module" in fields:
+        fields["module"] = module_by_code(str(fields["module"]))
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    draft.full_clean()
+    draft.save(update_fields=list(fields) or None)
+    if "module" in fields:
+        performance_recompute(student_ids=[draft.student_id])
+    log_action(
+        actor=actor,
+        action="draft.update",
+        target_type="draft",
+        target_id=draft.pk,
+        payload={
+            "student": draft.student.code,
+            "module": draft.module.code,
+            "fields": sorted(changes),
+        },
+    )
+    return draft
+
+
+@transaction.atomic
+def draft_delete(*, actor: Actor, draft_id: object) -> Draft:
+    """Delete a draft in any status; the student's performance is recomputed without it."""
+    draft = _locked_draft(draft_id)
+    pk = draft.pk
+    draft.delete()
+    draft.pk = pk
+    performance_recompute(student_ids=[draft.student_id])
+    log_action(
+        actor=actor,
+        action="draft.delete",
+        target_type="draft",
+        target_id=pk,
+        payload={
+            "student": draft.student.code,
+            "module": draft.module.code,
+            "status": draft.status,
+        },
+    )
+    return draft

@@ -55,7 +55,7 @@ def test_admin_message_export_streams_the_selection(superuser):
     assert rows == [
         ["id", "thread_id", "role", "type", "content", "created_at"],
         *[
-            [f"m{n}", "t1", "user", "message", f"hi {n}", "2026-11-02 09:30:00+00:00"]
+            [f"m{n}", "t1", "USER", "message", f"hi {n}", "2026-11-02 09:30:00+00:00"]
             for n in range(3)
         ],
     ]
@@ -89,7 +89,7 @@ def test_export_threads_writes_metadata_as_json_objects(make_user):
                 {
                     "id": "m1",
                     "type": "message",
-                    "role": "user",
+                    "role": "USER",
                     "content": "hi",
                     "metadata": {"n": [1]},
                     "created_at": "2026-11-02T09:30:00+00:00",
@@ -99,4 +99,5 @@ def test_export_threads_writes_metadata_as_json_objects(make_user):
     ]
     rows = list(csv.reader(io.StringIO(out_csv.getvalue())))
     assert rows[1][4] == '{"k": 1}'
+    assert rows[1][9] == "USER"  # roles as the API spells them
     assert rows[1][11] == '{"n": [1]}'

@@ -112,7 +112,7 @@ def test_monitoring_staff_see_only_the_monitoring_dashboard(live_server, seeded,
     assert rates[-1] == "50.0"
     assert len(api_rates) == 24 and api_rates[-1] == "33.33"  # 1 error in api's 3 logs
     assert sources == [["api", "1"], ["worker", "1"]]
-    assert len(health) == 1 and health[0].startswith("database\tdown")
+    assert len(health) == 1 and health[0].startswith("database\tDOWN")
     assert timeline == ["up", "down"]
     assert refused.status == 403
     assert seen == []

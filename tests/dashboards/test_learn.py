@@ -19,12 +19,12 @@ def test_items_per_day_are_stacked_by_kind(boss_client):
     # when
     response = boss_client.get("/admin/dashboards/learn/")
 
-    # then: 30 days listed, segments only where a kind has items
+    # then: 30 days listed, segments only where a kind has items, kinds spelled as in the API
     assert response.status_code == 200
     assert chart(response, "items-per-day-by-kind") == {
-        f"{today - timedelta(days=2)} bad": 1,
-        f"{today} good": 2,
-        f"{today} bad": 1,
+        f"{today - timedelta(days=2)} BAD": 1,
+        f"{today} GOOD": 2,
+        f"{today} BAD": 1,
     }
     assert len(chart(response, "items-per-day")) == 30
     assert chart(response, "items-per-day")[f"{today}"] == 3

@@ -49,8 +49,8 @@ def test_the_risk_bands_now_before_and_their_difference(boss_client, cohort):
     # then
     assert response.status_code == 200
     assert table(response, "Risk bands since the previous computation") == [
-        ["low", 1, 2, "-1"],
-        ["medium", 2, 1, "+1"],
-        ["high", 1, 0, "+1"],
+        ["LOW", 1, 2, "-1"],
+        ["MEDIUM", 2, 1, "+1"],
+        ["HIGH", 1, 0, "+1"],
     ]
-    assert b"<td>medium</td><td>2</td><td>1</td><td>+1</td>" in response.content
+    assert b"<td>MEDIUM</td><td>2</td><td>1</td><td>+1</td>" in response.content

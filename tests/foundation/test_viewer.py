@@ -83,3 +83,61 @@ def test_a_permission_removed_applies_to_the_next_request(make_user, make_api_ke
     assert client.execute("{ viewer { permissions } }") == {
         "data": {"viewer": {"permissions": ["chat.view_apikey"]}}
     }
+
+
+VIEWER_IDS = "{ viewer { id username apiKey { id prefix name expiresAt } apiKeyPrefix } }"
+
+
+def test_viewer_gives_the_user_id_and_the_key_in_use(make_user, make_api_key):
+    from chat.models import ApiKey
+    from tests.conftest import GraphQLClient
+
+    # given: two keys of the same user; the request uses the second
+    user = make_user("alice")
+    make_api_key(user, name="first")
+    raw_key = make_api_key(user, name="ci-ingest")
+    key = ApiKey.objects.get(user=user, name="ci-ingest")
+
+    # when
+    result = GraphQLClient(api_key=raw_key).execute(VIEWER_IDS)
+
+    # then
+    assert result == {
+        "data": {
+            "viewer": {
+                "id": str(user.pk),
+                "username": "alice",
+                "apiKey": {
+                    "id": str(key.pk),
+                    "prefix": key.prefix,
+                    "name": "ci-ingest",
+                    "expiresAt": None,
+                },
+                "apiKeyPrefix": key.prefix,
+            }
+        }
+    }
+
+
+def test_viewer_has_no_api_key_for_a_session_login(make_user):
+    from django.test import Client
+
+    # given: an admin session (no CSRF checks in the test client)
+    user = make_user("alice", is_staff=True)
+    client = Client()
+    client.force_login(user)
+
+    # when
+    response = client.post("/graphql/", {"query": VIEWER_IDS}, content_type="application/json")
+
+    # then
+    assert response.json() == {
+        "data": {
+            "viewer": {
+                "id": str(user.pk),
+                "username": "alice",
+                "apiKey": None,
+                "apiKeyPrefix": None,
+            }
+        }
+    }

@@ -189,3 +189,87 @@ def test_day_buckets_follow_the_server_time_zone_across_a_dst_change(reader_clie
         {"start": "2026-10-24T22:00:00+00:00", "total": 2, "errors": 1},
         {"start": "2026-10-25T23:00:00+00:00", "total": 1, "errors": 0},
     ]
+
+
+ALL_TIME = """
+{ monitoringStats {
+    from to total
+    countByLevel { level count }
+    countBySource(limit: 3) { source count }
+    topErrorSources(limit: 3) { source count }
+    errorRate(bucket: DAY) { start total errors }
+} }
+"""
+
+
+def test_stats_without_a_range_cover_every_stored_log(reader_client, settings):
+    # given: logs years apart, one of them in the future of the sender's clock
+    settings.TIME_ZONE = "UTC"
+    MonitoringLogFactory(timestamp=datetime(2024, 1, 1, 8, tzinfo=UTC), source="old")
+    MonitoringLogFactory(timestamp=T0, source="api", level=Level.ERROR)
+    MonitoringLogFactory(timestamp=T0 + timedelta(hours=1), source="api", level=Level.CRITICAL)
+    MonitoringLogFactory(timestamp=datetime(2030, 1, 1, tzinfo=UTC), source="clock")
+
+    # when
+    result = reader_client.execute(ALL_TIME)
+
+    # then: the span of the logs; a daily error rate over six years is refused as too many
+    assert result["errors"][0]["message"] == (
+        "errorRate: at most 2000 buckets; use a wider bucket or a shorter range."
+    )
+    result = reader_client.execute(
+        ALL_TIME.replace("errorRate(bucket: DAY) { start total errors }", "")
+    )
+    assert result == {
+        "data": {
+            "monitoringStats": {
+                "from": "2024-01-01T08:00:00+00:00",
+                "to": "2030-01-01T00:00:00.000001+00:00",
+                "total": 4,
+                "countByLevel": [
+                    {"level": "DEBUG", "count": 0},
+                    {"level": "INFO", "count": 2},
+                    {"level": "WARNING", "count": 0},
+                    {"level": "ERROR", "count": 1},
+                    {"level": "CRITICAL", "count": 1},
+                ],
+                "countBySource": [
+                    {"source": "api", "count": 2},
+                    {"source": "clock", "count": 1},
+                    {"source": "old", "count": 1},
+                ],
+                "topErrorSources": [{"source": "api", "count": 2}],
+            }
+        }
+    }
+
+
+def test_stats_without_a_range_and_without_logs_are_empty(reader_client):
+    # when
+    result = reader_client.execute(
+        "{ monitoringStats { total countBySource { source } topErrorSources { source } } }"
+    )
+
+    # then
+    assert result == {
+        "data": {"monitoringStats": {"total": 0, "countBySource": [], "topErrorSources": []}}
+    }
+
+
+def test_stats_over_all_time_read_in_a_fixed_number_of_queries(
+    reader_client, django_assert_num_queries
+):
+    # given
+    for day in range(5):
+        MonitoringLogFactory(timestamp=T0 + timedelta(days=day), level=Level.ERROR)
+    reader_client.execute("{ viewer { id } }")  # the key's last-used stamp is written once
+
+    # when: key (1), span (1), levels (1), sources (1), error sources (1), error rate (1)
+    with django_assert_num_queries(6):
+        result = reader_client.execute(
+            "{ monitoringStats { total countBySource { count } topErrorSources { count } "
+            "errorRate(bucket: DAY) { errors } } }"
+        )
+
+    # then
+    assert result["data"]["monitoringStats"]["errorRate"] == [{"errors": 1}] * 5

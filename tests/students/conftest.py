@@ -11,9 +11,13 @@ READ_PERMS = [
 WRITE_PERMS = [
     "students.add_student",
     "students.change_student",
+    "students.delete_student",
     "students.add_conceptmodule",
+    "students.change_conceptmodule",
+    "students.delete_conceptmodule",
     "students.add_draft",
     "students.change_draft",
+    "students.delete_draft",
     "students.add_assessment",
     "students.add_learningevent",
     "students.add_dropoutprediction",

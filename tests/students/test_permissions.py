@@ -154,6 +154,16 @@ WRITES = [
         "students.add_learningevent",
     ),
     ("dropoutRiskCompute", "DropoutRiskComputeResult", "students.add_dropoutprediction"),
+    ('studentDelete(code: "s001")', "Student", "students.delete_student"),
+    ('studentErase(code: "s001")', "Student", "students.delete_student"),
+    (
+        'conceptModuleUpdate(code: "alg1", input: {title: "T"})',
+        "ConceptModule",
+        "students.change_conceptmodule",
+    ),
+    ('conceptModuleDelete(code: "alg1")', "ConceptModule", "students.delete_conceptmodule"),
+    ('draftUpdate(id: "1", input: {content: "c"})', "Draft", "students.change_draft"),
+    ('draftDelete(id: "1")', "Draft", "students.delete_draft"),
 ]
 
 

@@ -11,6 +11,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
 from chat.export import iter_messages, iter_thread_pages, threads_query
+from chat.models import Message
+from config.enums import api_spelling
 from config.inputs import aware
 
 CSV_HEADER = [
@@ -114,7 +116,7 @@ class Command(BaseCommand):
                 item = {
                     "id": pending["id"],
                     "type": pending["type"],
-                    "role": pending["role"],
+                    "role": api_spelling(Message.Role, pending["role"]),
                     "content": pending["content"],
                     "metadata": pending["metadata"],
                     "created_at": iso(pending["created_at"]),
@@ -144,7 +146,7 @@ class Command(BaseCommand):
                         *head,
                         pending["id"],
                         pending["type"],
-                        pending["role"],
+                        api_spelling(Message.Role, pending["role"]),
                         pending["content"],
                         dumps(pending["metadata"]),
                         iso(pending["created_at"]),
