@@ -11,7 +11,7 @@ from tests.students.test_mutations import counts
 
 ERASE = (
     "mutation ($code: String!) { studentErase(code: $code) { ... on Student "
-    "{ code name email status erasedAt drafts { content status } attempts { score } } "
+    "{ code name email status erasedAt drafts { nodes { content status } } attempts { nodes { score } } } "
     "... on OperationInfo { messages { kind field message } } } }"
 )
 
@@ -60,8 +60,8 @@ def test_erasure_removes_the_personal_data_and_keeps_the_history(ada, staff, sta
                 "email": f"erased-{ada.pk}@erased.invalid",
                 "status": "ACTIVE",
                 "erasedAt": erased.erased_at.isoformat(),
-                "drafts": [{"content": "", "status": "SUBMITTED"}],
-                "attempts": [{"score": 7.0}],
+                "drafts": {"nodes": [{"content": "", "status": "SUBMITTED"}]},
+                "attempts": {"nodes": [{"score": 7.0}]},
             }
         }
     }
