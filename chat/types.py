@@ -25,7 +25,7 @@ from chat.models import (
     UserPreference,
 )
 from chat.windows import MessageRow, Window
-from config.errors import UserError
+from config.errors import UserError, invalid
 from config.inputs import aware
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 
@@ -33,10 +33,13 @@ from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 def window_of(first: int | None, last: int | None) -> Window:
     """`first` N or `last` N messages; neither: the first `DEFAULT_MESSAGES`."""
     if first is not None and last is not None:
-        raise UserError("messages: pass 'first' or 'last', not both.")
+        raise invalid("messages: pass 'first' or 'last', not both.", field="last")
     size = first if first is not None else last if last is not None else DEFAULT_MESSAGES
     if size < 0:
-        raise UserError("messages: 'first' and 'last' must not be negative.")
+        raise invalid(
+            "messages: 'first' and 'last' must not be negative.",
+            field="first" if first is not None else "last",
+        )
     return Window(size=size, from_end=last is not None)
 
 

@@ -34,6 +34,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
+from config.errors import LIST_TOO_LONG, PAGE_SIZE_TOO_LARGE, VALIDATION_ERROR
+
 
 class IntrospectionSwitch(SchemaExtension):
     """Refuse introspection (`__schema`, `__type`) unless settings.GRAPHQL_INTROSPECTION."""
@@ -82,8 +84,9 @@ def _value_of(node, variables: dict):
 
 
 def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQLError | None:
-    """The error for a `first`/`last`/`limit`/`pagination` argument above `maximum` (or a
-    negative `pagination.offset`), or None."""
+    """The error for a `first`/`last`/`limit`/`pagination` argument above `maximum`
+    (PAGE_SIZE_TOO_LARGE), or a negative `pagination.offset` (VALIDATION_ERROR), or None;
+    `extensions.field` names the argument."""
     name = node.name.value
     if name != "pagination" and name not in PAGE_SIZE_ARGUMENTS:
         return None
@@ -95,12 +98,16 @@ def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQ
         if isinstance(offset, int) and offset < 0:
             # A negative offset would reach the ORM as a negative slice.
             return GraphQLError(
-                f"Page offset must be 0 or more: 'pagination.offset' is {offset}.", node
+                f"Page offset must be 0 or more: 'pagination.offset' is {offset}.",
+                node,
+                extensions={"code": VALIDATION_ERROR, "field": "pagination.offset"},
             )
         name, value = "pagination.limit", value.get("limit")
     if isinstance(value, int) and value > maximum:
         return GraphQLError(
-            f"Page size too large: '{name}' is {value}, the maximum is {maximum}.", node
+            f"Page size too large: '{name}' is {value}, the maximum is {maximum}.",
+            node,
+            extensions={"code": PAGE_SIZE_TOO_LARGE, "field": name},
         )
     return None
 
@@ -129,7 +136,6 @@ class PageSizeLimit(SchemaExtension):
 
 # The longest list any argument or input field accepts unless LIST_CAPS says otherwise.
 DEFAULT_LIST_MAX = 1000
-LIST_TOO_LONG = "LIST_TOO_LONG"
 # Declared maximum lengths, by schema coordinate: `Type.field.argument` for an argument,
 # `InputType.field` for a field of an input. Filled once by config.schema (declare_list_caps).
 LIST_CAPS: dict[str, int] = {}
@@ -183,7 +189,7 @@ def list_length_error(
     return GraphQLError(
         f"List too long: '{path}' has {length} items, the maximum is {maximum}.",
         node,
-        extensions={"code": LIST_TOO_LONG},
+        extensions={"code": LIST_TOO_LONG, "field": path},
     )
 
 

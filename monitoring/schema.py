@@ -16,7 +16,7 @@ from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.pagination import OffsetPaginated
 
 from config.context import Info, require_perm
-from config.errors import UserError
+from config.errors import invalid
 from monitoring import selectors, services
 from monitoring.models import MonitoringResult, SystemHealth
 from monitoring.types import (
@@ -64,7 +64,9 @@ class Query:
     ) -> MonitoringLogConnectionType:
         require_perm(info, VIEW_LOG)
         if not 1 <= first <= settings.GRAPHQL_PAGE_SIZE:
-            raise UserError(f"logs: 'first' must be between 1 and {settings.GRAPHQL_PAGE_SIZE}.")
+            raise invalid(
+                f"logs: 'first' must be between 1 and {settings.GRAPHQL_PAGE_SIZE}.", field="first"
+            )
         q = filters.q() if filters else Q()
         page = selectors.log_page(filters=q, first=first, after=after)
         return MonitoringLogConnectionType.of(page)

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from config.errors import UserError
+from config.errors import invalid
 from config.text import nothing_if_unstorable
 from monitoring.models import ERROR_LEVEL, MonitoringLog, SystemHealth
 
@@ -24,6 +24,8 @@ BUCKET_STEPS = {
 
 
 # --- logs: keyset pagination -------------------------------------------------------------
+
+NOT_A_CURSOR = "logs: 'after' is not a cursor of this list."
 
 
 def encode_cursor(log: MonitoringLog) -> str:
@@ -38,9 +40,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         stamp, pk = raw.split("|")
         when, pk = datetime.fromisoformat(stamp), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise UserError("logs: 'after' is not a cursor of this list.", code="BAD_CURSOR") from None
+        raise invalid(NOT_A_CURSOR, field="after") from None
     if timezone.is_naive(when):
-        raise UserError("logs: 'after' is not a cursor of this list.", code="BAD_CURSOR")
+        raise invalid(NOT_A_CURSOR, field="after")
     return when, pk
 
 

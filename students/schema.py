@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from strawberry_django.pagination import OffsetPaginated
 
 from config.context import Info, require_perm
-from config.errors import UserError
+from config.errors import invalid
 from config.inputs import aware, input_data
 from students import risk, selectors, services
 from students.audit import Actor
@@ -89,7 +89,7 @@ class Query:
     ) -> StudentType | None:
         require_perm(info, perm("student", "view"))
         if (id is None) == (code is None):
-            raise UserError("student: give exactly one of 'id' and 'code'.")
+            raise invalid("student: give exactly one of 'id' and 'code'.", field="id")
         return Student.objects.by_ref(id=id, code=code)
 
     @strawberry_django.field(description="Every concept module, in curriculum order.")
@@ -125,7 +125,7 @@ class Query:
         require_perm(info, perm("student", "view"))
         require_perm(info, perm("dropoutprediction", "view"))
         if not 1 <= limit <= ATRISK_MAX:
-            raise UserError(f"atRiskStudents: 'limit' must be 1 to {ATRISK_MAX}.")
+            raise invalid(f"atRiskStudents: 'limit' must be 1 to {ATRISK_MAX}.", field="limit")
         return selectors.at_risk(min_band=min_band.value)[:limit]
 
     @strawberry_django.offset_paginated(
