@@ -37,9 +37,9 @@ def test_aliases_past_the_limit_are_refused_without_sql(settings):
         "data": None,
         "errors": [
             {
-                    "message": "16 aliases found. Allowed: 15",
-                    "extensions": {"code": "TOO_MANY_ALIASES"},
-                }
+                "message": "16 aliases found. Allowed: 15",
+                "extensions": {"code": "TOO_MANY_ALIASES"},
+            }
         ],
     }
     assert sql == 0
