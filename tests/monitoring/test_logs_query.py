@@ -156,8 +156,11 @@ def test_a_bad_cursor_is_refused(cursor, reader_client, db):
 
     # then
     assert result["data"] is None
-    assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
-        ("logs: 'after' is not a cursor of this list.", "BAD_CURSOR")
+    assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
+        (
+            "logs: 'after' is not a cursor of this list.",
+            {"code": "VALIDATION_ERROR", "field": "after"},
+        )
     ]
 
 
