@@ -13,6 +13,7 @@ import json
 import socket
 import time
 
+from config.errors import VOCABULARY
 from reliability.suite import Result, Suite
 
 BOUND_S = 5.0
@@ -130,7 +131,8 @@ def _judge(status: int | None, data: bytes) -> tuple[bool, str]:
             answer = json.loads(body)
             if status == 200 and "errors" not in answer:
                 return "data" in answer, "answered"
-            return all(e.get("extensions", {}).get("code") for e in answer["errors"]), "json"
+            codes = [e.get("extensions", {}).get("code") for e in answer["errors"]]
+            return all(code in VOCABULARY for code in codes), "json"
         except (ValueError, KeyError, TypeError, AttributeError):
             return False, "bad json"
     if status in (400, 431) and b"Bad Request (400)" not in body:  # not Django's HTML page

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 
+from config.errors import VOCABULARY
 from reliability import gql
 from reliability.client import Response
 from reliability.suite import Result, Suite
@@ -137,8 +138,8 @@ def problems(response: Response) -> list[str]:
     for error in response.errors():
         if error.get("message") == "Unexpected error.":
             found.append("unexpected (masked) error")
-        elif not (error.get("extensions") or {}).get("code"):
-            found.append(f"error without extensions.code: {error.get('message', '')[:120]!r}")
+        elif (error.get("extensions") or {}).get("code") not in VOCABULARY:
+            found.append(f"error without a vocabulary code: {error.get('message', '')[:120]!r}")
     return found
 
 

@@ -8,7 +8,10 @@ an INTERNAL_ERROR. New fields are covered without editing this file.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from django.contrib.auth import get_user_model
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 
 from config.errors import FORBIDDEN, INTERNAL_ERROR, VALIDATION_ERROR, VOCABULARY
@@ -130,8 +133,6 @@ def test_every_error_of_every_field_carries_a_vocabulary_code(
     kind, field_name, seeded, make_user, make_api_key
 ):
     # given
-    from django.contrib.auth import get_user_model
-
     owner = get_user_model().objects.get(username="owner")
     callers = {
         "anonymous": GraphQLClient(),
@@ -205,3 +206,41 @@ def test_every_http_refusal_carries_a_vocabulary_code_and_its_status(make_user):
         "GET mutation": 400,
     }
     assert [label for label, (status, expected) in found.items() if status != expected] == []
+
+
+SUBSCRIPTIONS = list(schema._schema.subscription_type.fields)
+
+
+async def first_answer(query: str, variables: dict):
+    """The first result of a subscription run without credentials."""
+    context = {"principal": None, "last_event_id": None, "cursor": None}
+    stream = await schema.subscribe(query, variable_values=variables, context_value=context)
+    if not hasattr(stream, "__aiter__"):
+        return stream
+    async for result in stream:
+        await stream.aclose()
+        return result
+    return None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("field_name", SUBSCRIPTIONS)
+def test_every_subscription_tells_an_anonymous_caller_unauthenticated(field_name):
+    # given
+    field = schema._schema.subscription_type.fields[field_name]
+    declared, passed, variables = [], [], {}
+    for name, arg in field.args.items():
+        if gql.is_required(arg):
+            declared.append(f"${name}: {arg.type}")
+            passed.append(f"{name}: ${name}")
+            variables[name] = gql.input_value(arg.type, {}, name, field_name)
+    header = f"({', '.join(declared)})" if declared else ""
+    body = field_name + (f"({', '.join(passed)})" if passed else "")
+    query = f"subscription Probe{header} {{ {body} {gql.selection(field.type, max_depth=1)} }}"
+
+    # when
+    result = asyncio.run(first_answer(query, variables))
+
+    # then
+    assert result.data is None
+    assert [(e.extensions or {}).get("code") for e in result.errors] == ["UNAUTHENTICATED"]
