@@ -2,9 +2,10 @@
 methods, headers and framing that no GraphQL client would send.
 
 Every probe must be answered within BOUND_S, never with a 5xx; an answer from Django must be
-JSON in GraphQL's error shape with an `extensions.code`. Framing errors gunicorn refuses itself
-(a bad chunk size, an oversized header) are answered by gunicorn's plain 400 before Django runs,
-and are counted apart. A control query afterwards must still answer 200.
+JSON in GraphQL's error shape with an `extensions.code` of the vocabulary. Framing errors
+gunicorn refuses itself (a bad chunk size, an oversized header) are answered by gunicorn's
+plain 400 before Django runs, and are counted apart. A control query afterwards must still
+answer 200.
 """
 
 from __future__ import annotations

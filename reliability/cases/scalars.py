@@ -4,8 +4,9 @@ Each query and mutation gets its minimal valid request (reliability/gql.py); the
 time, every argument and input field of a scalar type (nested input objects and lists
 included) is replaced by each extreme value of its type, sent with an API key holding every
 permission. Every answer must be JSON: no 5xx, no traceback, no masked "Unexpected error.",
-and every error carries `extensions.code`. Afterwards every list query must still answer
-without errors for another reader, so nothing written with an extreme value breaks a read.
+and every error carries an `extensions.code` of config.errors.VOCABULARY. Afterwards every
+list query must still answer without errors for another reader, so nothing written with an
+extreme value breaks a read.
 """
 
 from __future__ import annotations
