@@ -374,11 +374,18 @@ def client_error(error: GraphQLError, *, anonymous: bool = False) -> GraphQLErro
 
 
 def is_anonymous(context) -> bool:
-    """Whether the caller of this request or subscription is not signed in."""
+    """Whether the caller of this request or subscription is not signed in.
+
+    Ask only about a refused permission: the resolver has read the user by then, while
+    reading it here first could load a session from a database that just failed.
+    """
     if isinstance(context, dict):  # a subscription: who it runs as, once authenticated
         return context.get("principal") is None
     user = getattr(getattr(context, "request", None), "user", None)
-    return user is not None and not user.is_authenticated
+    try:
+        return user is not None and not user.is_authenticated
+    except DatabaseError:
+        return False
 
 
 class ClientErrors(MaskErrors):
@@ -395,7 +402,9 @@ class ClientErrors(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         context = getattr(self.execution_context, "context", None)
-        anonymous = is_anonymous(context)
+        anonymous = any(
+            isinstance(error.original_error, PermissionDenied) for error in errors
+        ) and is_anonymous(context)
         processed = [
             client_error(error, anonymous=anonymous) for error in super()._process_errors(errors)
         ]

@@ -10,6 +10,7 @@ ObjectDoesNotExist into an `OperationInfo` carrying Django's own codes (`blank`,
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from strawberry.extensions.field_extension import FieldExtension
@@ -33,10 +34,11 @@ Kind = OperationMessage.Kind
 UNIQUE_CODES = frozenset({"unique", "unique_together", "unique_for_date", "duplicate_key"})
 
 
-def vocabulary_code(kind: Kind, code: str | None, *, anonymous: bool) -> str:
-    """The vocabulary code for a message of this kind with this (possibly Django's) code."""
+def vocabulary_code(kind: Kind, code: str | None, *, anonymous: Callable[[], bool]) -> str:
+    """The vocabulary code for a message of this kind with this (possibly Django's) code;
+    `anonymous()` tells whether the caller is not signed in."""
     if kind is Kind.PERMISSION:
-        return UNAUTHENTICATED if anonymous or code == UNAUTHENTICATED else FORBIDDEN
+        return UNAUTHENTICATED if code == UNAUTHENTICATED or anonymous() else FORBIDDEN
     if code in VOCABULARY:
         return code
     if code in UNIQUE_CODES:
@@ -57,7 +59,9 @@ class VocabularyCodes(FieldExtension):
         self.handles_errors = bool(getattr(field, "handle_errors", False))
 
     def _messages(self, info, messages: list[OperationMessage]) -> OperationInfo:
-        anonymous = is_anonymous(info.context)
+        def anonymous() -> bool:
+            return is_anonymous(info.context)
+
         rewritten = []
         for message in messages:
             code = vocabulary_code(message.kind, message.code, anonymous=anonymous)

@@ -31,7 +31,7 @@ def test_a_failing_field_of_the_answer_rolls_the_mutation_back(api_client, make_
     assert result["data"] is None
     [error] = result["errors"]
     assert error["path"] == ["threadCreate", "messages"]
-    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["extensions"] == {"code": "VALIDATION_ERROR", "field": "first"}
     assert not Thread.objects.exists()
     assert row_counts() == before
 
