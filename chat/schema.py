@@ -56,7 +56,7 @@ from config.connections import (
     connection,
 )
 from config.context import Info, require_user
-from config.errors import NotFound, UserError
+from config.errors import NotFound, invalid
 from config.inputs import aware, database_id, input_data
 from config.text import is_storable
 
@@ -150,9 +150,11 @@ class Query:
     ) -> UsageReportType:
         user = usage_subject(info, user, "chat.view_llmrequest")
         if end < start:
-            raise UserError("usage: 'to' must not be before 'from'.")
+            raise invalid("usage: 'to' must not be before 'from'.", field="to")
         if (end - start).days + 1 > selectors.USAGE_MAX_DAYS:
-            raise UserError(f"usage: at most {selectors.USAGE_MAX_DAYS} days per request.")
+            raise invalid(
+                f"usage: at most {selectors.USAGE_MAX_DAYS} days per request.", field="to"
+            )
         rows = selectors.usage_rows(
             user=user, start=start, end=end, period=group_by.value, by=by.value
         )

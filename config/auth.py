@@ -21,7 +21,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from chat.models import ApiKey, hash_api_key, split_api_key
-from config.errors import database_unavailable_response, is_connection_failure
+from config.errors import UNAUTHENTICATED, database_unavailable_response, is_connection_failure
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def authenticate_api_key(raw_key: str) -> ApiKey:
 
 def unauthenticated(message: str) -> JsonResponse:
     return JsonResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        {"data": None, "errors": [{"message": message, "extensions": {"code": UNAUTHENTICATED}}]},
         status=401,
         headers={"WWW-Authenticate": 'Bearer realm="api"'},
     )

@@ -9,6 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from strawberry.django.context import StrawberryDjangoContext
 
+from config.errors import NotSignedIn
+
 Info: TypeAlias = strawberry.Info[StrawberryDjangoContext, None]
 
 NOT_SIGNED_IN = "You must be signed in (API key or admin session)."
@@ -19,10 +21,10 @@ def current_user(info: Info) -> AbstractBaseUser | AnonymousUser:
 
 
 def require_user(info: Info) -> AbstractBaseUser:
-    """The signed-in user, or PermissionDenied with a readable message."""
+    """The signed-in user, or NotSignedIn (UNAUTHENTICATED) with a readable message."""
     user = current_user(info)
     if not user.is_authenticated:
-        raise PermissionDenied(NOT_SIGNED_IN)
+        raise NotSignedIn(NOT_SIGNED_IN)
     return user
 
 

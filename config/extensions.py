@@ -33,6 +33,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
+from config.errors import LIST_TOO_LONG, PAGE_SIZE_TOO_LARGE, VALIDATION_ERROR
+
 
 class IntrospectionSwitch(SchemaExtension):
     """Refuse introspection (`__schema`, `__type`) unless settings.GRAPHQL_INTROSPECTION."""
@@ -79,8 +81,9 @@ def _value_of(node, variables: dict):
 
 
 def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQLError | None:
-    """The error for a `first`/`last` argument out of 0..`maximum`, or an `offset` out of
-    0..settings.GRAPHQL_MAX_OFFSET, or None."""
+    """The error for a `first`/`last`/`limit` argument out of 0..`maximum`
+    (PAGE_SIZE_TOO_LARGE), or an `offset` out of 0..GRAPHQL_MAX_OFFSET (VALIDATION_ERROR), or
+    None; `extensions.field` names the argument."""
     name = node.name.value
     if name != "offset" and name not in PAGE_SIZE_ARGUMENTS:
         return None
@@ -90,19 +93,30 @@ def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQ
     if name == "offset":
         most = settings.GRAPHQL_MAX_OFFSET
         if value < 0:
-            return GraphQLError(f"Page offset must be 0 or more: 'offset' is {value}.", node)
+            return GraphQLError(
+                f"Page offset must be 0 or more: 'offset' is {value}.",
+                node,
+                extensions={"code": VALIDATION_ERROR, "field": name},
+            )
         if value > most:
             return GraphQLError(
                 f"Page offset too large: 'offset' is {value}, the maximum is {most} "
                 "(page further with cursors).",
                 node,
+                extensions={"code": VALIDATION_ERROR, "field": name},
             )
         return None
     if value < 0:
-        return GraphQLError(f"Page size must be 0 or more: '{name}' is {value}.", node)
+        return GraphQLError(
+            f"Page size must be 0 or more: '{name}' is {value}.",
+            node,
+            extensions={"code": VALIDATION_ERROR, "field": name},
+        )
     if value > maximum:
         return GraphQLError(
-            f"Page size too large: '{name}' is {value}, the maximum is {maximum}.", node
+            f"Page size too large: '{name}' is {value}, the maximum is {maximum}.",
+            node,
+            extensions={"code": PAGE_SIZE_TOO_LARGE, "field": name},
         )
     return None
 
@@ -130,7 +144,6 @@ class PageSizeLimit(SchemaExtension):
 
 # The longest list any argument or input field accepts unless LIST_CAPS says otherwise.
 DEFAULT_LIST_MAX = 1000
-LIST_TOO_LONG = "LIST_TOO_LONG"
 # Declared maximum lengths, by schema coordinate: `Type.field.argument` for an argument,
 # `InputType.field` for a field of an input. Filled once by config.schema (declare_list_caps).
 LIST_CAPS: dict[str, int] = {}
@@ -184,7 +197,7 @@ def list_length_error(
     return GraphQLError(
         f"List too long: '{path}' has {length} items, the maximum is {maximum}.",
         node,
-        extensions={"code": LIST_TOO_LONG},
+        extensions={"code": LIST_TOO_LONG, "field": path},
     )
 
 

@@ -24,6 +24,7 @@ from config.extensions import (
     PageSizeLimit,
     declare_list_caps,
 )
+from config.operation_info import declare_vocabulary_codes
 from config.scalars import SCALAR_OVERRIDES
 from config.types import Query as CoreQuery
 from learn.schema import Mutation as LearnMutation
@@ -98,8 +99,11 @@ def build_schema(
     """A schema with this project's configuration, limits and error masking.
 
     Plain model columns are completed by a fast path with identical answers (config.execution);
-    `execution_context_class=None` gives Strawberry's standard execution.
+    `execution_context_class=None` gives Strawberry's standard execution. Every mutation's
+    OperationInfo answers in the error vocabulary (config.operation_info).
     """
+    if mutation is not None:
+        declare_vocabulary_codes(mutation)
     built = strawberry.Schema(
         query=query,
         mutation=mutation,

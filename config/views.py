@@ -14,7 +14,15 @@ from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
 from config.deadline import database_deadline
-from config.errors import database_unavailable_response, is_connection_failure
+from config.errors import (
+    BAD_REQUEST,
+    CSRF_FAILED,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    REQUEST_TOO_LARGE,
+    database_unavailable_response,
+    is_connection_failure,
+)
 from config.http import check_operation, decode_body
 
 logger = logging.getLogger(__name__)
@@ -65,16 +73,16 @@ class GraphQLView(StrawberryGraphQLView):
 
 
 HTTP_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "REQUEST_TOO_LARGE",
+    400: BAD_REQUEST,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    413: REQUEST_TOO_LARGE,
 }
 
 
 def http_error(status: int, message: str) -> JsonResponse:
     """A refusal of the HTTP request itself, in GraphQL's error shape."""
-    code = HTTP_CODES.get(status, "BAD_REQUEST")
+    code = HTTP_CODES.get(status, BAD_REQUEST)
     body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
     return JsonResponse(body, status=status)
 
@@ -135,6 +143,6 @@ def csrf_failure(request, reason=""):
         "or authenticate with an API key instead."
     )
     return JsonResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "CSRF_FAILED"}}]},
+        {"data": None, "errors": [{"message": message, "extensions": {"code": CSRF_FAILED}}]},
         status=403,
     )

@@ -12,7 +12,7 @@ from django.db.models import Q
 from strawberry import UNSET, auto
 
 from config.enums import choices_enum
-from config.errors import UserError
+from config.errors import invalid
 from config.inputs import aware
 from config.text import is_storable, nothing_if_unstorable
 from learn import selectors
@@ -202,7 +202,7 @@ class LearnStatsType:
         ] = 10,
     ) -> list[LearnTagCountType]:
         if limit < 1:
-            raise UserError("tagFrequency: 'limit' must be at least 1.")
+            raise invalid("tagFrequency: 'limit' must be at least 1.", field="limit")
         return [
             LearnTagCountType(tag=row.tag, count=row.count)
             for row in selectors.learn_tag_frequency(limit=limit)
@@ -218,9 +218,11 @@ class LearnStatsType:
         end: Annotated[date, strawberry.argument(name="to", description="Last day (included).")],
     ) -> list[LearnDayCountType]:
         if end < start:
-            raise UserError("itemsPerDay: 'to' must not be before 'from'.")
+            raise invalid("itemsPerDay: 'to' must not be before 'from'.", field="to")
         if (end - start).days + 1 > selectors.STATS_MAX_DAYS:
-            raise UserError(f"itemsPerDay: at most {selectors.STATS_MAX_DAYS} days per request.")
+            raise invalid(
+                f"itemsPerDay: at most {selectors.STATS_MAX_DAYS} days per request.", field="to"
+            )
         return [
             LearnDayCountType(day=row.day, count=row.count)
             for row in selectors.learn_items_per_day(start=start, end=end)

@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 
 from config.context import Info, require_perm
 from config.enums import choices_enum
-from config.errors import UserError
+from config.errors import invalid
 from config.inputs import aware, converted_directly
 from config.text import nothing_if_unstorable, nothing_if_unstorable_json
 from monitoring import selectors
@@ -143,7 +143,10 @@ class MonitoringLogFilter:
             q &= Q(message__icontains=self.search)
         if self.context_contains is not None:
             if not isinstance(self.context_contains, dict):
-                raise UserError("logs: 'contextContains' must be a JSON object.")
+                raise invalid(
+                    "logs: 'contextContains' must be a JSON object.",
+                    field="filters.contextContains",
+                )
             q &= nothing_if_unstorable_json(self.context_contains) or Q(
                 context__contains=self.context_contains
             )
@@ -305,7 +308,7 @@ class MonitoringTimeRange:
         start = aware(self.start)
         end = aware(self.end) if self.end is not None else timezone.now()
         if end <= start:
-            raise UserError(f"{field}: 'to' must be after 'from'.")
+            raise invalid(f"{field}: 'to' must be after 'from'.", field="range.to")
         return start, end
 
 
@@ -345,7 +348,7 @@ LimitArg = Annotated[int, strawberry.argument(description="How many, 1 to 100 (d
 
 def check_limit(field: str, limit: int) -> None:
     if not 1 <= limit <= 100:
-        raise UserError(f"{field}: 'limit' must be between 1 and 100.")
+        raise invalid(f"{field}: 'limit' must be between 1 and 100.", field="limit")
 
 
 @strawberry.type(
@@ -408,9 +411,10 @@ class MonitoringStatsType:
         if selectors.bucket_count(start=self.start, end=self.end, unit=unit) > (
             selectors.STATS_MAX_BUCKETS
         ):
-            raise UserError(
+            raise invalid(
                 f"errorRate: at most {selectors.STATS_MAX_BUCKETS} buckets; use a wider bucket "
-                "or a shorter range."
+                "or a shorter range.",
+                field="bucket",
             )
         return [
             MonitoringErrorBucketType(start=b.start, total=b.total, errors=b.errors, rate=b.rate)

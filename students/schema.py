@@ -25,7 +25,7 @@ from config.connections import (
     connection,
 )
 from config.context import Info, require_perm
-from config.errors import UserError
+from config.errors import invalid
 from config.inputs import aware, input_data
 from students import risk, selectors, services
 from students.audit import Actor
@@ -120,7 +120,7 @@ class Query:
     ) -> StudentType | None:
         require_perm(info, perm("student", "view"))
         if (id is None) == (code is None):
-            raise UserError("student: give exactly one of 'id' and 'code'.")
+            raise invalid("student: give exactly one of 'id' and 'code'.", field="id")
         return Student.objects.by_ref(id=id, code=code)
 
     @strawberry_django.field(description="Every concept module, in curriculum order.")
@@ -156,7 +156,7 @@ class Query:
         require_perm(info, perm("student", "view"))
         require_perm(info, perm("dropoutprediction", "view"))
         if not 1 <= limit <= ATRISK_MAX:
-            raise UserError(f"atRiskStudents: 'limit' must be 1 to {ATRISK_MAX}.")
+            raise invalid(f"atRiskStudents: 'limit' must be 1 to {ATRISK_MAX}.", field="limit")
         return batched_list(selectors.at_risk(min_band=min_band.value)[:limit], info)
 
     @strawberry.field(description="The audit trail, newest first; a page of it.")

@@ -18,9 +18,9 @@ from django.utils import timezone
 from chat.models import ApiKey, LLMRequest, LLMResponse, Message, Thread
 from chat.services.access import thread_for
 from chat.services.threads import id_taken, new_message, touch_thread
+from config.errors import DAILY_CAP_REACHED
 from config.text import unstorable
 
-DAILY_CAP_REACHED = "DAILY_CAP_REACHED"
 MAX_CALLS = 10
 COST_QUANTUM = Decimal("0.000001")
 RECORDED_DIFFERENTLY = (

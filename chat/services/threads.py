@@ -14,6 +14,7 @@ from chat.models import Message, Thread
 from chat.services.access import thread_for
 from chat.services.purge import messages_delete, threads_delete
 from chat.validation import generate_object_id
+from config.errors import CONFLICT
 
 # The editable fields and the empty value `null` stands for (on create: the default; on
 # update: the field cleared).
@@ -22,7 +23,7 @@ THREAD_EDITABLE_FIELDS = frozenset(THREAD_EMPTY_VALUES)
 # Client-chosen thread and message ids are global: an id already used (by anyone, in any
 # thread) answers this one refusal, which never says whose it is or where it is used.
 ID_TAKEN = "This id cannot be used; choose another."
-ID_TAKEN_CODE = "CONFLICT"
+ID_TAKEN_CODE = CONFLICT
 
 
 def id_taken(field: str, *, prefix: str = "") -> ValidationError:

@@ -9,11 +9,11 @@ from django.contrib.auth import get_user_model
 from chat.models import ApiKey
 from config.auth import ApiKeyError, authenticate_api_key
 from config.context import NOT_SIGNED_IN
-from config.errors import UserError
+from config.errors import UNAUTHENTICATED, UserError
 
 
 def unauthenticated(message: str = NOT_SIGNED_IN) -> UserError:
-    return UserError(message, code="UNAUTHENTICATED")
+    return UserError(message, code=UNAUTHENTICATED)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from config.errors import UserError
+from config.errors import invalid
 
 
 class Cursor(NamedTuple):
@@ -27,4 +27,5 @@ def parse_cursor(raw: str | None, *, field: str) -> Cursor | None:
         parsed = Cursor(int(txid), int(event_id))
         if parsed.txid < 2**63 and parsed.id < 2**63:
             return parsed
-    raise UserError(f"{field}: not a cursor of this stream.", code="INVALID_VALUE")
+    # `field` is `subscription.argument`; the argument is what the client names.
+    raise invalid(f"{field}: not a cursor of this stream.", field=field.rpartition(".")[2])

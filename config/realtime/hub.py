@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import connections
 
-from config.errors import UserError
+from config.errors import BUSY, SLOW_CONSUMER, TOO_MANY_SUBSCRIPTIONS, UserError
 from config.realtime.conf import LIMITS
 from config.realtime.cursor import START, Cursor
 
@@ -61,7 +61,7 @@ class Event:
 class SlowConsumer(UserError):
     """The subscriber let too many batches pile up; it may resume from its last cursor."""
 
-    code = "SLOW_CONSUMER"
+    code = SLOW_CONSUMER
 
     def __init__(self):
         super().__init__("Events arrived faster than they were read; resume from your cursor.")
@@ -241,11 +241,11 @@ class Hub:
     async def subscribe(self, *, topic: str, key: str | None, user_id: int, after: Cursor | None):
         """A Subscriber that receives the events after `after` (or from now), in order."""
         if self.total >= LIMITS.max_per_process:
-            raise UserError("Too many subscriptions on this server; retry later.", code="BUSY")
+            raise UserError("Too many subscriptions on this server; retry later.", code=BUSY)
         if self.per_user[user_id] >= LIMITS.max_per_user:
             raise UserError(
                 f"At most {LIMITS.max_per_user} subscriptions per user.",
-                code="TOO_MANY_SUBSCRIPTIONS",
+                code=TOO_MANY_SUBSCRIPTIONS,
             )
         self.total += 1
         self.per_user[user_id] += 1

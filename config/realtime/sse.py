@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from graphql import ExecutionResult
 
-from config.errors import UserError
+from config.errors import BAD_REQUEST, UserError
 from config.realtime.auth import Principal, principal_from_key, raw_key_from
 from config.realtime.conf import LIMITS
 
@@ -102,17 +102,17 @@ class SSEApplication:
             except ValueError:
                 request = None
             if not isinstance(request, dict):
-                return await _json_response(send, 400, _error("Body is not JSON.", "BAD_REQUEST"))
+                return await _json_response(send, 400, _error("Body is not JSON.", BAD_REQUEST))
         else:
             query = parse_qs(scope.get("query_string", b"").decode())
             request = {k: v[0] for k, v in query.items()}
             try:
                 request["variables"] = json.loads(request.get("variables") or "null")
             except ValueError:
-                error = _error("variables: not JSON.", "BAD_REQUEST")
+                error = _error("variables: not JSON.", BAD_REQUEST)
                 return await _json_response(send, 400, error)
         if not isinstance(request.get("query"), str):
-            return await _json_response(send, 400, _error("query: required.", "BAD_REQUEST"))
+            return await _json_response(send, 400, _error("query: required.", BAD_REQUEST))
         try:
             principal = await _principal(scope, headers)
         except UserError as exc:

@@ -2,9 +2,10 @@
 methods, headers and framing that no GraphQL client would send.
 
 Every probe must be answered within BOUND_S, never with a 5xx; an answer from Django must be
-JSON in GraphQL's error shape with an `extensions.code`. Framing errors gunicorn refuses itself
-(a bad chunk size, an oversized header) are answered by gunicorn's plain 400 before Django runs,
-and are counted apart. A control query afterwards must still answer 200.
+JSON in GraphQL's error shape with an `extensions.code` of the vocabulary. Framing errors
+gunicorn refuses itself (a bad chunk size, an oversized header) are answered by gunicorn's
+plain 400 before Django runs, and are counted apart. A control query afterwards must still
+answer 200.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import socket
 import time
 
+from config.errors import VOCABULARY
 from reliability.suite import Result, Suite
 
 BOUND_S = 5.0
@@ -130,7 +132,8 @@ def _judge(status: int | None, data: bytes) -> tuple[bool, str]:
             answer = json.loads(body)
             if status == 200 and "errors" not in answer:
                 return "data" in answer, "answered"
-            return all(e.get("extensions", {}).get("code") for e in answer["errors"]), "json"
+            codes = [e.get("extensions", {}).get("code") for e in answer["errors"]]
+            return all(code in VOCABULARY for code in codes), "json"
         except (ValueError, KeyError, TypeError, AttributeError):
             return False, "bad json"
     if status in (400, 431) and b"Bad Request (400)" not in body:  # not Django's HTML page

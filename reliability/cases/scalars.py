@@ -4,8 +4,9 @@ Each query and mutation gets its minimal valid request (reliability/gql.py); the
 time, every argument and input field of a scalar type (nested input objects and lists
 included) is replaced by each extreme value of its type, sent with an API key holding every
 permission. Every answer must be JSON: no 5xx, no traceback, no masked "Unexpected error.",
-and every error carries `extensions.code`. Afterwards every list query must still answer
-without errors for another reader, so nothing written with an extreme value breaks a read.
+and every error carries an `extensions.code` of config.errors.VOCABULARY. Afterwards every
+list query must still answer without errors for another reader, so nothing written with an
+extreme value breaks a read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 
+from config.errors import VOCABULARY
 from reliability import gql
 from reliability.client import Response
 from reliability.suite import Result, Suite
@@ -137,8 +139,8 @@ def problems(response: Response) -> list[str]:
     for error in response.errors():
         if error.get("message") == "Unexpected error.":
             found.append("unexpected (masked) error")
-        elif not (error.get("extensions") or {}).get("code"):
-            found.append(f"error without extensions.code: {error.get('message', '')[:120]!r}")
+        elif (error.get("extensions") or {}).get("code") not in VOCABULARY:
+            found.append(f"error without a vocabulary code: {error.get('message', '')[:120]!r}")
     return found
 
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.errors import NotFound
+from config.errors import CONFLICT, NotFound
 from config.text import is_storable
 from students.audit import Actor, log_action, scrub_audit_of_student
 from students.models import ConceptModule, LearningEvent, Student
@@ -23,7 +23,6 @@ DUPLICATE_CODE = "A student with this code already exists."
 DUPLICATE_DETAILS = (
     "A student with these details cannot be saved: a code or email is already in use."
 )
-CONFLICT = "CONFLICT"
 VIEW_EMAIL = "students.view_student_email"
 
 

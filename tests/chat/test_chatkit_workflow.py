@@ -113,7 +113,7 @@ def test_a_bad_client_id_is_refused_naming_the_field(alice_client):
                         "field": "id",
                         "message": "Use 1 to 100 printable characters (no control "
                         "characters, no surrounding spaces).",
-                        "code": "invalid",
+                        "code": "VALIDATION_ERROR",
                     }
                 ]
             }
@@ -132,7 +132,7 @@ def test_metadata_must_be_an_object(alice_client):
             "kind": "VALIDATION",
             "field": "metadata",
             "message": "Must be a JSON object.",
-            "code": None,
+            "code": "VALIDATION_ERROR",
         }
     ]
     assert Thread.objects.count() == 0
@@ -156,13 +156,13 @@ def test_text_postgres_cannot_store_is_refused_naming_the_field(alice_client):
             "kind": "VALIDATION",
             "field": "title",
             "message": "Must not contain NUL characters.",
-            "code": "unstorable_text",
+            "code": "VALIDATION_ERROR",
         },
         {
             "kind": "VALIDATION",
             "field": "metadata",
             "message": "Must not contain NUL characters.",
-            "code": "unstorable_text",
+            "code": "VALIDATION_ERROR",
         },
     ]
     assert message["data"]["messageAppend"]["messages"] == [
@@ -170,7 +170,7 @@ def test_text_postgres_cannot_store_is_refused_naming_the_field(alice_client):
             "kind": "VALIDATION",
             "field": "content",
             "message": "Must not contain lone surrogate characters.",
-            "code": "unstorable_text",
+            "code": "VALIDATION_ERROR",
         }
     ]
     assert (Thread.objects.count(), Message.objects.count()) == (1, 0)

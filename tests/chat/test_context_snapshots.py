@@ -42,7 +42,7 @@ def save(client, context, thread_id="cli-session", **input_fields):
     return result["data"]["contextSnapshotSave"]
 
 
-def refusal(field, message, code=None, kind="VALIDATION"):
+def refusal(field, message, code="VALIDATION_ERROR", kind="VALIDATION"):
     return {"messages": [{"kind": kind, "field": field, "message": message, "code": code}]}
 
 
@@ -129,10 +129,10 @@ def test_client_ids_belong_to_their_user(session, alice, alice_client, bob_clien
 @pytest.mark.parametrize(
     ("context", "fields", "field", "message", "code"),
     [
-        ({"text": "a\x00b"}, {}, "context", "Must not contain NUL characters.", "unstorable_text"),
-        ("x" * 1_000_000, {}, "context", "At most 1,000,000 characters of JSON.", None),
+        ({"text": "a\x00b"}, {}, "context", "Must not contain NUL characters.", "VALIDATION_ERROR"),
+        ("x" * 1_000_000, {}, "context", "At most 1,000,000 characters of JSON.", "VALIDATION_ERROR"),
         (CONTEXT, {"clientId": "no spaces"}, "clientId",
-         "Use letters, digits and . _ : - only, starting with a letter or digit.", "invalid"),
+         "Use letters, digits and . _ : - only, starting with a letter or digit.", "VALIDATION_ERROR"),
     ],
     ids=["nul", "too-big", "client-id"],
 )  # fmt: skip

@@ -52,7 +52,7 @@ def recording(**changes) -> dict:
     }  # fmt: skip
 
 
-def refusal(field: str, message: str, code: str | None = None) -> dict:
+def refusal(field: str, message: str, code: str = "VALIDATION_ERROR") -> dict:
     return {
         "data": {
             "interactionRecord": {

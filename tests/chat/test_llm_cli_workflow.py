@@ -243,7 +243,7 @@ def test_an_invalid_second_response_in_compare_mode_writes_nothing(session, alic
             "kind": "VALIDATION",
             "field": "calls",
             "message": "calls[1].tokensOut: Ensure this value is greater than or equal to 0.",
-            "code": None,
+            "code": "VALIDATION_ERROR",
         }
     ]
     assert rows() == (0, 0, 0, 0)
@@ -299,7 +299,7 @@ def test_between_one_and_ten_calls(session, alice_client):
     assert [(e["message"], e["extensions"]) for e in too_many["errors"]] == [
         (
             "List too long: 'input.calls' has 11 items, the maximum is 10.",
-            {"code": "LIST_TOO_LONG"},
+            {"code": "LIST_TOO_LONG", "field": "input.calls"},
         )
     ]
     assert rows() == (0, 0, 0, 0)
@@ -316,7 +316,7 @@ def test_unstorable_prompt_or_call_text_is_refused(session, alice_client):
             "kind": "VALIDATION",
             "field": "prompt",
             "message": "Must not contain lone surrogate characters.",
-            "code": None,
+            "code": "VALIDATION_ERROR",
         }
     ]
     assert bad_model["data"]["interactionRecord"]["messages"][0]["message"] == (

@@ -281,5 +281,8 @@ def test_search_longer_than_a_search_needs_is_refused_naming_it(
     # then
     assert result["data"] is None
     assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
-        (f"search: {problem}", {"code": "VALIDATION_ERROR", "fields": {"search": [problem]}})
+        (
+            f"search: {problem}",
+            {"code": "VALIDATION_ERROR", "fields": {"search": [problem]}, "field": "search"},
+        )
     ]

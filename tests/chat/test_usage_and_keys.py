@@ -216,7 +216,7 @@ def test_api_key_name_the_database_cannot_hold_is_refused(name, message, alice, 
     assert res == {
         "data": {
             "apiKeyCreate": {
-                "messages": [{"field": "name", "message": message, "code": "unstorable_text"}]
+                "messages": [{"field": "name", "message": message, "code": "VALIDATION_ERROR"}]
             }
         }
     }

@@ -114,7 +114,7 @@ def test_staff_who_may_only_view_cannot_change_it(alices_thread, api_client, mak
             "kind": "PERMISSION",
             "field": None,
             "message": "You don't have permission to do this (chat.delete_thread).",
-            "code": None,
+            "code": "FORBIDDEN",
         }
     ]
     assert Thread.objects.count() == 1

@@ -48,7 +48,12 @@ def test_unexpected_errors_are_masked():
 
     # then
     assert [e.formatted for e in result.errors] == [
-        {"message": "Unexpected error.", "locations": [{"line": 1, "column": 3}], "path": ["crash"]}
+        {
+            "message": "Unexpected error.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["crash"],
+            "extensions": {"code": "INTERNAL_ERROR"},
+        }
     ]
 
 
@@ -67,7 +72,11 @@ def test_database_errors_are_masked(db):
         (
             "invalid",
             "email: Enter a valid email address.",
-            {"code": "VALIDATION_ERROR", "fields": {"email": ["Enter a valid email address."]}},
+            {
+                "code": "VALIDATION_ERROR",
+                "fields": {"email": ["Enter a valid email address."]},
+                "field": "email",
+            },
         ),
         (
             "denied",

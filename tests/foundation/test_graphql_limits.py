@@ -36,7 +36,10 @@ def test_aliases_past_the_limit_are_refused_without_sql(settings):
     assert body == {
         "data": None,
         "errors": [
-            {"message": "16 aliases found. Allowed: 15", "extensions": {"code": "BAD_REQUEST"}}
+            {
+                "message": "16 aliases found. Allowed: 15",
+                "extensions": {"code": "TOO_MANY_ALIASES"},
+            }
         ],
     }
     assert sql == 0
@@ -57,7 +60,7 @@ def test_tokens_past_the_limit_are_refused_without_sql():
             {
                 "message": "Syntax Error: Document contains more than 2000 tokens. Parsing aborted.",
                 "locations": [{"line": 1, "column": 21992}],
-                "extensions": {"code": "BAD_REQUEST"},
+                "extensions": {"code": "TOO_MANY_TOKENS"},
             }
         ],
     }

@@ -127,7 +127,7 @@ def test_import_of_more_than_1000_items_is_refused(editor_client):
     assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
         (
             "List too long: 'items' has 1001 items, the maximum is 1000.",
-            {"code": "LIST_TOO_LONG"},
+            {"code": "LIST_TOO_LONG", "field": "items"},
         )
     ]
     assert LearnItem.objects.count() == 0

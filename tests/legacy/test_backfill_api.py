@@ -71,7 +71,7 @@ def test_updated_at_before_created_at_is_refused_and_nothing_written(api_client,
                 "messages": [
                     {
                         "field": "updatedAt",
-                        "code": "invalid",
+                        "code": "VALIDATION_ERROR",
                         "message": "Must not be before createdAt.",
                     }
                 ]

@@ -231,7 +231,7 @@ def test_more_than_5000_logs_are_refused(writer_client):
     assert [(e["message"], e["extensions"]) for e in result["errors"]] == [
         (
             "List too long: 'logs' has 5001 items, the maximum is 5000.",
-            {"code": "LIST_TOO_LONG"},
+            {"code": "LIST_TOO_LONG", "field": "logs"},
         )
     ]
     assert MonitoringLog.objects.count() == 0

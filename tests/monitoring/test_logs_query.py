@@ -156,9 +156,10 @@ def test_a_bad_cursor_is_refused(cursor, reader_client, db):
 
     # then
     assert result["data"] is None
-    assert [(e["message"][:32], e["extensions"]["code"]) for e in result["errors"]] == [
-        ("after: Not a cursor of this list", "VALIDATION_ERROR")
-    ]
+    assert [
+        (e["message"][:32], e["extensions"]["code"], e["extensions"]["field"])
+        for e in result["errors"]
+    ] == [("after: Not a cursor of this list", "VALIDATION_ERROR", "after")]
 
 
 def test_page_size_is_capped(reader_client, db):

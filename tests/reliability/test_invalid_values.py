@@ -73,18 +73,22 @@ def test_a_value_postgres_accepts_is_answered():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("title", "message", "code"),
+    ("title", "message", "extensions"),
     [
-        ("null", "displayTitle: must not be null.", "VALIDATION_ERROR"),
-        ('"x"', "A value is outside what is allowed.", "INVALID_VALUE"),
+        (
+            "null",
+            "displayTitle: must not be null.",
+            {"code": "VALIDATION_ERROR", "field": "displayTitle"},
+        ),
+        ('"x"', "A value is outside what is allowed.", {"code": "INVALID_VALUE"}),
     ],
 )
-def test_a_constraint_refusal_names_its_kind(title, message, code):
+def test_a_constraint_refusal_names_its_kind(title, message, extensions):
     # when
     result = values_schema.execute_sync(f"mutation {{ probeSave(id: 1, displayTitle: {title}) }}")
 
     # then
-    assert errors_of(result) == [(message, {"code": code})]
+    assert errors_of(result) == [(message, extensions)]
 
 
 @pytest.mark.django_db

@@ -116,7 +116,7 @@ def test_a_list_one_past_its_cap_is_refused_without_sql(
     assert ['"chat_apikey"' in q["sql"] for q in queries.captured_queries] == [True]
     assert body["data"] is None
     assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
-        (message, {"code": "LIST_TOO_LONG"})
+        (message, {"code": "LIST_TOO_LONG", "field": message.split("'")[1]})
     ]
 
 
@@ -134,5 +134,8 @@ def test_a_list_past_its_cap_is_refused_for_a_query_text_already_parsed(make_use
     assert first == {"data": {"preferences": []}}
     assert body["data"] is None
     assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
-        ("List too long: 'keys' has 1001 items, the maximum is 1000.", {"code": "LIST_TOO_LONG"})
+        (
+            "List too long: 'keys' has 1001 items, the maximum is 1000.",
+            {"code": "LIST_TOO_LONG", "field": "keys"},
+        )
     ]

@@ -32,6 +32,7 @@ def test_a_failing_field_of_the_answer_rolls_the_mutation_back(api_client, make_
     [error] = result["errors"]
     assert error["path"] == ["threadCreate", "messages"]
     assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert error["extensions"]["field"] == "after"
     assert not Thread.objects.exists()
     assert row_counts() == before
 
