@@ -7,8 +7,6 @@ senders' own ids never collide with it. Checked by the same rules as logIngest.
 
 from __future__ import annotations
 
-from django.db import connection
-
 from config.legacy.framework import (
     Column,
     Refused,
@@ -17,7 +15,7 @@ from config.legacy.framework import (
     legacy_json,
     legacy_time,
 )
-from config.legacy.sql import insert_returning
+from config.legacy.sql import insert_returning, move_sequence_past_max
 from monitoring.models import Level, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
@@ -207,19 +205,11 @@ def convert_health(row, ctx):
     }
 
 
-SEQUENCE_PAST_MAX = """
-    WITH s AS (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq)
-    SELECT setval(s.seq, GREATEST(m.id, COALESCE(pg_sequence_last_value(s.seq), 1)))
-    FROM s, (SELECT max(id) AS id FROM {table}) AS m
-"""
-
-
 def _inserter(statement: str, table: str):
     def insert(rows, ctx) -> dict:
         returned = set(insert_returning(statement, [row for _, row in rows]))
         if returned and not ctx.dry_run:  # a sequence does not roll back with a dry run
-            with connection.cursor() as cursor:
-                cursor.execute(SEQUENCE_PAST_MAX.format(table=table), [table])
+            move_sequence_past_max(table)
         return {key: "imported" if row["id"] in returned else "present" for key, row in rows}
 
     return insert

@@ -51,6 +51,50 @@ VIEWS = {
         "aicmo_learn_items": "SELECT id, kind, filename, size_bytes, notes, tags, created_at "
         "FROM learn_learnitem",
     },
+    "veritas-dashboard": {
+        "concept_modules": 'SELECT id, code AS concept_id, title AS name, "order" AS order_index '
+        "FROM students_conceptmodule",
+        "students": "SELECT id, code AS student_id, name, email, status, enrolled_at, "
+        "created_at, updated_at FROM students_student",
+        "drafts": "SELECT d.id, s.code AS student_id, m.code AS concept_id, d.content, d.status, "
+        "d.feedback, d.due_at, d.submitted_at, d.reviewed_at, d.created_at "
+        "FROM students_draft d JOIN students_student s ON s.id = d.student_id "
+        "JOIN students_conceptmodule m ON m.id = d.module_id",
+        "assessment_logs": "SELECT h.id, s.code AS student_id, m.code AS concept_id, "
+        "a.kind AS assessment_type, a.title, h.score, h.max_score, h.taken_at AS timestamp "
+        "FROM students_attempthistory h JOIN students_assessment a ON a.id = h.assessment_id "
+        "JOIN students_student s ON s.id = h.student_id "
+        "JOIN students_conceptmodule m ON m.id = a.module_id",
+        "action_logs": "SELECT id, actor_label AS actor, action, target_type, target_id, "
+        "payload AS details, at AS timestamp FROM students_actionlog",
+        "performance_records": "SELECT p.id, s.code AS student_id, m.code AS concept_id, "
+        "p.mastery AS mastery_level, p.average_score, p.completion AS completion_rate, "
+        "p.attempt_count, p.event_count, p.updated_at AS last_updated "
+        "FROM students_performancerecord p JOIN students_student s ON s.id = p.student_id "
+        "JOIN students_conceptmodule m ON m.id = p.module_id",
+    },
+    "veritas-dropout": {
+        "dropout_students": "SELECT id, code AS student_id, name, email, "
+        "enrolled_at AS enrollment_date, status, created_at FROM students_student",
+        "dropout_learning_events": "SELECT e.id, s.code AS student_id, e.event_type, "
+        "m.code AS concept_id, e.occurred_at AS timestamp, e.duration_s AS duration_seconds, "
+        "e.metadata FROM students_learningevent e JOIN students_student s ON s.id = e.student_id "
+        "LEFT JOIN students_conceptmodule m ON m.id = e.module_id",
+        "dropout_assessments": "SELECT a.id, s.code AS student_id, m.code AS concept_id, "
+        "a.kind AS assessment_type, a.title, a.score, a.max_score, a.taken_at, a.attempt_count "
+        "FROM students_assessment a JOIN students_student s ON s.id = a.student_id "
+        "JOIN students_conceptmodule m ON m.id = a.module_id",
+        "dropout_attempt_history": "SELECT h.id, h.assessment_id, s.code AS student_id, "
+        "h.attempt_number, h.score, h.max_score, h.taken_at AS attempted_at "
+        "FROM students_attempthistory h JOIN students_student s ON s.id = h.student_id",
+        "dropout_feature_sets": "SELECT f.id, s.code AS student_id, f.features, "
+        "f.feature_version, f.window_start, f.window_end, f.computed_at "
+        "FROM students_featureset f JOIN students_student s ON s.id = f.student_id",
+        "dropout_predictions": "SELECT p.id, s.code AS student_id, p.feature_set_id, "
+        "p.risk_score, p.risk_band AS risk_level, p.model_version, p.top_factors, p.as_of, "
+        "p.predicted_at FROM students_dropoutprediction p "
+        "JOIN students_student s ON s.id = p.student_id",
+    },
 }
 
 READ_ONLY_FUNCTION = f"""

@@ -122,6 +122,11 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
         "context_snapshots, llm_requests, llm_responses, usage_daily",
         "learn: archived aicmo_learn_items",
         "veritas-monitoring: archived monitoring_logs, monitoring_results, system_health",
+        "veritas-dashboard: archived concept_modules, students, drafts, assessment_logs, "
+        "action_logs, performance_records",
+        "veritas-dropout: archived dropout_students, dropout_learning_events, "
+        "dropout_assessments, dropout_attempt_history, dropout_feature_sets, "
+        "dropout_predictions",
     ]
     good = reader.execute("{ learnItems(filters: {kind: GOOD}) { totalCount } }")
     email = reader.execute('{ learnItems(filters: {tagsAll: ["email"]}) { totalCount } }')
