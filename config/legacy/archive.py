@@ -8,34 +8,60 @@ from psycopg import sql
 
 ARCHIVE_SCHEMA = "legacy_archive"
 
+# A system's threads (agent chat, ChatKit, LLM CLI all import into chat_thread) are the threads
+# of its users: for agent-chat and chatkit the owner(s) of its imported threads (the --owner
+# of the import, a user each system's clients then use), for llm-cli the users of its legacy
+# emails. So a saved query sees the system's imported rows and those its users created since,
+# never another system's.
+AGENT_CHAT_USERS = (
+    f"SELECT t.owner_id FROM chat_thread t JOIN {ARCHIVE_SCHEMA}.chat_sessions l "
+    "ON l.session_id = t.id"
+)
+CHATKIT_USERS = (
+    f"SELECT t.owner_id FROM chat_thread t JOIN {ARCHIVE_SCHEMA}.threads l ON l.id = t.id"
+)
+LLM_CLI_USERS = f"SELECT u.id FROM auth_user u JOIN {ARCHIVE_SCHEMA}.users l ON l.email = u.email"
+
+
+def _threads_of(users: str) -> str:
+    return f"SELECT id FROM chat_thread WHERE owner_id IN ({users})"
+
+
 # system -> {legacy table: SELECT answering with its old columns}
 VIEWS = {
     "agent-chat": {
         "chat_sessions": "SELECT id AS session_id, agent_type, created_at, updated_at "
-        "FROM chat_thread",
+        f"FROM chat_thread WHERE owner_id IN ({AGENT_CHAT_USERS})",
         "chat_messages": "SELECT seq AS id, thread_id AS session_id, role, content, created_at "
-        "FROM chat_message",
+        f"FROM chat_message WHERE thread_id IN ({_threads_of(AGENT_CHAT_USERS)})",
     },
     "chatkit": {
-        "threads": "SELECT id, created_at, metadata FROM chat_thread",
-        "thread_items": "SELECT id, thread_id, type, role, content, created_at FROM chat_message",
+        "threads": "SELECT id, created_at, metadata FROM chat_thread "
+        f"WHERE owner_id IN ({CHATKIT_USERS})",
+        "thread_items": "SELECT id, thread_id, type, role, content, created_at FROM chat_message "
+        f"WHERE thread_id IN ({_threads_of(CHATKIT_USERS)})",
     },
     "llm-cli": {
-        "users": "SELECT id, email, date_joined AS created_at FROM auth_user",
-        "sessions": "SELECT id, owner_id AS user_id, created_at, updated_at FROM chat_thread",
+        "users": "SELECT id, email, date_joined AS created_at FROM auth_user "
+        f"WHERE id IN ({LLM_CLI_USERS})",
+        "sessions": "SELECT id, owner_id AS user_id, created_at, updated_at FROM chat_thread "
+        f"WHERE owner_id IN ({LLM_CLI_USERS})",
         "messages": "SELECT seq AS id, thread_id AS session_id, role, content, created_at "
-        "FROM chat_message",
+        f"FROM chat_message WHERE thread_id IN ({_threads_of(LLM_CLI_USERS)})",
         "api_keys": "SELECT id, user_id, name, created_at, expires_at, revoked_at, "
-        "last_used_at FROM chat_apikey",
-        "user_preferences": "SELECT user_id, key, value, updated_at FROM chat_userpreference",
+        f"last_used_at FROM chat_apikey WHERE user_id IN ({LLM_CLI_USERS})",
+        "user_preferences": "SELECT user_id, key, value, updated_at FROM chat_userpreference "
+        f"WHERE user_id IN ({LLM_CLI_USERS})",
         "context_snapshots": "SELECT id, thread_id AS session_id, user_id, context, created_at "
-        "FROM chat_contextsnapshot",
+        f"FROM chat_contextsnapshot WHERE user_id IN ({LLM_CLI_USERS})",
         "llm_requests": "SELECT id, user_id, thread_id AS session_id, message_id, provider, "
-        "model, route_mode, prompt_sha256, created_at FROM chat_llmrequest",
+        f"model, route_mode, prompt_sha256, created_at FROM chat_llmrequest "
+        f"WHERE user_id IN ({LLM_CLI_USERS})",
         "llm_responses": "SELECT id, request_id, tokens_in, tokens_out, cost, latency_ms, error, "
-        "created_at FROM chat_llmresponse",
+        "created_at FROM chat_llmresponse WHERE request_id IN "
+        f"(SELECT id FROM chat_llmrequest WHERE user_id IN ({LLM_CLI_USERS}))",
         "usage_daily": "SELECT id, user_id, day AS usage_date, requests, tokens_in, tokens_out, "
-        "cost FROM chat_usagedaily",
+        f"cost FROM chat_usagedaily WHERE user_id IN ({LLM_CLI_USERS})",
     },
     "veritas-monitoring": {
         "monitoring_logs": "SELECT id, timestamp, upper(CASE level WHEN 10 THEN 'debug' "
