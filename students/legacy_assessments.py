@@ -8,12 +8,21 @@ holds the latest result (latest `taken_at`) and counts up to its highest attempt
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 
-from config.legacy.framework import Refused, clean_or_refuse, legacy_time
+from config.legacy.framework import (
+    Refused,
+    legacy_choice,
+    legacy_number,
+    legacy_text,
+    legacy_time,
+    validation_reason,
+)
 from config.legacy.sql import insert_returning
-from students.legacy_common import choice, number, recompute, resolve, text
+from students.legacy_common import resolve
 from students.models import Assessment, AttemptHistory
+from students.services.work import _validate_attempt as validate_attempt
 
 KINDS = {k: k for k in Assessment.Kind.values} | {
     "midterm": Assessment.Kind.EXAM,
@@ -89,32 +98,28 @@ ASSESSMENTS_REFRESH = """
 """
 
 
-def check_scores(score: float, max_score: float) -> None:
-    if not max_score > 0:
-        raise Refused("max_score: must be greater than 0")
-    if not 0 <= score <= max_score:
-        raise Refused(f"score: must be from 0 to max_score ({max_score:g})")
+def check_attempt(*, kind: str = Assessment.Kind.QUIZ, title: str = "", score, max_score) -> None:
+    """The checks assessmentRecord makes (kind, title, scores); a failure refuses the row."""
+    try:
+        validate_attempt(kind=kind, title=title, score=score, max_score=max_score)
+    except ValidationError as exc:
+        raise Refused(validation_reason(exc)) from None
 
 
 def assessment_values(row: dict, *, time_column: str) -> dict:
     """Student, module, kind, title and a result of a legacy assessment or attempt row."""
-    score = number(row, "score", required=True)
-    max_score = number(row, "max_score", required=True)
-    check_scores(score, max_score)
+    score = legacy_number(row, "score", required=True)
+    max_score = legacy_number(row, "max_score", required=True)
     values = {
-        "student": text(row, "student"),
-        "module": text(row, "module"),
-        "kind": choice(row, "kind", KINDS),
-        "title": text(row, "title"),
+        "student": legacy_text(row, "student"),
+        "module": legacy_text(row, "module"),
+        "kind": legacy_choice(row, "kind", KINDS),
+        "title": legacy_text(row, "title"),
         "score": score,
         "max_score": max_score,
         "taken_at": legacy_time(row, time_column, required=True),
     }
-    clean_or_refuse(
-        Assessment(**{k: v for k, v in values.items() if k not in ("student", "module")}),
-        exclude=["student", "module"],
-        validate_constraints=False,
-    )
+    check_attempt(kind=values["kind"], title=values["title"], score=score, max_score=max_score)
     return values
 
 
@@ -172,7 +177,6 @@ def insert_attempts(rows, ctx) -> dict:
         )
     with connection.cursor() as cursor:
         cursor.execute(ASSESSMENTS_REFRESH, [sorted({row["assessment_id"] for _, row in ready})])
-    recompute(ready, outcome)
     return outcome
 
 

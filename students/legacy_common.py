@@ -10,7 +10,14 @@ from __future__ import annotations
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.legacy.framework import Column, Refused, clean_or_refuse, legacy_time
+from config.legacy.framework import (
+    Column,
+    Refused,
+    checked_values,
+    legacy_choice,
+    legacy_text,
+    legacy_time,
+)
 from config.legacy.sql import insert_returning, move_sequence_past_max
 from students.models import ConceptModule, Student
 from students.performance import performance_recompute
@@ -37,66 +44,26 @@ STUDENT_INSERT = """
 """
 
 
-def text(row: dict, name: str) -> str:
-    """A text column; a number (an integer legacy code) as its digits; null as empty."""
-    value = row.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise Refused(f"{name}: {value!r} is not text")
-    return value
-
-
-def number(row: dict, name: str, *, required: bool = False) -> float | None:
-    value = row.get(name)
-    if value is None:
-        if required:
-            raise Refused(f"{name}: is required")
-        return None
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        raise Refused(f"{name}: {value!r} is not a number") from None
-    if result != result or result in (float("inf"), float("-inf")):
-        raise Refused(f"{name}: {value!r} is not a finite number")
-    return result
-
-
-def choice(row: dict, name: str, choices: dict[str, str], *, default: str | None = None) -> str:
-    raw = row.get(name)
-    if raw is None and default is not None:
-        return default
-    if isinstance(raw, str) and raw.strip().lower() in choices:
-        return choices[raw.strip().lower()]
-    raise Refused(f"{name}: {raw!r} is not one of {', '.join(sorted(choices))}")
-
-
 def convert_student(row, ctx) -> dict:
     """A legacy student (either system): code, name, email, status and its times."""
     created_at = legacy_time(row, "created_at")
     enrolled_at = legacy_time(row, "enrolled_at") or created_at or timezone.now()
     created_at = created_at or enrolled_at
     student = Student(
-        code=text(row, "code"),
-        name=text(row, "name"),
-        email=text(row, "email").strip(),
-        status=choice(row, "status", STUDENT_STATUSES, default=Student.Status.ACTIVE),
+        code=legacy_text(row, "code"),
+        name=legacy_text(row, "name"),
+        email=legacy_text(row, "email").strip(),
+        status=legacy_choice(row, "status", STUDENT_STATUSES, default=Student.Status.ACTIVE),
         enrolled_at=enrolled_at,
         created_at=created_at,
         updated_at=max(legacy_time(row, "updated_at") or created_at, created_at),
     )
-    clean_or_refuse(student, exclude=["latest_prediction"], validate_constraints=False)
-    return {
-        "code": student.code,
-        "name": student.name,
-        "email": student.email,
-        "status": student.status,
-        "enrolled_at": student.enrolled_at,
-        "created_at": student.created_at,
-        "updated_at": student.updated_at,
-    }
+    return checked_values(
+        student,
+        ("code", "name", "email", "status", "enrolled_at", "created_at", "updated_at"),
+        exclude=["latest_prediction"],
+        validate_constraints=False,
+    )
 
 
 def insert_students(rows, ctx) -> dict:
@@ -186,11 +153,11 @@ def insert_kept_ids(statement: str, table: str, model, rows, ctx, *, what: str) 
     return outcome
 
 
-def recompute(rows, outcome: dict) -> None:
-    """Performance records of the students whose rows were imported (derived data)."""
-    performance_recompute(
-        student_ids={row["student_id"] for key, row in rows if outcome.get(key) == "imported"}
-    )
+def recompute_performance(ctx) -> None:
+    """After a table that feeds the performance records: recompute them for everyone, in one
+    statement (per batch, the students of each batch would be read again and again; and a
+    killed run's committed batches are covered by the rerun's recompute)."""
+    performance_recompute()
 
 
 def legacy_id(row: dict, name: str = "id") -> int:

@@ -9,8 +9,10 @@ from django.utils import timezone
 from config.legacy.framework import (
     Column,
     TableSpec,
-    clean_or_refuse,
+    checked_values,
+    legacy_choice,
     legacy_json,
+    legacy_text,
     legacy_time,
     results_from_returned,
 )
@@ -19,14 +21,12 @@ from students.legacy_assessments import assessment_values, insert_attempts
 from students.legacy_common import (
     MODULE_CODE,
     STUDENT_CODE,
-    choice,
     convert_student,
     insert_kept_ids,
     insert_students,
     legacy_id,
-    recompute,
+    recompute_performance,
     resolve,
-    text,
 )
 from students.models import ActionLog, ConceptModule, Draft, PerformanceRecord
 
@@ -74,10 +74,9 @@ DRAFT_STATUSES = {s: s for s in Draft.Status.values} | {
 
 def convert_module(row, ctx):
     module = ConceptModule(
-        code=text(row, "code"), title=text(row, "title"), order=row.get("order") or 0
+        code=legacy_text(row, "code"), title=legacy_text(row, "title"), order=row.get("order") or 0
     )
-    clean_or_refuse(module)
-    return {"code": module.code, "title": module.title, "order": module.order}
+    return checked_values(module, ("code", "title", "order"))
 
 
 def insert_modules(rows, ctx) -> dict:
@@ -89,25 +88,21 @@ def convert_draft(row, ctx):
     submitted_at = legacy_time(row, "submitted_at")
     draft = Draft(
         id=legacy_id(row),
-        content=text(row, "content"),
-        status=choice(row, "status", DRAFT_STATUSES, default=Draft.Status.DRAFT),
-        feedback=text(row, "feedback"),
+        content=legacy_text(row, "content"),
+        status=legacy_choice(row, "status", DRAFT_STATUSES, default=Draft.Status.DRAFT),
+        feedback=legacy_text(row, "feedback"),
         due_at=legacy_time(row, "due_at"),
         submitted_at=submitted_at,
         reviewed_at=legacy_time(row, "reviewed_at"),
         created_at=legacy_time(row, "created_at") or submitted_at or timezone.now(),
     )
-    clean_or_refuse(draft, exclude=["student", "module", "reviewed_by"])
-    return {
-        "id": draft.id,
-        "student": text(row, "student"),
-        "module": text(row, "module"),
-        "content": draft.content,
-        "status": draft.status,
-        "feedback": draft.feedback,
-        "due_at": draft.due_at,
-        "submitted_at": draft.submitted_at,
-        "reviewed_at": draft.reviewed_at,
+    return checked_values(
+        draft,
+        ("id", "content", "status", "feedback", "due_at", "submitted_at", "reviewed_at"),
+        exclude=["student", "module", "reviewed_by"],
+    ) | {
+        "student": legacy_text(row, "student"),
+        "module": legacy_text(row, "module"),
         "created_at": draft.created_at,
     }
 
@@ -115,7 +110,6 @@ def convert_draft(row, ctx):
 def insert_drafts(rows, ctx) -> dict:
     ready, outcome = resolve(rows)
     outcome |= insert_kept_ids(DRAFT_INSERT, "students_draft", Draft, ready, ctx, what="draft")
-    recompute(ready, outcome)
     return outcome
 
 
@@ -129,23 +123,18 @@ def convert_assessment_log(row, ctx):
 def convert_action_log(row, ctx):
     payload = legacy_json(row, "payload", default={})
     log = ActionLog(
-        actor_label=text(row, "actor_label"),
-        action=text(row, "action"),
-        target_type=text(row, "target_type"),
-        target_id=text(row, "target_id"),
+        actor_label=legacy_text(row, "actor_label"),
+        action=legacy_text(row, "action"),
+        target_type=legacy_text(row, "target_type"),
+        target_id=legacy_text(row, "target_id"),
         payload=payload,
         at=legacy_time(row, "at", required=True),
     )
-    clean_or_refuse(log, exclude=["actor", "api_key"])
-    return {
-        "actor_label": log.actor_label,
-        "action": log.action,
-        "target_type": log.target_type,
-        "target_id": log.target_id,
-        "payload": payload,
-        "at": log.at,
-        "import_key": f"action_logs:{legacy_id(row)}",
-    }
+    return checked_values(
+        log,
+        ("actor_label", "action", "target_type", "target_id", "payload", "at"),
+        exclude=["actor", "api_key"],
+    ) | {"import_key": f"action_logs:{legacy_id(row)}"}
 
 
 def insert_action_logs(rows, ctx) -> dict:
@@ -155,7 +144,7 @@ def insert_action_logs(rows, ctx) -> dict:
 
 
 def convert_performance(row, ctx):
-    return {"student": text(row, "student"), "module": text(row, "module")}
+    return {"student": legacy_text(row, "student"), "module": legacy_text(row, "module")}
 
 
 def insert_performance(rows, ctx) -> dict:
@@ -232,6 +221,7 @@ DASHBOARD = (
         ),
         convert=convert_draft,
         insert=insert_drafts,
+        finish=recompute_performance,
         time_column="created_at",
         target="students.Draft",
     ),
@@ -251,6 +241,7 @@ DASHBOARD = (
         ),
         convert=convert_assessment_log,
         insert=insert_attempts,
+        finish=recompute_performance,
         time_column="taken_at",
         target="students.Assessment, students.AttemptHistory",
     ),
