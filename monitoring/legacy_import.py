@@ -7,17 +7,17 @@ senders' own ids never collide with it. Checked by the same rules as logIngest.
 
 from __future__ import annotations
 
-from django.db import connection
-
 from config.legacy.framework import (
     Column,
     Refused,
     TableSpec,
-    clean_or_refuse,
+    checked_values,
+    legacy_choice,
     legacy_json,
+    legacy_number,
     legacy_time,
 )
-from config.legacy.sql import insert_returning
+from config.legacy.sql import insert_returning, move_sequence_past_max
 from monitoring.models import Level, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
@@ -123,6 +123,9 @@ HEALTH_STATUSES = {s: s for s in SystemHealth.Status.values} | {
     "error": "down",
 }
 
+RESULT_FIELDS = ("id", "target", "check_name", "status", "score", "details", "created_at")
+HEALTH_FIELDS = ("id", "component", "status", "latency_ms", "details", "checked_at")
+
 RESULT_INSERT = """
     INSERT INTO monitoring_monitoringresult
         (id, target, check_name, status, score, details, created_at)
@@ -145,81 +148,36 @@ HEALTH_INSERT = """
 """
 
 
-def _status(raw, statuses: dict[str, str]) -> str:
-    if isinstance(raw, str) and raw.strip().lower() in statuses:
-        return statuses[raw.strip().lower()]
-    raise Refused(f"status: {raw!r} is not one of {', '.join(sorted(statuses))}")
-
-
-def _checked(instance) -> None:
-    clean_or_refuse(instance, validate_constraints=False)
-
-
-def _number(row: dict, name: str) -> float | None:
-    value = row.get(name)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise Refused(f"{name}: {value!r} is not a number") from None
-
-
 def convert_result(row, ctx):
     result = MonitoringResult(
         id=row["id"],
         target=row["target"],
         check_name=row["check_name"],
-        status=_status(row["status"], RESULT_STATUSES),
-        score=_number(row, "score"),
+        status=legacy_choice(row, "status", RESULT_STATUSES),
+        score=legacy_number(row, "score"),
         details=legacy_json(row, "details", default={}),
         created_at=legacy_time(row, "created_at", required=True),
     )
-    _checked(result)
-    return {
-        "id": result.id,
-        "target": result.target,
-        "check_name": result.check_name,
-        "status": result.status,
-        "score": result.score,
-        "details": result.details,
-        "created_at": result.created_at,
-    }
+    return checked_values(result, RESULT_FIELDS, validate_constraints=False)
 
 
 def convert_health(row, ctx):
     check = SystemHealth(
         id=row["id"],
         component=row["component"],
-        status=_status(row["status"], HEALTH_STATUSES),
-        latency_ms=_number(row, "latency_ms"),
+        status=legacy_choice(row, "status", HEALTH_STATUSES),
+        latency_ms=legacy_number(row, "latency_ms"),
         details=legacy_json(row, "details", default={}),
         checked_at=legacy_time(row, "checked_at", required=True),
     )
-    _checked(check)
-    return {
-        "id": check.id,
-        "component": check.component,
-        "status": check.status,
-        "latency_ms": check.latency_ms,
-        "details": check.details,
-        "checked_at": check.checked_at,
-    }
-
-
-SEQUENCE_PAST_MAX = """
-    WITH s AS (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq)
-    SELECT setval(s.seq, GREATEST(m.id, COALESCE(pg_sequence_last_value(s.seq), 1)))
-    FROM s, (SELECT max(id) AS id FROM {table}) AS m
-"""
+    return checked_values(check, HEALTH_FIELDS, validate_constraints=False)
 
 
 def _inserter(statement: str, table: str):
     def insert(rows, ctx) -> dict:
         returned = set(insert_returning(statement, [row for _, row in rows]))
         if returned and not ctx.dry_run:  # a sequence does not roll back with a dry run
-            with connection.cursor() as cursor:
-                cursor.execute(SEQUENCE_PAST_MAX.format(table=table), [table])
+            move_sequence_past_max(table)
         return {key: "imported" if row["id"] in returned else "present" for key, row in rows}
 
     return insert

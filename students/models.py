@@ -247,6 +247,11 @@ class AttemptHistory(models.Model):
     max_score = models.FloatField()
     taken_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Null for rows not imported; `<legacy table>:<legacy id>` for imported ones (import_legacy
+    # skips what it finds here, so a rerun adds nothing).
+    import_key = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, editable=False, help_text="Legacy row imported."
+    )
 
     class Meta:
         verbose_name_plural = "attempt history"
@@ -260,6 +265,7 @@ class AttemptHistory(models.Model):
             models.CheckConstraint(
                 condition=models.Q(attempt_number__gte=1), name="students_attempt_number_positive"
             ),
+            models.UniqueConstraint(fields=["import_key"], name="students_attempt_import_uniq"),
         ]
         indexes = [models.Index(fields=["student", "taken_at"], name="students_attempt_student")]
 
@@ -358,6 +364,11 @@ class ActionLog(models.Model):
     target_id = models.CharField(max_length=64, blank=True, default="")
     payload = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    # Null for rows not imported; `<legacy table>:<legacy id>` for imported ones (import_legacy
+    # skips what it finds here, so a rerun adds nothing).
+    import_key = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, editable=False, help_text="Legacy row imported."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -365,6 +376,9 @@ class ActionLog(models.Model):
             models.Index(fields=["target_type", "target_id", "-at"], name="students_log_target"),
             models.Index(fields=["actor", "-at"], name="students_log_actor"),
             models.Index(fields=["-at", "-id"], name="students_log_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["import_key"], name="students_log_import_uniq"),
         ]
 
     def __str__(self) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
+from django.db import connection
 
 MANAGE_PY = str(Path(settings.BASE_DIR) / "manage.py")
 
@@ -23,3 +25,15 @@ def run_manage(*args: str, env: dict[str, str], timeout: int = 120) -> subproces
         check=False,
         cwd="/",
     )
+
+
+def database_url() -> str:
+    """A URL of the database the tests use, for a process started by a test."""
+    s = connection.settings_dict
+    user = quote(s.get("USER") or "")
+    password = quote(s.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    host = s.get("HOST") or s.get("OPTIONS", {}).get("host") or ""
+    if host.startswith("/"):
+        return f"postgresql://{auth}/{s['NAME']}?host={quote(host)}&port={s.get('PORT') or 5432}"
+    return f"postgresql://{auth}{host}:{s.get('PORT') or 5432}/{s['NAME']}"

@@ -61,6 +61,9 @@ class TableSpec:
     time_column: str | None = None  # for --since
     needs_owner: bool = False
     reread: bool = False  # a small table whose rows change: every run reads it all again
+    # finish(ctx) after a run that imported rows or resumed a killed one (derived data, once
+    # per table rather than per batch).
+    finish: Callable[[Context], None] | None = None
     target: str = ""  # what it becomes, for the report and the docs
 
 
@@ -129,6 +132,7 @@ def run_table(
     if spec.integer_key is None:
         spec = replace(spec, integer_key=found[found_key(spec, chosen)] in INTEGER_TYPES)
     mark, _ = LegacyImportMark.objects.get_or_create(system=spec.system, table=spec.table)
+    resumed = mark.last_key is not None and mark.completed_at is None
     after = start_key(spec, mark)
     legacy_names = list(dict.fromkeys([found_key(spec, chosen), *chosen.values()]))
     bar = tqdm(
@@ -149,6 +153,8 @@ def run_table(
         import_batch(spec, ctx, chosen, legacy_rows, report, after=after, mark=mark)
         bar.update(len(legacy_rows))
     bar.close()
+    if spec.finish is not None and not ctx.dry_run and (report.imported or resumed):
+        spec.finish(ctx)
     if not ctx.dry_run:
         mark.last_key = after if spec.integer_key else None
         mark.completed_at = timezone.now()
@@ -256,6 +262,60 @@ def clean_or_refuse(instance, **full_clean_options) -> None:
         instance.full_clean(validate_unique=False, **full_clean_options)
     except ValidationError as exc:
         raise Refused(validation_reason(exc)) from None
+
+
+def legacy_text(row: dict, name: str) -> str:
+    """A text column; a number (an integer legacy code) as its digits; null as empty."""
+    value = row.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise Refused(f"{name}: {value!r} is not text")
+    return value
+
+
+def legacy_number(row: dict, name: str, *, required: bool = False) -> float | None:
+    value = row.get(name)
+    if value is None:
+        if required:
+            raise Refused(f"{name}: is required")
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise Refused(f"{name}: {value!r} is not a number") from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise Refused(f"{name}: {value!r} is not a finite number")
+    return result
+
+
+def legacy_choice(
+    row: dict, name: str, choices: dict[str, str], *, default: str | None = None
+) -> str:
+    raw = row.get(name)
+    if raw is None and default is not None:
+        return default
+    if isinstance(raw, str) and raw.strip().lower() in choices:
+        return choices[raw.strip().lower()]
+    raise Refused(f"{name}: {raw!r} is not one of {', '.join(sorted(choices))}")
+
+
+def clean_field(model, name: str, value):
+    """One field's own validation (`Field.clean`: its validators, length, range, choices);
+    cheaper than `full_clean` for hot tables. A failure refuses the row."""
+    try:
+        return model._meta.get_field(name).clean(value, None)
+    except ValidationError as exc:
+        raise Refused(f"{name}: {' '.join(exc.messages)}") from None
+
+
+def checked_values(instance, fields: Iterable[str], **full_clean_options) -> dict:
+    """The model's own validation of a converted row (`clean_or_refuse`), then the values of
+    `fields`: what the batch insert takes."""
+    clean_or_refuse(instance, **full_clean_options)
+    return {name: getattr(instance, name) for name in fields}
 
 
 def results_from_returned(keys: Iterable[object], returned: set) -> dict:

@@ -113,3 +113,12 @@ class Source:
             c=sql.Identifier(column), t=sql.Identifier(self.schema, table), k=sql.Identifier(key)
         )
         return self._read(query, (value,))
+
+    def rows_in(self, table: str, columns: list[str], key: str, values: list) -> list[dict]:
+        """The rows of `table` whose `key` is one of `values` (related rows of a batch)."""
+        query = sql.SQL("SELECT {cols} FROM {t} WHERE {k} = ANY(%s)").format(
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            t=sql.Identifier(self.schema, table),
+            k=sql.Identifier(key),
+        )
+        return [dict(zip(columns, row, strict=True)) for row in self._read(query, (list(values),))]

@@ -32,3 +32,16 @@ def insert_returning(statement: str, rows: list[dict], *, columns: int = 1) -> l
         if columns == 1:
             return [row[0] for row in cursor.fetchall()]
         return [tuple(row[:columns]) for row in cursor.fetchall()]
+
+
+SEQUENCE_PAST_MAX = """
+    WITH s AS (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq)
+    SELECT setval(s.seq, GREATEST(m.id, COALESCE(pg_sequence_last_value(s.seq), 1)))
+    FROM s, (SELECT max(id) AS id FROM {table}) AS m
+"""
+
+
+def move_sequence_past_max(table: str) -> None:
+    """After rows that kept their legacy ids: the service's next id comes after the largest."""
+    with connection.cursor() as cursor:
+        cursor.execute(SEQUENCE_PAST_MAX.format(table=table), [table])

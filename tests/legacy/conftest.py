@@ -71,6 +71,54 @@ CREATE TABLE {SCHEMA}.monitoring_results (
 CREATE TABLE {SCHEMA}.system_health (
     id SERIAL PRIMARY KEY, component VARCHAR(100), status VARCHAR(20), response_time_ms REAL,
     metadata TEXT, checked_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, region TEXT);
+CREATE TABLE {SCHEMA}.concept_modules (
+    id SERIAL PRIMARY KEY, concept_id VARCHAR(50) UNIQUE NOT NULL, name VARCHAR(255) NOT NULL,
+    description TEXT, order_index INT DEFAULT 0,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.students (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50) UNIQUE NOT NULL, name VARCHAR(255),
+    email VARCHAR(255), status VARCHAR(20) DEFAULT 'active', grade_level VARCHAR(20),
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP);
+CREATE TABLE {SCHEMA}.drafts (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50) REFERENCES {SCHEMA}.students(student_id),
+    concept_id VARCHAR(50), content TEXT, status VARCHAR(20) DEFAULT 'draft', feedback TEXT,
+    submitted_at TIMESTAMP, reviewed_at TIMESTAMP,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, word_count INT);
+CREATE TABLE {SCHEMA}.assessment_logs (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50), concept_id VARCHAR(50),
+    assessment_type VARCHAR(20), title VARCHAR(255), score FLOAT, max_score FLOAT,
+    timestamp TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.performance_records (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50), concept_id VARCHAR(50), mastery_level FLOAT,
+    average_score FLOAT, completion_rate FLOAT, last_updated TIMESTAMP);
+CREATE TABLE {SCHEMA}.action_logs (
+    id SERIAL PRIMARY KEY, actor VARCHAR(100), action VARCHAR(100), target_type VARCHAR(50),
+    target_id VARCHAR(100), details TEXT, timestamp TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.dropout_students (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50) UNIQUE NOT NULL, name VARCHAR(255),
+    email VARCHAR(255), enrollment_date TIMESTAMP, status VARCHAR(20),
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.dropout_learning_events (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50), event_type VARCHAR(50),
+    concept_id VARCHAR(50), timestamp TIMESTAMP NOT NULL, duration_seconds INT,
+    metadata JSON);
+CREATE TABLE {SCHEMA}.dropout_assessments (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50), concept_id VARCHAR(50),
+    assessment_type VARCHAR(20), title VARCHAR(255), score FLOAT, max_score FLOAT,
+    taken_at TIMESTAMP);
+CREATE TABLE {SCHEMA}.dropout_attempt_history (
+    id SERIAL PRIMARY KEY, assessment_id INT REFERENCES {SCHEMA}.dropout_assessments(id),
+    student_id VARCHAR(50), attempt_number INT, score FLOAT, max_score FLOAT,
+    attempted_at TIMESTAMP);
+CREATE TABLE {SCHEMA}.dropout_feature_sets (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50), features JSON, feature_version VARCHAR(32),
+    window_start TIMESTAMP, window_end TIMESTAMP,
+    computed_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE {SCHEMA}.dropout_predictions (
+    id SERIAL PRIMARY KEY, student_id VARCHAR(50),
+    feature_set_id INT REFERENCES {SCHEMA}.dropout_feature_sets(id), risk_score FLOAT,
+    risk_level VARCHAR(20), model_version VARCHAR(32), top_factors JSON, as_of TIMESTAMP,
+    predicted_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
 """
 
 

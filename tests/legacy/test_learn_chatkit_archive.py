@@ -4,6 +4,7 @@ import pytest
 from django.db import DatabaseError, connection
 
 from chat.models import Message, Thread
+from chat.services import thread_create
 from learn.models import LearnItem
 
 ITEMS = """
@@ -122,6 +123,11 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
         "context_snapshots, llm_requests, llm_responses, usage_daily",
         "learn: archived aicmo_learn_items",
         "veritas-monitoring: archived monitoring_logs, monitoring_results, system_health",
+        "veritas-dashboard: archived concept_modules, students, drafts, assessment_logs, "
+        "action_logs, performance_records",
+        "veritas-dropout: archived dropout_students, dropout_learning_events, "
+        "dropout_assessments, dropout_attempt_history, dropout_feature_sets, "
+        "dropout_predictions",
     ]
     good = reader.execute("{ learnItems(filters: {kind: GOOD}) { totalCount } }")
     email = reader.execute('{ learnItems(filters: {tagsAll: ["email"]}) { totalCount } }')
@@ -150,3 +156,40 @@ def test_archived_tables_answer_the_saved_sql_equal_to_graphql_and_unarchive_res
     assert restored.splitlines()[3] == "learn: restored aicmo_learn_items"
     assert query("SELECT count(*) FROM legacy_src.aicmo_learn_items") == [(6,)]
     assert query("SELECT count(*) FROM pg_tables WHERE schemaname = 'legacy_archive'") == [(0,)]
+
+
+def test_each_system_s_archived_threads_are_its_own_imported_and_since_created_ones(
+    legacy, import_legacy, make_user, api_client
+):
+    # given: agent chat and ChatKit both imported into the threads table, each with its owner
+    legacy(THREADS)
+    legacy(
+        "INSERT INTO legacy.chat_sessions (session_id, agent_type, created_at, updated_at) "
+        "VALUES ('neon-test-session', 'inventory_intelligence', '2025-01-02 10:00', "
+        "'2025-01-02 10:05')"
+    )
+    agent, kit, other = make_user("agent"), make_user("kit"), make_user("someone")
+    import_legacy("agent-chat", "--owner", "agent")
+    import_legacy("chatkit", "--owner", "kit")
+    import_legacy("agent-chat", "--archive")
+    import_legacy("chatkit", "--archive")
+    # after the cut-over the ChatKit server writes through the API, as its user
+    kit_client = api_client(kit)
+    created = kit_client.execute(
+        'mutation { threadCreate(input: {id: "thread_new"}) { ... on Thread { id } } }'
+    )
+    thread_create(owner=other, id="someone-else")
+    thread_create(owner=agent, id="agent-new")
+
+    # when
+    sessions = query("SELECT session_id FROM legacy_src.chat_sessions ORDER BY session_id")
+    threads = query("SELECT id FROM legacy_src.threads ORDER BY id")
+    items = query("SELECT id FROM legacy_src.thread_items ORDER BY id")
+    listed = kit_client.execute("{ threads(ordering: [{id: ASC}]) { results { id } } }")
+
+    # then
+    assert created == {"data": {"threadCreate": {"id": "thread_new"}}}
+    assert sessions == [("agent-new",), ("neon-test-session",)]
+    assert threads == [("thread_abc123def456",), ("thread_new",), ("thread_ü-ñ",)]
+    assert threads == [(t["id"],) for t in listed["data"]["threads"]["results"]]
+    assert items == [("msg_1",), ("msg_2",)]

@@ -10,22 +10,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    user = quote(s.get("USER") or "")
-    password = quote(s.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    host = s.get("HOST") or s.get("OPTIONS", {}).get("host") or ""
-    if host.startswith("/"):
-        return f"postgresql://{auth}/{s['NAME']}?host={quote(host)}&port={s.get('PORT') or 5432}"
-    return f"postgresql://{auth}{host}:{s.get('PORT') or 5432}/{s['NAME']}"
+from tests.processes import database_url
 
 
 def _free_port() -> int:
@@ -40,7 +29,7 @@ def asgi_server(transactional_db):
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DJANGO_ENV_FILE": "",
         "REALTIME_POLL_INTERVAL": "0.05",

@@ -13,6 +13,8 @@ from config.legacy.framework import BATCH_SIZE, Context, aware, run_table
 from config.legacy.source import Source, connect
 from learn.legacy_import import LEARN
 from monitoring.legacy_import import MONITORING
+from students.legacy_dashboard import DASHBOARD
+from students.legacy_dropout import DROPOUT
 
 SYSTEMS = {
     "agent-chat": AGENT_CHAT,
@@ -20,6 +22,8 @@ SYSTEMS = {
     "llm-cli": LLM_CLI,
     "learn": LEARN,
     "veritas-monitoring": MONITORING,
+    "veritas-dashboard": DASHBOARD,
+    "veritas-dropout": DROPOUT,
 }
 
 
