@@ -4,7 +4,7 @@ import string
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -23,7 +23,8 @@ KEY_PREFIX_LENGTH = 10
 KEY_SCHEME = "dk"
 
 # Message content is searched with this text-search configuration (no stemming: chats mix
-# languages). The expression index below and the `search` filter must use the same one.
+# languages). Message.search_document is computed with it and the `search` filter parses
+# queries with it.
 SEARCH_CONFIG = "simple"
 
 
@@ -248,13 +249,22 @@ class Message(models.Model):
         db_index=False,  # served by chat_message_answer (recorded prompts only)
         help_text="On a prompt recorded by interactionRecord: the assistant message answering it.",
     )
+    # The words of `content`, computed and stored by PostgreSQL on every write, so that a
+    # search never recomputes them: neither when it checks a candidate the index found (a
+    # phrase, a lossy bitmap page) nor when it reads one thread's messages.
+    search_document = models.GeneratedField(
+        expression=SearchVector("content", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        help_text="The words of the content (full-text search).",
+    )
 
     class Meta:
         ordering = ["created_at", "seq"]
         indexes = [
             # A thread's history in order, its first or last N (scanned backwards).
             models.Index(fields=["thread", "created_at", "seq"], name="chat_message_thread_order"),
-            GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="chat_message_fts"),
+            GinIndex(fields=["search_document"], name="chat_message_search"),
             models.Index(
                 fields=["answer"],
                 name="chat_message_answer",

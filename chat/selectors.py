@@ -6,9 +6,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DateField, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    DecimalField,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
@@ -45,15 +56,35 @@ def check_search(text: str) -> None:
         raise ValidationError({"search": f"At most {SEARCH_MAX_TERMS} terms (got {terms})."})
 
 
+class _EqualsAny(Func):
+    """`value = ANY(array)` (Django would put the right side of `=` in parentheses)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (value, value_params), (array, array_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return f"{value} = ANY({array})", (*value_params, *array_params)
+
+
 def message_search_q(text: str, prefix: str = "") -> Q:
     """Threads with a message whose content matches `text` (web-search syntax: words, "a
-    phrase", -word, or), served by the full-text index on message content."""
+    phrase", -word, or), found through the full-text index on the messages' stored words."""
     check_search(text)
-    matching = Message.objects.alias(document=SearchVector("content", config=SEARCH_CONFIG)).filter(
-        thread_id=OuterRef(f"{prefix}pk"),
-        document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch"),
+    # `id = ANY(ARRAY(SELECT DISTINCT thread_id … WHERE search_document @@ …))`: the array is
+    # an uncorrelated subplan, computed once from the index. As a correlated EXISTS (or IN),
+    # PostgreSQL may probe each visible thread's messages in order instead, which is cheap
+    # while a match comes early and reads all 300,000 messages of a thread without one.
+    matching = (
+        Message.objects.filter(
+            search_document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        )
+        .order_by()
+        .values("thread_id")
+        .distinct()
     )
-    return Q(Exists(matching))
+    return Q(_EqualsAny(F(f"{prefix}pk"), ArraySubquery(matching)))
 
 
 def llm_request_list(*, user) -> QuerySet[LLMRequest]:

@@ -32,6 +32,7 @@ def _cases() -> dict[str, CaseFn]:
         realtime,
         restart,
         scalars,
+        statements,
     )
 
     return {
@@ -48,6 +49,7 @@ def _cases() -> dict[str, CaseFn]:
         "admin_authz": lambda s: admin_authz.run(s, name="7b admin authorization matrix"),
         "rawhttp": rawhttp.run,
         "outage": outage.run,
+        "statements": statements.run,
         # Fuzzing writes and deletes at random, so it runs after the cases that need the
         # seeded objects intact; the secrets scan comes last to see every answer and log line.
         "fuzz": fuzz.run,

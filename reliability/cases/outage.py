@@ -1,5 +1,5 @@
 """Case 12: a 40 s database outage behind PgBouncer (transaction mode), with a bound on every
-response time, then statement cancellation on the live server.
+response time (statement cancellation is case 13, `statements`).
 
 PgBouncer accepts connections and holds queries while its server is down, so only the app's
 own bound (DB_REQUEST_TIMEOUT, config.deadline) ends a request: each must answer within

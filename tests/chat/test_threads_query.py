@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -5,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chat.models import Message, Thread
-from chat.selectors import message_search_q
+from chat.selectors import message_search_q, thread_list
 from tests.chat.factories import MessageFactory, ThreadFactory
 from tests.chat.graphql import THREAD, THREADS, thread_ids
 
@@ -195,10 +196,72 @@ def explain(queryset_or_sql, params=None) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_search_is_served_by_the_full_text_index(threads):
-    # without the list order, which an index on updated_at could serve instead on tiny tables
-    plan = explain(Thread.objects.filter(message_search_q("warehouse")).order_by())
-    assert "chat_message_fts" in plan
+def plan_nodes(queryset) -> list[dict]:
+    """Every node of the queryset's plan (EXPLAIN FORMAT JSON), with the kind of subplan
+    (InitPlan, SubPlan) it sits under, if any."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (document,) = cursor.fetchone()
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    nodes = []
+
+    def walk(node: dict, under: str | None) -> None:
+        relationship = node.get("Parent Relationship")
+        under = relationship if relationship in ("InitPlan", "SubPlan") else under
+        nodes.append({**node, "under": under})
+        for child in node.get("Plans", []):
+            walk(child, under)
+
+    walk(plan, None)
+    return nodes
+
+
+@pytest.fixture
+def big_thread_without_the_word(alice):
+    # given: 50 threads of 20 messages with "common" and one of 5,000 without it, analyzed
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO chat_thread (id, owner_id, agent_type, title, metadata, created_at, "
+            "updated_at) SELECT 't' || g, %s, '', '', '{}', now(), now() - g * interval '1 s' "
+            "FROM generate_series(0, 50) g",
+            [alice.pk],
+        )
+        cursor.execute(
+            "INSERT INTO chat_message (id, thread_id, type, role, content, metadata, created_at) "
+            "SELECT 'm' || t || '_' || m, 't' || t, 'message', 'user', 'common words ' || m, "
+            "'{}'::jsonb, now() FROM generate_series(1, 50) t, generate_series(1, 20) m "
+            "UNION ALL SELECT 'big_' || m, 't0', 'message', 'user', 'other text ' || m, '{}', "
+            "now() FROM generate_series(1, 5000) m"
+        )
+        cursor.execute("ANALYZE chat_thread")
+        cursor.execute("ANALYZE chat_message")
+
+
+@pytest.mark.parametrize("text", ["common", '"common words"', "common -other", "other or common"])
+def test_search_reads_messages_only_through_the_full_text_index_once(
+    alice, big_thread_without_the_word, text
+):
+    # given: a plan without sequential scans, so that the table size does not decide
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    listed = thread_list(user=alice).filter(message_search_q(text))
+
+    for queryset in (listed[:100], listed.order_by()):  # the page and the count's filter
+        # when
+        nodes = plan_nodes(queryset)
+
+        # then: messages are read by the full-text index on the stored words, in a subplan
+        # that runs once (InitPlan), never per thread (SubPlan, or a join to the threads)
+        messages = [n for n in nodes if n.get("Relation Name") == "chat_message"]
+        indexes = {n.get("Index Name", "") for n in nodes} - {""}
+        assert {name for name in indexes if name.startswith("chat_message")} == {
+            "chat_message_search"
+        }
+        assert [(n["Node Type"], n["under"]) for n in messages] == [
+            ("Bitmap Heap Scan", "InitPlan")
+        ]
+        assert "to_tsvector" not in json.dumps(nodes)
 
 
 def test_metadata_filter_is_served_by_the_gin_index(threads):
