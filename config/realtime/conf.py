@@ -24,8 +24,10 @@ class Limits:
     queue_size: int = int(_number("REALTIME_QUEUE_SIZE", 100))
     # Seconds between heartbeats (SSE comment lines; graphql-transport-ws pings).
     heartbeat: float = _number("REALTIME_HEARTBEAT", 15)
-    # Seconds a WebSocket may stay open without connection_init.
+    # Seconds a WebSocket may stay open without connection_init (an SSE request: to send its body).
     init_timeout: float = _number("REALTIME_INIT_TIMEOUT", 10)
+    # Seconds a WebSocket may stay open with no subscription (after its last one ended).
+    idle_timeout: float = _number("REALTIME_IDLE_TIMEOUT", 300)
     # Days events are kept for reconnecting clients (manage.py realtime_prune).
     retention_days: float = _number("REALTIME_RETENTION_DAYS", 1)
 

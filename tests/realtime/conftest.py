@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 
-def _database_url() -> str:
+def database_url() -> str:
     s = connection.settings_dict
     user = quote(s.get("USER") or "")
     password = quote(s.get("PASSWORD") or "")
@@ -34,16 +34,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def asgi_server(transactional_db):
-    """Start uvicorn serving config.asgi; yield its base URL; stop it."""
+def _start(env_overrides: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DJANGO_ENV_FILE": "",
         "REALTIME_POLL_INTERVAL": "0.05",
+        **env_overrides,
     }
     process = subprocess.Popen(
         [
@@ -66,12 +65,55 @@ def asgi_server(transactional_db):
     while True:
         try:
             urllib.request.urlopen(f"http://{base}/healthz", timeout=1).read()
-            break
+            return process, base
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError("the ASGI server did not start") from None
             time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+
+
+@pytest.fixture
+def serve_asgi(transactional_db):
+    """Start uvicorn serving config.asgi with extra environment; return its base URL. Every
+    server started is stopped at the end of the test."""
+    started = []
+
+    def serve(**env_overrides: str) -> str:
+        process, base = _start(env_overrides)
+        started.append(process)
+        return base
+
+    yield serve
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def asgi_server(serve_asgi):
+    """uvicorn serving config.asgi with the test settings; its base URL."""
+    return serve_asgi()
+
+
+@pytest.fixture
+def wait_for_poller(transactional_db):
+    """Wait until a server's first subscription is registered: its poller has opened its
+    connection and read its starting point (servers are fresh per test, so no poller
+    connection exists before). Returns a callable."""
+
+    def wait(timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND application_name = 'realtime-poller' AND query <> ''"
+                )
+                if cursor.fetchone()[0]:
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no subscription was registered")
+                time.sleep(0.05)
+
+    return wait
