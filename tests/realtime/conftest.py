@@ -96,24 +96,31 @@ def asgi_server(serve_asgi):
     return serve_asgi()
 
 
+def backends(application_name: str) -> list[int]:
+    """Pids of this database's connections with that name that have run a statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = %s AND query <> '' ORDER BY pid",
+            [application_name],
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def wait_for_backends(application_name: str, *, other_than=(), timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = [pid for pid in backends(application_name) if pid not in other_than]
+        if pids:
+            return pids
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {application_name} connection")
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def wait_for_poller(transactional_db):
     """Wait until a server's first subscription is registered: its poller has opened its
     connection and read its starting point (servers are fresh per test, so no poller
     connection exists before). Returns a callable."""
-
-    def wait(timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        with connection.cursor() as cursor:
-            while True:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND application_name = 'realtime-poller' AND query <> ''"
-                )
-                if cursor.fetchone()[0]:
-                    return
-                if time.monotonic() > deadline:
-                    raise TimeoutError("no subscription was registered")
-                time.sleep(0.05)
-
-    return wait
+    return lambda: wait_for_backends("realtime-poller")
