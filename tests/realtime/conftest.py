@@ -28,14 +28,14 @@ def database_url() -> str:
     return f"postgresql://{auth}{host}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def _start(env_overrides: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),

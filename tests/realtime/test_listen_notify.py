@@ -8,12 +8,12 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
 from gql import Client
 from gql.transport.websockets import WebsocketsTransport
 
 from chat import services as chat_services
-from tests.realtime.conftest import _free_port as free_port
-from tests.realtime.conftest import backends, database_url, wait_for_backends
+from tests.realtime.conftest import backends, database_url, free_port, wait_for_backends
 from tests.realtime.test_message_added import MESSAGE_ADDED, _append, _message_events, in_thread
 
 AN_HOUR = "3600"
@@ -135,7 +135,5 @@ def test_a_listener_that_cannot_connect_leaves_delivery_to_polling(
 
 
 def _terminate(pid: int) -> None:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
