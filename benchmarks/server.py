@@ -29,10 +29,22 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class Server:
-    """gunicorn config.wsgi, started and stopped by the harness."""
+    """gunicorn config.wsgi (or another app and worker class), started and stopped by the
+    harness."""
 
-    def __init__(self, *, base_dir: Path, env: dict[str, str], workers: int, log: Path):
+    def __init__(
+        self,
+        *,
+        base_dir: Path,
+        env: dict[str, str],
+        workers: int,
+        log: Path,
+        app: str = "config.wsgi",
+        worker_class: str | None = None,
+    ):
         self.base_dir = base_dir
+        self.app = app
+        self.worker_class = worker_class
         self.env = env
         self.workers = workers
         self.log = log
@@ -44,7 +56,8 @@ class Server:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         command = [
             gunicorn,
-            "config.wsgi",
+            self.app,
+            *([f"--worker-class={self.worker_class}"] if self.worker_class else []),
             f"--bind={self.host}:{self.port}",
             f"--workers={self.workers}",
             "--timeout=300",

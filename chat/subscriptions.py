@@ -21,6 +21,7 @@ from config.errors import NotFound
 from config.realtime.auth import Principal, principal_of
 from config.realtime.cursor import parse_cursor
 from config.realtime.hub import Event, hub
+from config.realtime.ws import held_open
 
 
 @strawberry.enum(name="ThreadEventKind", description="What happened to the thread.")
@@ -102,9 +103,12 @@ class ThreadSubscription:
         principal = principal_of(context)
         after = parse_cursor(cursor or _last_event_id(context), field="messageAdded.cursor")
         await sync_to_async(_visible_thread)(principal, thread_id)
-        async with hub.subscribe(
-            topic="thread", key=str(thread_id), user_id=principal.user_id, after=after
-        ) as subscriber:
+        async with (
+            hub.subscribe(
+                topic="thread", key=str(thread_id), user_id=principal.user_id, after=after
+            ) as subscriber,
+            held_open(context),
+        ):
             async for batch in subscriber.batches():
                 for event in await sync_to_async(_thread_events)(principal, thread_id, batch):
                     _remember(context, event.cursor)
@@ -148,9 +152,12 @@ class ThreadListSubscription:
         principal = principal_of(context)
         after = parse_cursor(cursor or _last_event_id(context), field="threadChanged.cursor")
         key = await sync_to_async(_thread_list_key)(principal)
-        async with hub.subscribe(
-            topic="owner", key=key, user_id=principal.user_id, after=after
-        ) as subscriber:
+        async with (
+            hub.subscribe(
+                topic="owner", key=key, user_id=principal.user_id, after=after
+            ) as subscriber,
+            held_open(context),
+        ):
             async for batch in subscriber.batches():
                 for event in await sync_to_async(_thread_changes)(principal, batch):
                     _remember(context, event.cursor)

@@ -9,6 +9,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Under ASGI every request runs its sync code in a thread of its own, so a persistent
+# connection (DB_CONN_MAX_AGE) is never reused and lingers until garbage collection: 1,000
+# WebSocket subscribers beside a query load exhausted max_connections. A process-wide psycopg
+# pool returns each request's connection instead. DB_POOL=0 turns it off.
+os.environ.setdefault("DB_POOL", "1")
 
 django_application = get_asgi_application()
 

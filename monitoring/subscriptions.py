@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from config.realtime.auth import Principal, principal_of
 from config.realtime.cursor import parse_cursor
 from config.realtime.hub import Event, hub
+from config.realtime.ws import held_open
 from monitoring.models import MonitoringLog
 from monitoring.schema import VIEW_HEALTH, VIEW_LOG
 from monitoring.types import HealthStatus, MonitoringLevel
@@ -101,9 +102,12 @@ class Subscription:
         principal = principal_of(info.context)
         after = parse_cursor(cursor, field="healthChanged.cursor")
         await sync_to_async(_user_with)(principal, VIEW_HEALTH, "healthChanged")
-        async with hub.subscribe(
-            topic="health", key=component, user_id=principal.user_id, after=after
-        ) as subscriber:
+        async with (
+            hub.subscribe(
+                topic="health", key=component, user_id=principal.user_id, after=after
+            ) as subscriber,
+            held_open(info.context),
+        ):
             async for batch in subscriber.batches():
                 for change in await sync_to_async(_health_changes)(principal, batch):
                     yield change
@@ -124,9 +128,12 @@ class Subscription:
         principal = principal_of(info.context)
         after = parse_cursor(cursor, field="logsAdded.cursor")
         await sync_to_async(_user_with)(principal, VIEW_LOG, "logsAdded")
-        async with hub.subscribe(
-            topic="logs", key="", user_id=principal.user_id, after=after
-        ) as subscriber:
+        async with (
+            hub.subscribe(
+                topic="logs", key="", user_id=principal.user_id, after=after
+            ) as subscriber,
+            held_open(info.context),
+        ):
             async for batch in subscriber.batches():
                 for logs in await sync_to_async(_log_batches)(principal, batch, min_level, source):
                     yield logs

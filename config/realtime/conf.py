@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def _number(name: str, default: float) -> float:
@@ -24,10 +24,15 @@ class Limits:
     queue_size: int = int(_number("REALTIME_QUEUE_SIZE", 100))
     # Seconds between heartbeats (SSE comment lines; graphql-transport-ws pings).
     heartbeat: float = _number("REALTIME_HEARTBEAT", 15)
-    # Seconds a WebSocket may stay open without connection_init.
+    # Seconds a WebSocket may stay open without connection_init (an SSE request: to send its body).
     init_timeout: float = _number("REALTIME_INIT_TIMEOUT", 10)
+    # Seconds a WebSocket may stay open with no subscription (after its last one ended).
+    idle_timeout: float = _number("REALTIME_IDLE_TIMEOUT", 300)
     # Days events are kept for reconnecting clients (manage.py realtime_prune).
     retention_days: float = _number("REALTIME_RETENTION_DAYS", 1)
+    # A direct (non-pooler) PostgreSQL URL: one LISTEN connection per process on it wakes the
+    # pollers early on NOTIFY. Empty: polling only (the same events, later).
+    direct_url: str = field(default=os.environ.get("DATABASE_DIRECT_URL", "").strip(), repr=False)
 
 
 LIMITS = Limits()

@@ -20,6 +20,7 @@ from django.db import connections
 from config.errors import BUSY, SLOW_CONSUMER, TOO_MANY_SUBSCRIPTIONS, UserError
 from config.realtime.conf import LIMITS
 from config.realtime.cursor import START, Cursor
+from config.realtime.listener import Listener
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class Poller:
         self.lock = asyncio.Lock()
         self.task: asyncio.Task | None = None
         self.polls = 0
+        # Set by a notification (LISTEN/NOTIFY) or the last subscriber leaving: poll now.
+        self.woken = asyncio.Event()
 
     async def add(self, subscriber: Subscriber) -> Cursor:
         """Register between two polls; the events after the returned cursor will be offered."""
@@ -138,6 +141,7 @@ class Poller:
             self.subscribers[subscriber.key].add(subscriber)
             if not self.running:
                 self.task = asyncio.create_task(self.run(), name=f"realtime-poller-{self.topic}")
+                self.hub.poller_started()
             return self.cursor
 
     def remove(self, subscriber: Subscriber) -> None:
@@ -147,6 +151,8 @@ class Poller:
             keyed.discard(subscriber)
             if not keyed:
                 del self.subscribers[subscriber.key]
+            if not self.subscribers:
+                self.woken.set()  # stop now rather than after a long interval
 
     @property
     def running(self) -> bool:
@@ -160,7 +166,9 @@ class Poller:
                     # Nobody left: stop; a later first subscriber starts from its own present.
                     self.task = None
                     self.cursor = None
+                    await self.hub.poller_stopped()
                     return
+                self.woken.clear()
                 try:
                     full = await self.poll_once()
                 except Exception as exc:  # an outage: keep the cursor, retry a little later
@@ -170,7 +178,13 @@ class Poller:
             if failed:
                 await asyncio.sleep(min(5.0, LIMITS.poll_interval * 8))
             elif not full:
-                await asyncio.sleep(LIMITS.poll_interval)
+                await self._nap(LIMITS.poll_interval)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep until the next poll, or less when woken (a notification arrived meanwhile,
+        even during the poll itself)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.woken.wait(), seconds)
 
     async def poll_once(self) -> bool:
         """One statement; offer the events read to their subscribers. True if the batch was full."""
@@ -200,10 +214,13 @@ class Poller:
 
 
 class Hub:
-    """The process's pollers and its database connection for them."""
+    """The process's pollers, its database connection for them and, with a direct URL, the
+    listener that wakes them."""
 
-    def __init__(self):
+    def __init__(self, direct_url: str | None = None):
         self.pollers: dict[str, Poller] = {}
+        url = LIMITS.direct_url if direct_url is None else direct_url
+        self.listener = Listener(url, self.wake) if url else None
         self.per_user: dict[int, int] = defaultdict(int)
         self.total = 0
         self._conn: psycopg.AsyncConnection | None = None
@@ -231,6 +248,21 @@ class Hub:
     async def fetch_value(self, sql: str):
         rows = await self.fetch(sql, ())
         return rows[0][0]
+
+    def wake(self, topic: str | None) -> None:
+        """Poll the topic (None: every topic) now: its events may have committed."""
+        for name, poller in self.pollers.items():
+            if topic is None or name == topic:
+                poller.woken.set()
+
+    def poller_started(self) -> None:
+        if self.listener is not None:
+            self.listener.start()
+
+    async def poller_stopped(self) -> None:
+        """With no poller left, the listener's connection closes too (the compute may sleep)."""
+        if self.listener is not None and not any(p.running for p in self.pollers.values()):
+            await self.listener.stop()
 
     def poller(self, topic: str) -> Poller:
         if topic not in self.pollers:

@@ -98,7 +98,12 @@ class SSEApplication:
         headers = dict(scope["headers"])
         if scope["method"] == "POST":
             try:
-                request = json.loads(await _read_body(receive) or b"{}")
+                body = await asyncio.wait_for(_read_body(receive), LIMITS.init_timeout)
+            except TimeoutError:
+                message = f"Request body not received within {LIMITS.init_timeout:g} s."
+                return await _json_response(send, 408, _error(message, "BAD_REQUEST"))
+            try:
+                request = json.loads(body or b"{}")
             except ValueError:
                 request = None
             if not isinstance(request, dict):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ def node_clients() -> Path:
 @pytest.mark.parametrize("protocol", ["ws", "sse"])
 @pytest.mark.django_db(transaction=True)
 def test_npm_client_receives_the_messages_in_order(
-    protocol, node_clients, asgi_server, make_user, make_api_key
+    protocol, node_clients, asgi_server, wait_for_poller, make_user, make_api_key
 ):
     # given
     alice = make_user("alice")
@@ -38,7 +37,7 @@ def test_npm_client_receives_the_messages_in_order(
         stdout=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # connected and subscribed
+    wait_for_poller()
 
     # when
     for content in ("one", "two"):
@@ -51,3 +50,24 @@ def test_npm_client_receives_the_messages_in_order(
         {"data": {"messageAdded": {"kind": "MESSAGE_ADDED", "message": {"content": "one"}}}},
         {"data": {"messageAdded": {"kind": "MESSAGE_ADDED", "message": {"content": "two"}}}},
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_npm_graphql_ws_client_is_closed_when_idle(
+    node_clients, serve_asgi, make_user, make_api_key
+):
+    # given
+    base = serve_asgi(REALTIME_IDLE_TIMEOUT="1")
+    key = make_api_key(make_user("alice"))
+
+    # when: connected and acknowledged, it never subscribes
+    output = subprocess.run(
+        ["node", str(node_clients), "ws-idle", base, key, "", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+
+    # then
+    assert json.loads(output) == {"closed": 1000, "reason": "Idle timeout"}
