@@ -2,17 +2,23 @@
 and headers with the keyboard, runs it and reads the answer from the result pane, with an API
 key or with the admin session and its CSRF token."""
 
-import json
-
 import pytest
 
 from chat.models import Thread, split_api_key
-from tests.browser import admin_login, guarded_page
+from tests.browser import (
+    QUERY_EDITOR,
+    TOOL_EDITOR,
+    admin_login,
+    editor_text,
+    graphql_posts,
+    guarded_page,
+    in_db_thread,
+    open_graphiql,
+    run_and_read,
+    type_into,
+)
 from tests.chat.factories import ThreadFactory
 
-QUERY_EDITOR = ".graphiql-query-editor"
-TOOL_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden)"
-RESPONSE = ".graphiql-response"
 CSRF_REFUSED = {
     "data": None,
     "errors": [
@@ -26,73 +32,23 @@ CSRF_REFUSED = {
 
 
 @pytest.fixture
-def graphiql_on(live_session, settings, monkeypatch):
+def graphiql_on(live_session, settings):
     """GraphiQL as in DEBUG: the page and the introspection it loads the schema with."""
     settings.GRAPHIQL_ENABLED = settings.GRAPHQL_INTROSPECTION = True
-    # Playwright's sync API keeps an idle event loop in this thread; the ORM calls of the test
-    # itself are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-
-
-def open_graphiql(page, live_server):
-    """Open GraphiQL and wait until it has loaded the schema (its introspection query)."""
-    with page.expect_response(
-        lambda r: r.url.endswith("/graphql/") and r.request.method == "POST"
-    ) as introspection:
-        page.goto(f"{live_server.url}/graphql/")
-    assert introspection.value.status == 200
-    page.wait_for_selector(f"{QUERY_EDITOR} .CodeMirror")
-
-
-def editor_text(page, selector: str) -> str:
-    return page.eval_on_selector(f"{selector} .CodeMirror", "e => e.CodeMirror.getValue()")
-
-
-def type_into(page, selector: str, text: str) -> None:
-    """Replace an editor's text with `text`, typed key by key (the editor closes brackets and
-    quotes itself and steps over the closing ones typed next)."""
-    page.click(f"{selector} .CodeMirror-lines")
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.type(text)
-    page.keyboard.press("Escape")  # closes the completion list, if any
-
-
-def run_and_read(page) -> dict:
-    """Run with Ctrl-Enter in the query editor; the JSON shown in the result pane."""
-    before = editor_text(page, RESPONSE)
-    page.click(f"{QUERY_EDITOR} .CodeMirror-lines")
-    page.keyboard.press("Control+Enter")
-    page.wait_for_function(
-        "before => { const t = document.querySelector('.graphiql-response .CodeMirror')"
-        ".CodeMirror.getValue(); return t !== '' && t !== before; }",
-        arg=before,
-    )
-    return json.loads(editor_text(page, RESPONSE))
-
-
-def graphql_posts(page) -> list[dict]:
-    """The headers of every POST the page sends to /graphql/, as they are recorded."""
-    posts = []
-    page.on(
-        "request",
-        lambda r: r.method == "POST" and r.url.endswith("/graphql/") and posts.append(r.headers),
-    )
-    return posts
 
 
 def test_a_person_queries_with_an_api_key_typed_into_the_headers_editor(
     live_server, graphiql_on, browser, make_user, make_api_key
 ):
     # given a user with a thread and an API key, and GraphiQL open in a browser with no session
-    alice = make_user("alice")
-    ThreadFactory(id="t1", owner=alice, title="Alice's thread")
-    raw_key = make_api_key(alice)
+    alice = in_db_thread(make_user, "alice")
+    in_db_thread(ThreadFactory, id="t1", owner=alice, title="Alice's thread")
+    raw_key = in_db_thread(make_api_key, alice)
     query = '{ viewer { username apiKeyPrefix } thread(id: "t1") { id title } }'
     headers = f'{{"Authorization": "Bearer {raw_key}"}}'
     page, problems = guarded_page(browser)
     posts = graphql_posts(page)
-    open_graphiql(page, live_server)
+    open_graphiql(page, live_server.url)
 
     # when the query and the header are typed and the query is run
     type_into(page, QUERY_EDITOR, query)
@@ -116,11 +72,11 @@ def test_a_person_queries_with_an_api_key_typed_into_the_headers_editor(
 
 def test_admin_session_queries_without_any_header(live_server, graphiql_on, browser, make_user):
     # given staff logged in through the admin form, then on GraphiQL
-    make_user("boss", is_staff=True, is_superuser=True)
+    in_db_thread(make_user, "boss", is_staff=True, is_superuser=True)
     page, problems = guarded_page(browser)
     admin_login(page, live_server, "boss")
     posts = graphql_posts(page)
-    open_graphiql(page, live_server)
+    open_graphiql(page, live_server.url)
 
     # when a query is typed and run, the headers editor left empty
     query = "{ viewer { username isStaff apiKeyPrefix } }"
@@ -142,10 +98,10 @@ def test_admin_session_queries_without_any_header(live_server, graphiql_on, brow
 
 def test_admin_session_mutation_needs_the_csrf_token(live_server, graphiql_on, browser, make_user):
     # given staff logged in through the admin form, then on GraphiQL
-    boss = make_user("boss", is_staff=True, is_superuser=True)
+    boss = in_db_thread(make_user, "boss", is_staff=True, is_superuser=True)
     page, problems = guarded_page(browser)
     admin_login(page, live_server, "boss")
-    open_graphiql(page, live_server)
+    open_graphiql(page, live_server.url)
     create = 'mutation { threadCreate(input: {id: "%s", title: "Typed"}) { ... on Thread { id title } } }'
 
     # when a mutation runs with the token, then again once the CSRF cookie is gone
@@ -161,7 +117,9 @@ def test_admin_session_mutation_needs_the_csrf_token(live_server, graphiql_on, b
     # then the first one wrote, the second is refused in GraphQL's shape and wrote nothing
     assert typed == [create % "t-web", create % "t-refused"]
     assert created == {"data": {"threadCreate": {"id": "t-web", "title": "Typed"}}}
-    assert list(Thread.objects.values_list("id", "owner", "title")) == [("t-web", boss.pk, "Typed")]
+    assert in_db_thread(lambda: list(Thread.objects.values_list("id", "owner", "title"))) == [
+        ("t-web", boss.pk, "Typed")
+    ]
     assert refused == CSRF_REFUSED
     assert seen == []
     assert problems == [

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,9 +35,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def asgi_server(transactional_db):
-    """Start uvicorn serving config.asgi; yield its base URL; stop it."""
+@contextmanager
+def running_asgi_server(**extra_env: str):
+    """uvicorn serving config.asgi with the test settings (plus `extra_env`); yields host:port."""
     port = _free_port()
     env = {
         **os.environ,
@@ -44,6 +45,7 @@ def asgi_server(transactional_db):
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DJANGO_ENV_FILE": "",
         "REALTIME_POLL_INTERVAL": "0.05",
+        **extra_env,
     }
     process = subprocess.Popen(
         [
@@ -72,6 +74,15 @@ def asgi_server(transactional_db):
                 process.kill()
                 raise RuntimeError("the ASGI server did not start") from None
             time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """Start uvicorn serving config.asgi; yield its base URL; stop it."""
+    with running_asgi_server() as base:
+        yield base

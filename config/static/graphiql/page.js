@@ -1,7 +1,8 @@
 // The GraphiQL page: strawberry-graphql's page, loaded from this server only (no inline script).
 // A browser logged into the admin sends its session cookie and the CSRF token (read from the
 // cookie at every request, so a new login in another tab is picked up); a request with an
-// `Authorization: Bearer …` header from the headers editor is authenticated by that key.
+// `Authorization: Bearer …` header from the headers editor is authenticated by that key, and so
+// is a subscription (GraphiQL sends the headers as graphql-transport-ws connection_init payload).
 (function () {
   "use strict";
 
