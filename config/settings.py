@@ -199,10 +199,10 @@ GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 # Introspection and "Did you mean …?" hints help developers and attackers alike: on in DEBUG only.
 GRAPHQL_INTROSPECTION = env_flag("GRAPHQL_INTROSPECTION", DEBUG)
+GRAPHQL_FIELD_SUGGESTIONS = env_flag("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 # GraphiQL for browsers at /graphql/, from the project's static files (config/graphiql_assets.py):
 # in DEBUG only; it needs introspection to know the schema.
 GRAPHIQL_ENABLED = DEBUG
-GRAPHQL_FIELD_SUGGESTIONS = env_flag("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 100)
 # Largest request body read; batch ingests of 5,000 logs need more than the 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
