@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run migrate test lint check-migrations check-schema pytest schema docs dbcheck bench reliability clean
+.PHONY: help install run migrate test lint check-migrations check-schema pytest schema docs dbcheck bench reliability graphiql-assets clean
 
 help:
 	@echo "make run      - set up, migrate and serve GraphQL + admin on http://127.0.0.1:$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make dbcheck  - check the database connection"
 	@echo "make bench    - benchmark GraphQL against raw SQL (BENCH_SCALE=small for a quick run)"
 	@echo "make reliability - faults, hostile input, fuzzing and authorization against the real server"
+	@echo "make graphiql-assets - refetch GraphiQL's vendored builds from npm and check their SHA-256 sums"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +89,11 @@ $(RELIABILITY_VENV)/.installed: reliability/requirements.txt
 # CASES="restart fuzz" runs only those (see `python -m reliability --help`).
 reliability: install $(RELIABILITY_VENV)/.installed
 	RELIABILITY_SCHEMATHESIS=$(RELIABILITY_VENV)/bin/st $(BIN)/python -m reliability $(CASES)
+
+# GraphiQL, React and the explorer plugin as pinned in config/graphiql_assets.py (needs npm);
+# nothing is written unless every file matches its recorded SHA-256 sum.
+graphiql-assets: install
+	$(BIN)/python -m config.graphiql_assets
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -200,6 +200,9 @@ GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 # Introspection and "Did you mean …?" hints help developers and attackers alike: on in DEBUG only.
 GRAPHQL_INTROSPECTION = env_flag("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHQL_FIELD_SUGGESTIONS = env_flag("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
+# GraphiQL for browsers at /graphql/, from the project's static files (config/graphiql_assets.py):
+# in DEBUG only; it needs introspection to know the schema.
+GRAPHIQL_ENABLED = DEBUG
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 100)
 # The largest `offset` of a list: skipping rows costs reading them; further, page by cursor.
 GRAPHQL_MAX_OFFSET = env_int("GRAPHQL_MAX_OFFSET", 10_000)

@@ -10,15 +10,11 @@ admin.site.site_header = "Data service administration"
 admin.site.site_title = "Data service admin"
 # The index shows the dashboards the staff user may see; "View site" leads to GraphiQL in DEBUG.
 admin.site.index_template = "dashboards/index.html"
-admin.site.site_url = "/graphql/" if settings.DEBUG else None
+admin.site.site_url = "/graphql/" if settings.GRAPHIQL_ENABLED else None
 
 urlpatterns = [
     *dashboards.urls(),
     path("admin/", admin.site.urls),
-    path(
-        "graphql/",
-        GraphQLView.as_view(schema=schema, graphql_ide="graphiql" if settings.DEBUG else None),
-        name="graphql",
-    ),
+    path("graphql/", GraphQLView.as_view(schema=schema), name="graphql"),
     path("healthz", healthz, name="healthz"),
 ]

@@ -10,6 +10,9 @@ from strawberry_django.test.client import TestClient
 from chat import services as chat_services
 from tests.factories import UserFactory
 
+# The headless Chromium fixtures (browser, live_session) for the page tests.
+pytest_plugins = ["tests.browser"]
+
 GRAPHQL_URL = "/graphql/"
 
 

@@ -3,46 +3,23 @@ the charts' figures from the page; no console errors, no request leaves 127.0.0.
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
 from monitoring.models import Level
 from students.models import Draft
+from tests.browser import admin_login, guarded_page
 from tests.monitoring.factories import MonitoringLogFactory, SystemHealthFactory
 from tests.students.factories import ConceptModuleFactory, StudentFactory
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(settings.BASE_DIR) / ".data" / "screenshots"
-PASSWORD = "correct horse battery staple"  # UserFactory's
 MONITORING_PERMS = ["monitoring.view_monitoringlog", "monitoring.view_systemhealth"]
 
 
 @pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def seeded(transactional_db, make_user, settings):
-    # Plain HTTP to the live server: the session and CSRF cookies cannot be Secure-only.
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+def seeded(live_session, make_user):
     make_user("watcher", perms=MONITORING_PERMS, is_staff=True)
     make_user("boss", is_staff=True, is_superuser=True)
     now = timezone.now()
@@ -59,24 +36,8 @@ def seeded(transactional_db, make_user, settings):
 
 
 def open_page(browser, live_server, username, scheme):
-    page = browser.new_page(color_scheme=scheme)
-    problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
-
-    def guard(route):
-        host = urlsplit(route.request.url).hostname
-        if host not in ("127.0.0.1", "localhost"):
-            problems.append(f"outside request: {route.request.url}")
-            return route.abort()
-        return route.continue_()
-
-    page.route("**/*", guard)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page, problems = guarded_page(browser, color_scheme=scheme)
+    admin_login(page, live_server, username)
     return page, problems
 
 
