@@ -26,7 +26,9 @@ from strawberry_django.optimizer import DjangoOptimizerExtension, OptimizerConfi
 
 
 def raw(info: strawberry.Info | GraphQLResolveInfo) -> GraphQLResolveInfo:
-    return info if isinstance(info, GraphQLResolveInfo) else info._raw_info
+    # Strawberry builds graphql-core's info as its own NamedTuple (not a GraphQLResolveInfo
+    # subclass), so test for the wrapper rather than for the raw class.
+    return info._raw_info if isinstance(info, strawberry.Info) else info
 
 
 def subfields(
