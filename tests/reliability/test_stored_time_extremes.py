@@ -28,12 +28,12 @@ EXTREMES = {
 READS = {
     "logs": ("{ logs(first: 10) { edges { node { timestamp receivedAt } } } }", ["timestamp"]),
     "systemHealth": ("{ systemHealth { component since checkedAt } }", ["checked_at"]),
-    "monitoringResults": ("{ monitoringResults { results { createdAt } } }", ["created_at"]),
-    "learnItems": ("{ learnItems { results { createdAt } } }", ["created_at"]),
-    "students": ("{ students { results { code enrolledAt } } }", ["enrolled_at"]),
-    "threads": ("{ threads { results { id createdAt updatedAt } } }", ["created_at", "updated_at"]),
+    "monitoringResults": ("{ monitoringResults { nodes { createdAt } } }", ["created_at"]),
+    "learnItems": ("{ learnItems { nodes { createdAt } } }", ["created_at"]),
+    "students": ("{ students { nodes { code enrolledAt } } }", ["enrolled_at"]),
+    "threads": ("{ threads { nodes { id createdAt updatedAt } } }", ["created_at", "updated_at"]),
     "messages": (
-        '{ thread(id: "t1") { messages(last: 5) { createdAt } } }',
+        '{ thread(id: "t1") { messages(last: 5) { nodes { createdAt } } } }',
         ["created_at"],
     ),
 }
