@@ -8,5 +8,3 @@ TOKENS_PER_RECORDING = 1_000
 BIG_THREAD = "thread_big"
 INTERACTIONS_THREAD = "thread_interactions"
 CAPPED_THREAD = "thread_capped"
-# One request may read a 500-message thread (the production default page size is 100).
-PAGE_SIZE = 500

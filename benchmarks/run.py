@@ -97,7 +97,6 @@ def server_environment(options: Options) -> dict[str, str]:
         DJANGO_LOG_LEVEL=env.get("DJANGO_LOG_LEVEL", "WARNING"),
         DAILY_TOKEN_CAP=str(constants.TOKEN_CAP),
         DAILY_COST_CAP="",
-        GRAPHQL_PAGE_SIZE=str(constants.PAGE_SIZE),
         PYTHONDONTWRITEBYTECODE="1",
     )
     if options.database_url:
@@ -382,7 +381,9 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
     result.peak_rss_mb = server.peak_rss_mb()
     result.seconds = time.perf_counter() - started
     result.notes = {
-        k: v for k, v in calls.state.items() if not k.endswith("api_key") and k != "cursor"
+        k: v
+        for k, v in calls.state.items()
+        if not k.endswith("api_key") and k not in {"cursor", "cursors"}
     }
     return result
 

@@ -2,7 +2,7 @@
 
 Both sides get the same variables (GraphQL as `variables`, the raw view as its JSON body) and
 must answer the same JSON. `budget` is the most SQL statements one GraphQL request may run,
-counting the 3 of authentication (API key lookup, user and group permissions).
+counting the 1 of authentication (the API key with its user and permissions).
 """
 
 from __future__ import annotations
@@ -67,10 +67,11 @@ def constant(variables: dict) -> Callable[[int, str, dict], dict]:
 
 
 LEARN_ITEMS_QUERY = """
-query LearnItemsByTags($tags: [String!]!, $limit: Int!, $offset: Int!) {
-  learnItems(filters: {tagsAll: $tags}, pagination: {limit: $limit, offset: $offset}) {
+query LearnItemsByTags($tags: [String!]!, $first: Int!) {
+  learnItems(filters: {tagsAll: $tags}, first: $first) {
     totalCount
-    results {
+    pageInfo { hasNextPage endCursor }
+    nodes {
       id
       kind
       filename
@@ -102,7 +103,7 @@ LEARN = [
         query=LEARN_ITEMS_QUERY,
         raw="learn-items",
         budget=5,
-        variables=constant({"tags": ["email", "conversion"], "limit": 50, "offset": 0}),
+        variables=constant({"tags": ["email", "conversion"], "first": 50}),
     ),
     Scenario(
         name="learn_stats",
@@ -229,23 +230,26 @@ MONITORING = [
 
 
 STUDENTS_QUERY = """
-query Students($limit: Int!, $offset: Int!, $last: Int!) {
-  students(pagination: {limit: $limit, offset: $offset}) {
+query Students($first: Int!, $events: Int!) {
+  students(first: $first) {
     totalCount
-    results {
+    pageInfo { hasNextPage endCursor }
+    nodes {
       id
       code
       name
       status
       enrolledAt
       latestPrediction { id riskScore riskBand modelVersion asOf predictedAt }
-      events(last: $last) {
-        id
-        eventType
-        occurredAt
-        durationS
-        metadata
-        module { id code }
+      events(first: $events) {
+        nodes {
+          id
+          eventType
+          occurredAt
+          durationS
+          metadata
+          module { id code }
+        }
       }
     }
   }
@@ -266,11 +270,11 @@ STUDENTS = [
     Scenario(
         name="students_page",
         app="students",
-        description="students page of 50 with totalCount, latest prediction and last 10 events",
+        description="students page of 50 with totalCount, latest prediction and newest 10 events",
         query=STUDENTS_QUERY,
         raw="students-page",
         budget=7,
-        variables=constant({"limit": 50, "offset": 0, "last": 10}),
+        variables=constant({"first": 50, "events": 10}),
     ),
     Scenario(
         name="dropout_risk_compute",
@@ -299,25 +303,47 @@ THREAD_FIELDS = """
 MESSAGE_FIELDS = "id threadId type role content metadata createdAt"
 
 THREADS_QUERY = f"""
-query Threads($limit: Int!, $last: Int!) {{
-  threads(pagination: {{limit: $limit}}) {{
+query Threads($first: Int!, $last: Int!) {{
+  threads(first: $first) {{
     totalCount
-    results {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
       {THREAD_FIELDS}
-      messages(last: $last) {{ {MESSAGE_FIELDS} }}
+      messages(last: $last) {{ nodes {{ {MESSAGE_FIELDS} }} }}
     }}
   }}
 }}
 """
 
-THREAD_QUERY = f"""
-query Thread($id: ID!, $first: Int!) {{
+THREAD_PAGE_QUERY = f"""
+query ThreadPage($id: ID!, $first: Int!, $after: String) {{
   thread(id: $id) {{
     {THREAD_FIELDS}
-    messages(first: $first) {{ {MESSAGE_FIELDS} }}
+    messages(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {MESSAGE_FIELDS} }}
+    }}
   }}
 }}
 """
+
+# The big thread's messages, read the way a client walks them: pages of THREAD_PAGE with `after`.
+THREAD_PAGE = 100
+THREAD_PAGES = 5
+
+
+def thread_page_cursors(session: Session) -> dict:
+    """The `after` of each page of the big thread (None for the first), computed in SQL."""
+    return session.raw(
+        "thread-cursors", {"id": chat_seed.BIG_THREAD, "first": THREAD_PAGE, "pages": THREAD_PAGES}
+    )
+
+
+def thread_page_variables(number: int, _variant: str, state: dict) -> dict:
+    """Request `number` reads page `number` mod 5: five requests in a row read the thread."""
+    after = state["cursors"][number % len(state["cursors"])]
+    return {"id": chat_seed.BIG_THREAD, "first": THREAD_PAGE, "after": after}
+
 
 INTERACTION_QUERY = """
 mutation Record($input: InteractionRecordInput!) {
@@ -410,16 +436,18 @@ CHAT = [
         query=THREADS_QUERY,
         raw="threads-last-messages",
         budget=4,
-        variables=constant({"limit": 100, "last": 20}),
+        variables=constant({"first": 100, "last": 20}),
     ),
     Scenario(
-        name="thread_500_messages",
+        name="thread_500_in_pages",
         app="chat",
-        description="one thread with its 500 messages",
-        query=THREAD_QUERY,
+        description=f"one thread of 500 messages walked in pages of {THREAD_PAGE} with `after` "
+        f"(request n reads page n mod {THREAD_PAGES}: every {THREAD_PAGES} requests read it all)",
+        query=THREAD_PAGE_QUERY,
         raw="thread-messages",
         budget=4,
-        variables=constant({"id": chat_seed.BIG_THREAD, "first": 500}),
+        variables=thread_page_variables,
+        prepare=thread_page_cursors,
     ),
     Scenario(
         name="interaction_record",

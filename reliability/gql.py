@@ -82,32 +82,65 @@ def unwrap(type_):
     return type_
 
 
-def selection(type_, depth: int = 0, max_depth: int = 2, alias: str = "") -> str:
-    """Every argument-free leaf of the type, and objects nested up to `max_depth`. Inside a
-    union, object fields are aliased by member (`Thread.messages` is a connection where
-    `OperationInfo.messages` is a list: the same response name would conflict)."""
+def is_connection(named) -> bool:
+    """A page of a list (`edges`, `nodes`, `pageInfo`, `totalCount`)."""
+    return isinstance(named, GraphQLObjectType) and {"edges", "nodes", "pageInfo"} <= set(
+        named.fields
+    )
+
+
+def conflicting_fields(union: GraphQLUnionType) -> set[str]:
+    """Field names that members of `union` declare with different types (a thread's
+    `messages` connection and OperationInfo's `messages`): one selection cannot ask for both."""
+    types: dict[str, set[str]] = {}
+    for member in union.types:
+        for name, field in member.fields.items():
+            types.setdefault(name, set()).add(str(field.type))
+    return {name for name, found in types.items() if len(found) > 1}
+
+
+def selection(
+    type_, depth: int = 0, max_depth: int = 2, aliased: frozenset[str] = frozenset()
+) -> str:
+    """Every argument-free leaf of the type, and objects nested up to `max_depth`. A connection
+    does not count as a level: its `nodes` get the depth the list itself has (and `edges` only
+    their cursors: their nodes are the same objects). Fields named in `aliased` are asked for
+    under an alias prefixed with the type's name (`threadMessages: messages`)."""
     named = get_named_type(type_)
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return ""
     if isinstance(named, GraphQLUnionType):
         parts = ["__typename"]
+        conflicts = frozenset(conflicting_fields(named))
         for member in named.types:
-            inner = selection(member, depth, max_depth, alias=f"{member.name}_")
+            rename = conflicts if member.name != "OperationInfo" else frozenset()
+            inner = selection(member, depth, max_depth, rename)
             if inner:
                 parts.append(f"... on {member.name} {inner}")
         return "{ " + " ".join(parts) + " }"
     assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
     parts = ["__typename"]
+    connection = is_connection(named)
+    prefix = named.name[:1].lower() + named.name[1:]
     for name, field in named.fields.items():
         if takes_required_args(field):
             continue
+        if connection and name == "edges":
+            parts.append("edges { __typename cursor }")
+            continue
+        if connection and name == "nodes":
+            inner = selection(field.type, depth, max_depth)
+            if inner:
+                parts.append(f"nodes {inner}")
+            continue
+        label = f"{prefix}{name[:1].upper()}{name[1:]}: {name}" if name in aliased else name
         inner_type = get_named_type(field.type)
         if isinstance(inner_type, GraphQLScalarType | GraphQLEnumType):
-            parts.append(name)
+            parts.append(label)
         elif depth < max_depth:
             inner = selection(field.type, depth + 1, max_depth)
             if inner:
-                parts.append(f"{alias}{name}: {name} {inner}" if alias else f"{name} {inner}")
+                parts.append(f"{label} {inner}")
     return "{ " + " ".join(parts) + " }"
 
 

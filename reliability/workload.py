@@ -49,13 +49,13 @@ mutation ($input: AssessmentRecordInput!) {
 
 LEARN_LIST = """
 query {
-  learnItems(pagination: {limit: 5}) {
-    totalCount results { id kind tags createdBy { username } }
+  learnItems(first: 5) {
+    totalCount nodes { id kind tags createdBy { username } }
   }
 }"""
-THREADS = "query { threads(pagination: {limit: 5}) { totalCount results { id title } } }"
+THREADS = "query { threads(first: 5) { totalCount nodes { id title } } }"
 LOGS = "query { logs(first: 5) { edges { node { id level message } } } }"
-STUDENTS = "query { students(pagination: {limit: 5}) { totalCount results { code name } } }"
+STUDENTS = "query { students(first: 5) { totalCount nodes { code name } } }"
 VIEWER = "query { viewer { username permissions } }"
 
 LOGS_PER_BATCH = 3

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from benchmarks.raw import endpoint, fetch_json
-from benchmarks.sql import iso
+from benchmarks.sql import cursor, decode_cursor, iso, iso_json, json_text
 
 MESSAGE_JSON = f"""json_build_object(
   'id', m.id,
@@ -24,8 +24,15 @@ MESSAGE_JSON = f"""json_build_object(
 )"""
 
 
-def thread_json(direction: str, limit_param: str) -> str:
-    """A thread (alias t, owner u) with its first or last N messages, oldest first."""
+# Cursors as the API makes them (config.connections.keyset.cursor_of) for each list's order.
+THREAD_ORDER = "-updated_at,-id"
+THREAD_CURSOR = cursor(THREAD_ORDER, iso_json("t.updated_at"), json_text("t.id"))
+MESSAGE_ORDER = "created_at,seq,id"
+MESSAGE_CURSOR = cursor(MESSAGE_ORDER, iso_json("m.created_at"), "m.seq::text", json_text("m.id"))
+
+
+def thread_json(messages: str) -> str:
+    """A thread (alias t, owner u) with `messages` (SQL of its `messages` connection)."""
     return f"""json_build_object(
       'id', t.id,
       'title', t.title,
@@ -34,29 +41,43 @@ def thread_json(direction: str, limit_param: str) -> str:
       'createdAt', {iso("t.created_at")},
       'updatedAt', {iso("t.updated_at")},
       'owner', json_build_object('id', u.id::text, 'username', u.username),
-      'messages', (
-        SELECT COALESCE(json_agg({MESSAGE_JSON} ORDER BY m.created_at, m.seq), '[]'::json)
-        FROM (
-          SELECT * FROM chat_message
-          WHERE thread_id = t.id
-          ORDER BY created_at {direction}, seq {direction}
-          LIMIT %({limit_param})s
-        ) AS m
-      )
+      'messages', {messages}
     )"""
 
 
+# `messages(last: N) { nodes }`: the newest N, oldest first.
+LAST_MESSAGES = f"""json_build_object('nodes', (
+  SELECT COALESCE(json_agg({MESSAGE_JSON} ORDER BY m.created_at, m.seq, m.id), '[]'::json)
+  FROM (
+    SELECT * FROM chat_message
+    WHERE thread_id = t.id
+    ORDER BY created_at DESC, seq DESC, id DESC
+    LIMIT %(last)s
+  ) AS m
+))"""
+
 THREADS_SQL = f"""
+WITH page AS (
+  SELECT * FROM chat_thread WHERE owner_id = %(user)s
+  ORDER BY updated_at DESC, id DESC
+  LIMIT %(first)s + 1
+), numbered AS (
+  SELECT t.*, row_number() OVER (ORDER BY t.updated_at DESC, t.id DESC) AS n,
+         {THREAD_CURSOR} AS cursor
+  FROM page AS t
+)
 SELECT json_build_object('data', json_build_object('threads', json_build_object(
   'totalCount', (SELECT count(*) FROM chat_thread WHERE owner_id = %(user)s),
-  'results', COALESCE((
-    SELECT json_agg({thread_json("DESC", "last")} ORDER BY t.updated_at DESC, t.id DESC)
-    FROM (
-      SELECT * FROM chat_thread WHERE owner_id = %(user)s
-      ORDER BY updated_at DESC, id DESC
-      LIMIT %(limit)s
-    ) AS t
+  'pageInfo', json_build_object(
+    'hasNextPage', (SELECT count(*) > %(first)s FROM page),
+    'endCursor', (SELECT t.cursor FROM numbered AS t WHERE t.n <= %(first)s
+                  ORDER BY t.n DESC LIMIT 1)
+  ),
+  'nodes', COALESCE((
+    SELECT json_agg({thread_json(LAST_MESSAGES)} ORDER BY t.n)
+    FROM numbered AS t
     JOIN auth_user AS u ON u.id = t.owner_id
+    WHERE t.n <= %(first)s
   ), '[]'::json)
 )))::text
 """
@@ -65,23 +86,76 @@ SELECT json_build_object('data', json_build_object('threads', json_build_object(
 @endpoint("threads-last-messages", perm=None)
 def threads_last_messages(variables: dict, *, user, **_auth) -> str:
     """`threads` of a user who sees their own threads (not staff: no permission query)."""
-    params = {"user": user.pk, "limit": variables["limit"], "last": variables["last"]}
+    params = {"user": user.pk, "first": variables["first"], "last": variables["last"]}
     return fetch_json(THREADS_SQL, params)
 
 
+# `messages(first: N, after: …) { pageInfo nodes }` of the thread t.
+MESSAGES_PAGE = f"""(
+  WITH page AS (
+    SELECT * FROM chat_message AS m
+    WHERE m.thread_id = t.id AND ({{after}})
+    ORDER BY m.created_at, m.seq, m.id
+    LIMIT %(first)s + 1
+  ), numbered AS (
+    SELECT m.*, row_number() OVER (ORDER BY m.created_at, m.seq, m.id) AS n,
+           {MESSAGE_CURSOR} AS cursor
+    FROM page AS m
+  )
+  SELECT json_build_object(
+    'pageInfo', json_build_object(
+      'hasNextPage', (SELECT count(*) > %(first)s FROM page),
+      'endCursor', (SELECT m.cursor FROM numbered AS m WHERE m.n <= %(first)s
+                    ORDER BY m.n DESC LIMIT 1)
+    ),
+    'nodes', COALESCE((SELECT json_agg({MESSAGE_JSON} ORDER BY m.n)
+                       FROM numbered AS m WHERE m.n <= %(first)s), '[]'::json)
+  )
+)"""
+
 THREAD_SQL = f"""
 SELECT json_build_object('data', json_build_object('thread', (
-  SELECT {thread_json("ASC", "first")}
+  SELECT {thread_json(MESSAGES_PAGE)}
   FROM chat_thread AS t JOIN auth_user AS u ON u.id = t.owner_id
   WHERE t.id = %(id)s AND t.owner_id = %(user)s
 )))::text
 """
+AFTER_MESSAGE = "(m.created_at, m.seq, m.id) > (%(at)s::timestamptz, %(seq)s, %(after_id)s)"
 
 
 @endpoint("thread-messages", perm=None)
 def thread_messages(variables: dict, *, user, **_auth) -> str:
+    """`thread` with a page of its messages (`first`, and `after` a cursor of the API's)."""
     params = {"user": user.pk, "id": variables["id"], "first": variables["first"]}
-    return fetch_json(THREAD_SQL, params)
+    after = "true"
+    if variables.get("after"):
+        params["at"], params["seq"], params["after_id"] = decode_cursor(
+            variables["after"], MESSAGE_ORDER
+        )
+        after = AFTER_MESSAGE
+    return fetch_json(THREAD_SQL.format(after=after), params)
+
+
+@endpoint("thread-cursors", perm=None)
+def thread_cursors(variables: dict, *, user, **_auth) -> str:
+    """The `after` of each of the first `pages` pages of `first` messages of a thread (null for
+    the first page): {"cursors": [null, "...", …], "messages": n}."""
+    sql = f"""
+        SELECT json_build_object(
+          'cursors', (SELECT json_agg(c.cursor ORDER BY c.n) FROM (
+                        SELECT row_number() OVER (ORDER BY m.created_at, m.seq, m.id) AS n,
+                               {MESSAGE_CURSOR} AS cursor
+                        FROM chat_message AS m WHERE m.thread_id = t.id
+                      ) AS c
+                      WHERE c.n %% %(first)s = 0 AND c.n < %(first)s * %(pages)s),
+          'messages', (SELECT count(*) FROM chat_message AS m WHERE m.thread_id = t.id)
+        )::text
+        FROM chat_thread AS t WHERE t.id = %(id)s AND t.owner_id = %(user)s
+    """
+    params = {**variables, "user": user.pk}
+    answer = json.loads(fetch_json(sql, params))
+    answer["cursors"] = [None, *(answer["cursors"] or [])]
+    return json.dumps(answer)
 
 
 USAGE_SQL = """

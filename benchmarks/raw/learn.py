@@ -5,12 +5,30 @@ from __future__ import annotations
 import json
 
 from benchmarks.raw import endpoint, fetch_json
-from benchmarks.sql import iso
+from benchmarks.sql import cursor, iso, iso_json
+
+# The API's cursor of an item (config.connections.keyset.cursor_of) in the list's order.
+ITEM_CURSOR = cursor("-created_at,-id", iso_json("i.created_at"), "i.id::text")
 
 LEARN_ITEMS_SQL = f"""
+WITH page AS (
+  SELECT * FROM learn_learnitem
+  WHERE tags @> %(tags)s::jsonb
+  ORDER BY created_at DESC, id DESC
+  LIMIT %(first)s + 1
+), numbered AS (
+  SELECT i.*, row_number() OVER (ORDER BY i.created_at DESC, i.id DESC) AS n,
+         {ITEM_CURSOR} AS cursor
+  FROM page AS i
+)
 SELECT json_build_object('data', json_build_object('learnItems', json_build_object(
   'totalCount', (SELECT count(*) FROM learn_learnitem WHERE tags @> %(tags)s::jsonb),
-  'results', COALESCE((
+  'pageInfo', json_build_object(
+    'hasNextPage', (SELECT count(*) > %(first)s FROM page),
+    'endCursor', (SELECT i.cursor FROM numbered AS i WHERE i.n <= %(first)s
+                  ORDER BY i.n DESC LIMIT 1)
+  ),
+  'nodes', COALESCE((
     SELECT json_agg(json_build_object(
       'id', i.id::text,
       'kind', upper(i.kind),
@@ -21,14 +39,10 @@ SELECT json_build_object('data', json_build_object('learnItems', json_build_obje
       'createdAt', {iso("i.created_at")},
       'createdBy', CASE WHEN u.id IS NULL THEN NULL
                    ELSE json_build_object('id', u.id::text, 'username', u.username) END
-    ) ORDER BY i.created_at DESC, i.id DESC)
-    FROM (
-      SELECT * FROM learn_learnitem
-      WHERE tags @> %(tags)s::jsonb
-      ORDER BY created_at DESC, id DESC
-      LIMIT %(limit)s OFFSET %(offset)s
-    ) AS i
+    ) ORDER BY i.n)
+    FROM numbered AS i
     LEFT JOIN auth_user AS u ON u.id = i.created_by_id
+    WHERE i.n <= %(first)s
   ), '[]'::json)
 )))::text
 """
@@ -36,11 +50,7 @@ SELECT json_build_object('data', json_build_object('learnItems', json_build_obje
 
 @endpoint("learn-items", perm="learn.view_learnitem")
 def learn_items(variables: dict, **_auth) -> str:
-    params = {
-        "tags": json.dumps(variables["tags"]),
-        "limit": variables["limit"],
-        "offset": variables.get("offset", 0),
-    }
+    params = {"tags": json.dumps(variables["tags"]), "first": variables["first"]}
     return fetch_json(LEARN_ITEMS_SQL, params)
 
 

@@ -7,15 +7,13 @@ import json
 from django.db import connection
 
 from benchmarks.raw import endpoint, fetch_json
-from benchmarks.sql import iso
+from benchmarks.sql import cursor, decode_cursor, iso, iso_json
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_NAME = "CASE l.level " + " ".join(f"WHEN {v} THEN '{k}'" for k, v in LEVELS.items()) + " END"
-# selectors.encode_cursor: urlsafe base64 of "<timestamp isoformat>|<id>", without padding.
-CURSOR = (
-    "rtrim(translate(encode(convert_to({iso} || '|' || l.id, 'UTF8'), 'base64'), "
-    "E'+/\\n', '-_'), '=')"
-).format(iso=iso("l.timestamp"))
+# The API's cursor of a log (config.connections.keyset.cursor_of) in the list's order.
+LOG_ORDER = "-timestamp,-id"
+CURSOR = cursor(LOG_ORDER, iso_json("l.timestamp"), "l.id::text")
 
 LOG_PAGE_SQL = f"""
 WITH page AS (
@@ -52,13 +50,6 @@ SELECT json_build_object('data', json_build_object('logs', json_build_object(
 """
 
 
-def _decode_cursor(cursor: str) -> tuple[str, int]:
-    import base64
-
-    stamp, pk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-    return stamp, int(pk)
-
-
 @endpoint("logs-page", perm="monitoring.view_monitoringlog")
 def logs_page(variables: dict, **_auth) -> str:
     """The `logs` query with the filters the scenarios use: source, level, time range, after."""
@@ -77,7 +68,7 @@ def logs_page(variables: dict, **_auth) -> str:
         where.append("l.timestamp < %(before)s::timestamptz")
         params["before"] = filters["timestampBefore"]
     if variables.get("after"):
-        params["at"], params["pk"] = _decode_cursor(variables["after"])
+        params["at"], params["pk"] = decode_cursor(variables["after"], LOG_ORDER)
         where.append(
             "l.timestamp <= %(at)s::timestamptz "
             "AND (l.timestamp < %(at)s::timestamptz OR l.id < %(pk)s)"
@@ -94,9 +85,10 @@ def logs_cursor(variables: dict, **_auth) -> str:
         cursor.execute("SELECT count(*) FROM monitoring_monitoringlog")
         total = cursor.fetchone()[0]
         page = max(2, min(variables["page"], -(-total // first)))
+        # The cursor of that one row only (not of every row skipped: 1M at the default scale).
         cursor.execute(
-            f"SELECT {CURSOR} FROM monitoring_monitoringlog AS l "
-            "ORDER BY l.timestamp DESC, l.id DESC OFFSET %s LIMIT 1",
+            f"SELECT {CURSOR} FROM (SELECT timestamp, id FROM monitoring_monitoringlog "
+            "ORDER BY timestamp DESC, id DESC OFFSET %s LIMIT 1) AS l",
             [(page - 1) * first - 1],
         )
         row = cursor.fetchone()

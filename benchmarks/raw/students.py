@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from benchmarks.raw import endpoint, fetch_json
-from benchmarks.sql import iso
+from benchmarks.sql import cursor, iso, json_text
+
+# The API's cursor of a student (config.connections.keyset.cursor_of) in the list's order.
+STUDENT_CURSOR = cursor("code,id", json_text("s.code"), "s.id::text")
 
 STUDENTS_SQL = f"""
+WITH page AS (
+  SELECT * FROM students_student ORDER BY code, id LIMIT %(first)s + 1
+), numbered AS (
+  SELECT s.*, row_number() OVER (ORDER BY s.code, s.id) AS n, {STUDENT_CURSOR} AS cursor
+  FROM page AS s
+)
 SELECT json_build_object('data', json_build_object('students', json_build_object(
   'totalCount', (SELECT count(*) FROM students_student),
-  'results', COALESCE((
+  'pageInfo', json_build_object(
+    'hasNextPage', (SELECT count(*) > %(first)s FROM page),
+    'endCursor', (SELECT s.cursor FROM numbered AS s WHERE s.n <= %(first)s
+                  ORDER BY s.n DESC LIMIT 1)
+  ),
+  'nodes', COALESCE((
     SELECT json_agg(json_build_object(
       'id', s.id::text,
       'code', s.code,
@@ -23,7 +37,7 @@ SELECT json_build_object('data', json_build_object('students', json_build_object
         'asOf', {iso("p.as_of")},
         'predictedAt', {iso("p.predicted_at")}
       ) END,
-      'events', (
+      'events', json_build_object('nodes', (
         SELECT COALESCE(json_agg(json_build_object(
           'id', e.id::text,
           'eventType', upper(e.event_type),
@@ -37,13 +51,14 @@ SELECT json_build_object('data', json_build_object('students', json_build_object
           SELECT * FROM students_learningevent
           WHERE student_id = s.id
           ORDER BY occurred_at DESC, id DESC
-          LIMIT %(last)s
+          LIMIT %(events)s
         ) AS e
         LEFT JOIN students_conceptmodule AS m ON m.id = e.module_id
-      )
-    ) ORDER BY s.code)
-    FROM (SELECT * FROM students_student ORDER BY code LIMIT %(limit)s OFFSET %(offset)s) AS s
+      ))
+    ) ORDER BY s.n)
+    FROM numbered AS s
     LEFT JOIN students_dropoutprediction AS p ON p.id = s.latest_prediction_id
+    WHERE s.n <= %(first)s
   ), '[]'::json)
 )))::text
 """
@@ -51,9 +66,5 @@ SELECT json_build_object('data', json_build_object('students', json_build_object
 
 @endpoint("students-page", perm="students.view_student")
 def students_page(variables: dict, **_auth) -> str:
-    params = {
-        "limit": variables["limit"],
-        "offset": variables.get("offset", 0),
-        "last": variables["last"],
-    }
+    params = {"first": variables["first"], "events": variables["events"]}
     return fetch_json(STUDENTS_SQL, params)

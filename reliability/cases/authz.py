@@ -117,7 +117,7 @@ def refused(response: Response) -> bool:
         if isinstance(value, dict):
             if value.get("__typename") == "OperationInfo":
                 return True
-            if value.get("results") == [] or value.get("totalCount") == 0:
+            if value.get("nodes") == [] or value.get("totalCount") == 0:
                 return True
     return False
 

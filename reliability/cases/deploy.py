@@ -121,7 +121,7 @@ def secrets_scan(suite: Suite) -> Result:
                 "{ viewer { username isStaff permissions apiKeyPrefix } }", key=actor.key
             )
             client.graphql(
-                "{ learnItems { totalCount results { id notes createdBy { username } } } }",
+                "{ learnItems { totalCount nodes { id notes createdBy { username } } } }",
                 key=actor.key,
             )
         # Wrong keys of every shape: the answer must not echo them.

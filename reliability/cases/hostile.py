@@ -56,9 +56,9 @@ def probes(settings: dict[str, int]) -> list[Probe]:
         ),
         Probe(
             "page size",
-            {"query": f"{{ learnItems(pagination: {{limit: {page}}}) {{ totalCount }} }}"},
+            {"query": f"{{ learnItems(first: {page}) {{ totalCount }} }}"},
             200,
-            f"Page size too large: 'pagination.limit' is {page}, the maximum is {page - 1}.",
+            f"Page size too large: 'first' is {page}, the maximum is {page - 1}.",
         ),
         Probe(
             "batch",

@@ -19,7 +19,6 @@ def bench(settings):
     settings.ROOT_URLCONF = "benchmarks.urls"
     settings.MIDDLEWARE = [COUNTER, *settings.MIDDLEWARE]
     # As benchmarks.run starts the server.
-    settings.GRAPHQL_PAGE_SIZE = constants.PAGE_SIZE
     settings.DAILY_TOKEN_CAP = constants.TOKEN_CAP
 
 

@@ -9,8 +9,8 @@ from config.extensions import DocumentCache
 from config.schema import Mutation, Query, build_schema
 
 PAGE = """
-query Page($limit: Int!) {
-  learnItems(pagination: {limit: $limit}) { totalCount }
+query Page($first: Int!) {
+  learnItems(first: $first) { totalCount }
 }
 """
 
@@ -41,18 +41,18 @@ def cached_texts(schema) -> list[str]:
 
 def test_a_cached_text_still_checks_the_page_size_of_each_request(execute, schema):
     # given
-    assert execute(PAGE, {"limit": 10}) == ({"learnItems": {"totalCount": 0}}, [])
+    assert execute(PAGE, {"first": 10}) == ({"learnItems": {"totalCount": 0}}, [])
     assert cached_texts(schema) == [PAGE]
 
     # when
-    refused = execute(PAGE, {"limit": 101})
+    refused = execute(PAGE, {"first": 101})
 
     # then
     assert refused == (
         None,
         [
             {
-                "message": "Page size too large: 'pagination.limit' is 101, the maximum is 100.",
+                "message": "Page size too large: 'first' is 101, the maximum is 100.",
                 "locations": [{"line": 3, "column": 14}],
                 "extensions": {"code": "PAGE_SIZE_TOO_LARGE", "field": "pagination.limit"},
             }
@@ -64,9 +64,9 @@ def test_a_text_refused_for_its_variables_is_refused_the_same_way_before_and_aft
     execute, schema
 ):
     # when
-    before = execute(PAGE, {"limit": 500})
-    execute(PAGE, {"limit": 1})
-    after = execute(PAGE, {"limit": 500})
+    before = execute(PAGE, {"first": 500})
+    execute(PAGE, {"first": 1})
+    after = execute(PAGE, {"first": 500})
 
     # then
     assert before == after
@@ -80,7 +80,7 @@ def test_invalid_texts_are_not_cached(execute, schema):
 
     # then
     assert first == second
-    assert first[1][0]["message"] == "Cannot query field 'nope' on type 'LearnItemOffsetPaginated'."
+    assert first[1][0]["message"] == "Cannot query field 'nope' on type 'LearnItemConnection'."
     assert cached_texts(schema) == []
 
 

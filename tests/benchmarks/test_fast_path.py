@@ -64,9 +64,9 @@ def test_benchmark_queries_answer_the_same_bytes(bench, bench_user, scenario):
 
 TRICKY = """
 query Tricky($tags: [String!]!) {
-  learnItems(filters: {tagsAll: $tags}, pagination: {limit: 30}) {
+  learnItems(filters: {tagsAll: $tags}, first: 30) {
     totalCount
-    results {
+    nodes {
       __typename
       ...Columns
       again: id
@@ -98,7 +98,7 @@ def test_aliases_fragments_and_repeated_fields_answer_the_same_bytes(bench_user)
 
     # then
     assert fast == standard
-    assert json.loads(fast)["data"]["learnItems"]["results"][0]["sizeBytes"] == 2**31 - 1
+    assert json.loads(fast)["data"]["learnItems"]["nodes"][0]["sizeBytes"] == 2**31 - 1
 
 
 def plan_kinds(type_name: str) -> dict[str, str | None]:
@@ -186,16 +186,18 @@ def test_field_middleware_other_than_the_optimizer_turns_the_fast_path_off(db, b
 
 PLAIN_LISTS = """
 query PlainLists($tags: [String!]!) {
-  threads(pagination: {limit: 5}) {
-    results {
+  threads(first: 5) {
+    nodes {
       id
-      messages(last: 3) { id ...M again: content content role createdAt metadata threadId }
-      typed: messages(first: 2) { __typename id }
-      none: messages(first: 0) { id }
+      messages(last: 3) {
+        nodes { id ...M again: content content role createdAt metadata threadId }
+      }
+      typed: messages(first: 2) { __typename edges { cursor node { __typename id } } }
+      none: messages(first: 0) { nodes { id } }
     }
   }
-  learnItems(filters: {tagsAll: $tags}, pagination: {limit: 30}) {
-    results { id kind tags createdAt sizeBytes again: id createdBy { id username } }
+  learnItems(filters: {tagsAll: $tags}, first: 30) {
+    nodes { id kind tags createdAt sizeBytes again: id createdBy { id username } }
   }
 }
 fragment M on Message { type role }
@@ -220,7 +222,7 @@ def test_lists_of_plain_objects_answer_the_same_bytes(bench_user):
     assert fast == standard
     assert b'"errors"' not in fast
     assert str(2**70).encode() in fast
-    creators = [r["createdBy"] for r in json.loads(fast)["data"]["learnItems"]["results"]]
+    creators = [r["createdBy"] for r in json.loads(fast)["data"]["learnItems"]["nodes"]]
     assert None in creators
     assert any(creators)
 

@@ -59,7 +59,7 @@ def test_query_counts_are_constant_and_within_budget(bench, seed, scenario):
         # when
         counts.append(len(statements(client, scenario)))
 
-    # then: 3 of them authenticate (API key, user and group permissions)
+    # then: 1 of them authenticates (the API key with its user and permissions)
     assert counts[0] == counts[1] <= scenario.budget
 
 
@@ -72,7 +72,7 @@ def test_learn_items_scenario_reads_a_full_page_of_a_bigger_match(bench, seed):
     answer = client.send(scenario, GRAPHQL, {}).json()["data"]["learnItems"]
 
     # then: more than a page matches; nulls and microseconds are on the page too
-    rows = answer["results"]
+    rows = answer["nodes"]
     assert answer["totalCount"] > 50
     assert len(rows) == 50
     for key in ("createdBy", "filename", "notes", "sizeBytes"):
@@ -94,3 +94,25 @@ def test_deep_logs_page_is_the_page_asked_for_or_the_last(bench, seed):
     assert len(answer["edges"]) == 100
     assert answer["pageInfo"]["hasNextPage"] is False
     assert answer["edges"][-1]["node"]["clientId"] == "seed-3000"
+
+
+def test_thread_pages_scenario_walks_the_whole_thread_in_five_requests(bench, seed):
+    # given
+    scenario = next(s for s in SCENARIOS if s.name == "thread_500_in_pages")
+    client = BenchClient(seed(big_thread_messages=500))
+    state = client.prepare(scenario)
+
+    # when: requests 5 … 9, as the load client numbers them
+    pages = []
+    for number in range(5, 10):
+        graphql = client.send(scenario, GRAPHQL, state, number)
+        raw = client.send(scenario, RAW, state, number)
+        assert json.loads(raw.content) == graphql.json()
+        pages.append(graphql.json()["data"]["thread"]["messages"])
+
+    # then: five pages of 100, each continuing where the one before ended, the last one last
+    ids = [message["id"] for page in pages for message in page["nodes"]]
+    assert (state["messages"], len(ids), len(set(ids))) == (500, 500, 500)
+    assert ids == [f"thread_big_msg_{k}" for k in range(1, 501)]
+    assert [page["pageInfo"]["hasNextPage"] for page in pages] == [True] * 4 + [False]
+    assert state["cursors"][1:] == [page["pageInfo"]["endCursor"] for page in pages[:4]]
