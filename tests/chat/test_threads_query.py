@@ -349,3 +349,31 @@ def test_search_longer_than_a_search_needs_is_refused_naming_it(
             {"code": "VALIDATION_ERROR", "fields": {"search": [problem]}, "field": "search"},
         )
     ]
+
+
+def test_thread_delete_answers_with_the_messages_as_they_were(alice, alice_client):
+    # given
+    thread = ThreadFactory(id="gone", owner=alice)
+    for n in range(3):
+        MessageFactory(thread=thread, id=f"g{n}", content=f"c{n}")
+
+    # when: two aliases with different pages, through a named fragment
+    result = alice_client.execute(
+        'mutation { threadDelete(id: "gone") { ...Deleted '
+        "... on OperationInfo { messages { code } } } } "
+        "fragment Deleted on Thread { id history: messages(last: 2) { totalCount nodes { id } } "
+        "first: messages(first: 1) { nodes { content } } }"
+    )
+
+    # then
+    assert result == {
+        "data": {
+            "threadDelete": {
+                "id": "gone",
+                "history": {"totalCount": 3, "nodes": [{"id": "g1"}, {"id": "g2"}]},
+                "first": {"nodes": [{"content": "c0"}]},
+            }
+        }
+    }
+    assert not Thread.objects.filter(pk="gone").exists()
+    assert not Message.objects.filter(thread_id="gone").exists()
