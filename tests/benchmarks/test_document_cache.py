@@ -54,7 +54,7 @@ def test_a_cached_text_still_checks_the_page_size_of_each_request(execute, schem
             {
                 "message": "Page size too large: 'first' is 101, the maximum is 100.",
                 "locations": [{"line": 3, "column": 14}],
-                "extensions": {"code": "PAGE_SIZE_TOO_LARGE", "field": "pagination.limit"},
+                "extensions": {"code": "PAGE_SIZE_TOO_LARGE", "field": "first"},
             }
         ],
     )

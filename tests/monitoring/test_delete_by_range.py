@@ -112,10 +112,19 @@ def test_an_empty_range_is_refused_and_deletes_nothing(deleter_client):
     result = deleter_client.execute(RESULTS_DELETE, {"range": {"from": at(5), "to": at(0)}})
 
     # then
-    assert result["data"] is None
-    assert [(e["message"], e["extensions"]["code"]) for e in result["errors"]] == [
-        ("monitoringResultsDelete: 'to' must be after 'from'.", "BAD_REQUEST")
-    ]
+    assert result == {
+        "data": {
+            "monitoringResultsDelete": {
+                "messages": [
+                    {
+                        "kind": "VALIDATION",
+                        "field": "range.to",
+                        "message": "monitoringResultsDelete: 'to' must be after 'from'.",
+                    }
+                ]
+            }
+        }
+    }
     assert MonitoringResult.objects.count() == 1
 
 
