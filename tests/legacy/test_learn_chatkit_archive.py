@@ -185,11 +185,11 @@ def test_each_system_s_archived_threads_are_its_own_imported_and_since_created_o
     sessions = query("SELECT session_id FROM legacy_src.chat_sessions ORDER BY session_id")
     threads = query("SELECT id FROM legacy_src.threads ORDER BY id")
     items = query("SELECT id FROM legacy_src.thread_items ORDER BY id")
-    listed = kit_client.execute("{ threads(ordering: [{id: ASC}]) { results { id } } }")
+    listed = kit_client.execute("{ threads(ordering: [{id: ASC}]) { nodes { id } } }")
 
     # then
     assert created == {"data": {"threadCreate": {"id": "thread_new"}}}
     assert sessions == [("agent-new",), ("neon-test-session",)]
     assert threads == [("thread_abc123def456",), ("thread_new",), ("thread_ü-ñ",)]
-    assert threads == [(t["id"],) for t in listed["data"]["threads"]["results"]]
+    assert threads == [(t["id"],) for t in listed["data"]["threads"]["nodes"]]
     assert items == [("msg_1",), ("msg_2",)]

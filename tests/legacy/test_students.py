@@ -402,12 +402,12 @@ def test_archived_dashboard_and_dropout_tables_answer_the_saved_sql_equal_to_gra
         f"veritas-dashboard: archived {', '.join(VIEWS['veritas-dashboard'])}\n",
         f"veritas-dropout: archived {', '.join(VIEWS['veritas-dropout'])}\n",
     ]
-    listed = staff.execute("{ students { results { code name email status } } }")
+    listed = staff.execute("{ students { nodes { code name email status } } }")
     assert query(
         "SELECT student_id, name, email, status FROM legacy_src.students ORDER BY student_id"
     ) == [
         (s["code"], s["name"], s["email"], s["status"].lower())
-        for s in listed["data"]["students"]["results"]
+        for s in listed["data"]["students"]["nodes"]
     ]
     # get_performance_record("s001")
     one = staff.execute(
@@ -435,11 +435,13 @@ def test_archived_dashboard_and_dropout_tables_answer_the_saved_sql_equal_to_gra
         == [(high["data"]["students"]["totalCount"],)]
         == [(1,)]
     )
-    events = staff.execute('{ student(code: "s001") { events(last: 100) { eventType } } }')
+    events = staff.execute(
+        '{ student(code: "s001") { events(first: 100) { nodes { eventType } } } }'
+    )
     assert query(
         "SELECT event_type FROM legacy_src.dropout_learning_events WHERE student_id = 's001' "
         "ORDER BY timestamp DESC"
-    ) == [(e["eventType"].lower(),) for e in events["data"]["student"]["events"]]
+    ) == [(e["eventType"].lower(),) for e in events["data"]["student"]["events"]["nodes"]]
     assert query(
         "SELECT student_id, attempt_number, score FROM legacy_src.dropout_attempt_history "
         "ORDER BY student_id, attempt_number"
