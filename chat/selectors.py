@@ -96,11 +96,13 @@ def llm_request_list(*, user) -> QuerySet[LLMRequest]:
     return requests.filter(user=user)
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first instant of `day` and of the day after, in the server's time zone."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+def day_bounds(start: date, end: date | None = None) -> tuple[datetime, datetime]:
+    """The first instant of day `start` and of the day after `end` (default: `start`), in the
+    server's time zone: the half-open range of those days."""
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine((end or start) + timedelta(days=1), time.min), tz)
+    return since, until
 
 
 def usage_today(*, user) -> UsageDaily:
@@ -124,9 +126,8 @@ def usage_rows(*, user, start: date, end: date, period: str, by: str) -> list[Us
     """Requests, tokens and cost from the LLM audit, per period ('day', 'week', 'month') and
     per model, API key or nothing (`by`), for days `start` to `end` in the server time zone;
     `user=None` counts every user (the staff dashboard)."""
+    since, until = day_bounds(start, end)
     tz = timezone.get_current_timezone()
-    since = timezone.make_aware(datetime.combine(start, time.min), tz)
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
     keys = {"model": ["model"], "api_key": ["api_key__prefix"], "none": []}[by]
     rows = (
         LLMRequest.objects.filter(created_at__gte=since, created_at__lt=until)
@@ -171,9 +172,7 @@ class ThreadCost:
 def most_expensive_threads(*, start: date, end: date, limit: int) -> list[ThreadCost]:
     """The `limit` threads with the highest LLM cost from days `start` to `end` (server time
     zone), with their requests and tokens in + out; ties by thread id."""
-    tz = timezone.get_current_timezone()
-    since = timezone.make_aware(datetime.combine(start, time.min), tz)
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    since, until = day_bounds(start, end)
     rows = (
         LLMRequest.objects.filter(created_at__gte=since, created_at__lt=until, thread__isnull=False)
         .values("thread_id", "thread__title")
