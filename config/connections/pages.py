@@ -29,7 +29,8 @@ ROW_FIELDS = frozenset({"edges", "nodes", "pageInfo"})
 
 @dataclass(frozen=True)
 class PageArgs:
-    """`first`/`after`/`last`/`before` of one list field, checked."""
+    """`first`/`after`/`last`/`before`/`offset` of one list field. Their ranges were checked
+    before execution (config.extensions.PageSizeLimit); here only their combination."""
 
     size: int
     from_end: bool
@@ -51,12 +52,6 @@ class PageArgs:
             raise ValidationError(
                 {"last": "Pass `first` (with `after`) or `last` (with `before`), not both."}
             )
-        for name, value in (("first", first), ("last", last)):
-            if value is not None and not 0 <= value <= maximum:
-                raise ValidationError({name: f"From 0 to {maximum} (got {value})."})
-        most = settings.GRAPHQL_MAX_OFFSET
-        if offset is not None and not 0 <= offset <= most:
-            raise ValidationError({"offset": f"From 0 to {most} (got {offset})."})
         size = first if first is not None else last if last is not None else maximum
         return cls(
             size=size, from_end=last is not None, after=after, before=before, offset=offset or 0
