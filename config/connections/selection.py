@@ -31,27 +31,42 @@ def raw(info: strawberry.Info | GraphQLResolveInfo) -> GraphQLResolveInfo:
     return info._raw_info if isinstance(info, strawberry.Info) else info
 
 
-def subfields(
-    info: GraphQLResolveInfo, field_nodes: Iterable[FieldNode]
-) -> dict[str, list[FieldNode]]:
-    """The fields selected under `field_nodes`, by name, looking into fragments. Directives are
-    not evaluated: a field under `@skip` counts as selected (it only costs work, never data)."""
-    found: dict[str, list[FieldNode]] = defaultdict(list)
+def fields_under(
+    info: GraphQLResolveInfo, field_nodes: Iterable[FieldNode], on_type: str | None = None
+) -> list[FieldNode]:
+    """The fields selected under `field_nodes`, in document order, looking into fragments
+    (only those on `on_type` when given). Directives are not evaluated: a field under `@skip`
+    counts as selected (it only costs work, never data)."""
+    found: list[FieldNode] = []
+
+    def applies(condition) -> bool:
+        return on_type is None or condition is None or condition.name.value == on_type
 
     def visit(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> None:
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                found[selection.name.value].append(selection)
+                found.append(selection)
             elif isinstance(selection, InlineFragmentNode):
-                visit(selection.selection_set, seen)
+                if applies(selection.type_condition):
+                    visit(selection.selection_set, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = info.fragments.get(name)
-                if fragment is not None and name not in seen:
+                if fragment is not None and name not in seen and applies(fragment.type_condition):
                     visit(fragment.selection_set, seen | {name})
 
     for node in field_nodes:
         visit(node.selection_set, frozenset())
+    return found
+
+
+def subfields(
+    info: GraphQLResolveInfo, field_nodes: Iterable[FieldNode]
+) -> dict[str, list[FieldNode]]:
+    """The fields selected under `field_nodes`, by name (see fields_under)."""
+    found: dict[str, list[FieldNode]] = defaultdict(list)
+    for node in fields_under(info, field_nodes):
+        found[node.name.value].append(node)
     return found
 
 
@@ -99,28 +114,9 @@ def nested_info(
     object_type = raw_info.schema.get_type(type_name)
     field_def = object_type.fields[field]
     groups: dict[str, list[FieldNode]] = defaultdict(list)
-
-    def visit(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> None:
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                if selection.name.value == field:
-                    groups[(selection.alias or selection.name).value].append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or condition.name.value == type_name:
-                    visit(selection.selection_set, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = raw_info.fragments.get(name)
-                if (
-                    fragment is not None
-                    and name not in seen
-                    and fragment.type_condition.name.value == type_name
-                ):
-                    visit(fragment.selection_set, seen | {name})
-
-    for node in raw_info.field_nodes:
-        visit(node.selection_set, frozenset())
+    for node in fields_under(raw_info, raw_info.field_nodes, on_type=type_name):
+        if node.name.value == field:
+            groups[(node.alias or node.name).value].append(node)
     return [
         (
             raw_info._replace(
