@@ -45,6 +45,7 @@ from chat.types import (
     UserPreferenceType,
 )
 from chat.validation import is_possible_id
+from config.compiler import compiled_object
 from config.connections import (
     After,
     Before,
@@ -119,7 +120,8 @@ class Query:
 
     @strawberry_django.field(description="One thread by id; null when there is none you may see.")
     def thread(self, info: Info, id: ThreadId) -> ThreadType | None:
-        return Thread.objects.visible_to(require_user(info)).by_id(id)
+        threads = Thread.objects.visible_to(require_user(info)).by_id(id)
+        return compiled_object(threads, info) or threads
 
     @strawberry.field(description="Your usage of today and the daily caps.")
     def usage_today(self, info: Info, user: UsageUser = None) -> UsageTodayType:

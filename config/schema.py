@@ -13,9 +13,9 @@ from chat.schema import Mutation as ChatMutation
 from chat.schema import Query as ChatQuery
 from chat.services.interactions import MAX_CALLS
 from chat.subscriptions import Subscription as ChatSubscription
+from config.compiler import CompiledExecutionContext
 from config.descriptions import describe
 from config.errors import ClientErrors
-from config.execution import PlainColumnExecutionContext
 from config.extensions import (
     DocumentCache,
     IntrospectionSwitch,
@@ -94,11 +94,11 @@ def build_schema(
     mutation: type | None = None,
     subscription: type | None = None,
     *,
-    execution_context_class: type | None = PlainColumnExecutionContext,
+    execution_context_class: type | None = CompiledExecutionContext,
 ) -> strawberry.Schema:
     """A schema with this project's configuration, limits and error masking.
 
-    Plain model columns are completed by a fast path with identical answers (config.execution);
+    Reads the compiler answers in one statement are handed on as they are (config.compiler);
     `execution_context_class=None` gives Strawberry's standard execution. Every mutation's
     OperationInfo answers in the error vocabulary (config.operation_info).
     """

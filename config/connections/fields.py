@@ -28,6 +28,7 @@ def nested_connection(list_: NestedList, node: Any, *, description: str) -> Any:
         )
 
     resolver.__annotations__["return"] = Connection[node]
+    resolver.nested_list = list_  # what the compiler reads (config.compiler.plan)
     return strawberry.field(resolver=resolver, description=description)
 
 

@@ -149,6 +149,11 @@ def connection(
         queryset = apply_ordering(order_type, ordering, info, queryset)
     queryset, keys = order_keys(queryset)
     positions = args.positions(keys)
+    from config.compiler import compiled_connection  # the compiler builds on this module
+
+    compiled = compiled_connection(queryset, keys, args, info)
+    if compiled is not None:
+        return compiled
     names = selected(info)
     total = queryset.order_by().count() if "totalCount" in names else 0
     if not names & ROW_FIELDS or args.size == 0:

@@ -22,6 +22,7 @@ from graphql import (
     get_argument_values,
     get_named_type,
 )
+from graphql.execution.values import VariableValues
 from strawberry_django.optimizer import DjangoOptimizerExtension, OptimizerConfig, optimize
 
 
@@ -105,6 +106,15 @@ def optimized(queryset, info: strawberry.Info | GraphQLResolveInfo):
     return optimize(queryset, node_info, config=config)
 
 
+def argument_values(field_def, node: FieldNode, info: GraphQLResolveInfo) -> dict:
+    """The coerced arguments of `node` (a selection of `field_def`) with the operation's
+    variables, which Strawberry hands resolvers as a plain dict."""
+    variables = info.variable_values
+    if isinstance(variables, dict):
+        variables = VariableValues(sources={}, coerced=variables)
+    return get_argument_values(field_def, node, variables)
+
+
 def nested_info(
     info: strawberry.Info, type_name: str, field: str
 ) -> list[tuple[GraphQLResolveInfo, dict]]:
@@ -125,7 +135,7 @@ def nested_info(
                 return_type=field_def.type,
                 parent_type=object_type,
             ),
-            get_argument_values(field_def, nodes[0], raw_info.variable_values),
+            argument_values(field_def, nodes[0], raw_info),
         )
         for nodes in groups.values()
     ]

@@ -1,0 +1,141 @@
+"""Reads compiled into one SQL statement that returns the answer's JSON.
+
+A list (`config.connections.connection`) or a single object (`compiled_object`) whose whole
+selection is plain columns, enums, forward relations and nested connections is answered by one
+statement: PostgreSQL reads the page's rows with the very query the standard path runs (the
+list's queryset: visibility, filters, cursor, order, limit), builds the JSON of every node and
+nested page, and returns the text; no model instance is built and no field is completed one by
+one. The answer is the standard path's, byte for byte (tests/compiler): values print through
+the same scalars' rules (config.compiler.sql), and a stored value the standard path would
+answer with an error sends the request down the standard path, which answers with that error.
+
+Everything else takes the standard path: custom resolvers, arguments on non-list fields,
+directives, field extensions other than `HasPerm(fail_silently=True)`, mutations and
+subscriptions; one request may mix both (each root field decides for itself). Permissions are
+the resolvers' own: the root field's resolver checks them and builds the queryset before the
+compiler sees it, and nested lists and guarded fields consult the same declarations
+(`NestedList.permission`, `HasPerm`). `GRAPHQL_COMPILE=0` switches the compiler off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import strawberry
+from django.conf import settings
+from django.db import connection as db
+from django.db.models import F, QuerySet
+from graphql import GraphQLObjectType, OperationType, get_named_type
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from config.compiler import sql
+from config.compiler.plan import NotCompilable, connection_plan, object_plan
+from config.compiler.render import Renderer
+
+logger = logging.getLogger(__name__)
+PLAN_CACHE_SIZE = 1000
+_plans: dict = {}
+_plans_lock = threading.Lock()
+
+
+class Precompleted:
+    """A root field's answer, already JSON: execution hands it on as it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution, where a field answered by the compiler is not completed again."""
+
+    def complete_value(self, return_type, field_details_list, info, path, result, *args):
+        if type(result) is Precompleted:
+            return result.value
+        return super().complete_value(return_type, field_details_list, info, path, result, *args)
+
+
+def _enabled(raw_info) -> bool:
+    return settings.GRAPHQL_COMPILE and raw_info.operation.operation == OperationType.QUERY
+
+
+def _plan(kind: str, raw_info, build):
+    """The plan of the current field's selection, built once per parsed document."""
+    nodes = tuple(raw_info.field_nodes)
+    key = (kind, raw_info.parent_type.name, raw_info.field_name, *map(id, nodes))
+    cached = _plans.get(key)
+    if cached is not None and cached[0] == nodes:
+        return cached[1]
+    try:
+        plan = build()
+    except NotCompilable as reason:
+        logger.debug("%s.%s takes the standard path: %s", *key[1:3], reason)
+        plan = None
+    with _plans_lock:
+        if len(_plans) >= PLAN_CACHE_SIZE:
+            _plans.clear()
+        _plans[key] = (nodes, plan)  # the nodes kept alive: their ids stay theirs
+    return plan
+
+
+def _run(renderer: Renderer, expression: str):
+    statement, params = renderer.statement(expression)
+    with db.cursor() as cursor:
+        cursor.execute(statement, params)
+        (text,) = cursor.fetchone()
+    if text is not None and sql.SENTINEL in text:
+        return None  # a value the standard path answers with an error
+    return Precompleted(None if text is None else json.loads(text))
+
+
+def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):
+    """The page of `queryset` (ordered by `keys`, with `args`) answered by one statement, or
+    None when the selection takes the standard path."""
+    raw_info = info._raw_info
+    if not _enabled(raw_info):
+        return None
+    connection_type = get_named_type(raw_info.return_type)
+    plan = _plan(
+        "connection",
+        raw_info,
+        lambda: connection_plan(raw_info, connection_type, queryset.model, raw_info.field_nodes),
+    )
+    if plan is None:
+        return None
+    renderer = Renderer(info)
+    try:
+        expression = renderer.connection(plan, queryset, keys, args)
+    except NotCompilable:
+        return None
+    return _run(renderer, expression)
+
+
+def compiled_object(queryset: QuerySet, info: strawberry.Info):
+    """The first row of `queryset` (null when there is none) answered by one statement, or
+    None when the selection takes the standard path."""
+    raw_info = info._raw_info
+    if not _enabled(raw_info):
+        return None
+    object_type = get_named_type(raw_info.return_type)
+    if not isinstance(object_type, GraphQLObjectType):
+        return None
+    plan = _plan(
+        "object",
+        raw_info,
+        lambda: object_plan(raw_info, object_type, queryset.model, raw_info.field_nodes),
+    )
+    if plan is None:
+        return None
+    renderer = Renderer(info)
+    try:
+        names_of = {attname: f"c{i}" for i, attname in enumerate(sorted(plan.attnames()))}
+        row = queryset.values(**{name: F(attname) for attname, name in names_of.items()})[:1]
+        alias = renderer.alias()
+        inner = renderer.object(plan, lambda attname: f'{alias}."{names_of[attname]}"')
+        expression = f"(SELECT {inner} FROM ({renderer.query(row)}) {alias})"
+    except NotCompilable:
+        return None
+    return _run(renderer, expression)

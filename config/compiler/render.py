@@ -1,0 +1,258 @@
+"""A plan with this request's arguments, as one SQL expression that builds its JSON.
+
+The rows of every list come from the ORM (the list's own queryset: visibility, filters, the
+keyset cursor, the order and the page's limit, exactly the query the standard path runs), with
+the columns the selection needs; around it, `json_build_object` / `json_agg` build the answer,
+and every nested list is a correlated subquery of its parent row (one index range scan per
+parent that stops after the page).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db.models import F, QuerySet
+from django.db.models.expressions import RawSQL
+
+from config.compiler import sql
+from config.compiler.plan import (
+    ConnectionPlan,
+    Constant,
+    Leaf,
+    Nested,
+    NotCompilable,
+    ObjectPlan,
+    Related,
+)
+from config.connections.keyset import Key, order_keys, signature
+from config.connections.pages import ROW_FIELDS, PageArgs
+from config.connections.selection import argument_values
+
+EMPTY_LIST = "'[]'::json"
+QUERY_MARK = "\x00"  # never in SQL text
+
+
+class Renderer:
+    """Renders the plans of one request: table aliases, the caller's permissions, the
+    operation's variables, and the parameters in the order of the text."""
+
+    def __init__(self, info):
+        self.info = info  # Strawberry's Info of the root field
+        self.user = info.context.request.user
+        self.aliases = 0
+        self.queries: list[tuple[str, tuple]] = []
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"_j{self.aliases}"
+
+    def may(self, permission: str | None) -> bool:
+        return permission is None or (self.user.is_authenticated and self.user.has_perm(permission))
+
+    # --- objects ---
+
+    def object(self, plan: ObjectPlan, column) -> str:
+        """`json_build_object` of one row; `column(attname)` names a column of the row."""
+        parts = []
+        for entry in plan.entries:
+            if isinstance(entry, Leaf):
+                value = entry.render(column(entry.attname))
+            elif isinstance(entry, Constant):
+                value = f"{entry.sql}::text"
+            elif isinstance(entry, Related):
+                value = self.related(entry, column)
+            elif isinstance(entry, Nested):
+                value = self.nested(entry, column)
+            parts.append(f"{sql.literal(entry.key)}, {value}")
+        return f"json_build_object({', '.join(parts)})"
+
+    def related(self, entry: Related, column) -> str:
+        if not self.may(entry.permission):
+            return "NULL::json"
+        alias = self.alias()
+        meta = entry.model._meta
+        columns = {field.attname: field.column for field in meta.concrete_fields}
+        inner = self.object(entry.plan, lambda attname: f'{alias}."{columns[attname]}"')
+        value = (
+            f'(SELECT {inner} FROM "{meta.db_table}" {alias} '
+            f'WHERE {alias}."{columns[entry.target]}" = {column(entry.attname)})'
+        )
+        return value if entry.nullable else f"COALESCE({value}, {sql.SENTINEL_SQL})"
+
+    def nested(self, entry: Nested, column) -> str:
+        arguments = argument_values(entry.field, entry.node, self.info._raw_info)
+        try:
+            args = PageArgs.of(
+                *(arguments.get(name) for name in ("first", "after", "last")),
+                arguments.get("before"),
+                arguments.get("offset"),
+            )
+        except ValidationError:
+            raise NotCompilable("page arguments") from None
+        if entry.nested.permission and not self.may(entry.nested.permission):
+            return self.constant_connection(entry.plan, args, None, rows_read=False)
+        queryset, keys = order_keys(entry.nested.rows(self.info))
+        parent = RawSQL(column(entry.parent_attname), ())  # noqa: S611 (an alias of ours)
+        return self.connection(
+            entry.plan, queryset.filter(**{entry.nested.link: parent}), keys, args
+        )
+
+    # --- connections ---
+
+    def connection(self, plan: ConnectionPlan, queryset: QuerySet, keys, args: PageArgs) -> str:
+        try:
+            positions = args.positions(keys)
+        except ValidationError:
+            raise NotCompilable("cursor") from None
+        names = plan.names()
+        total = self.count(queryset) if "totalCount" in names else "0"
+        if not names & ROW_FIELDS or args.size == 0:
+            return self.constant_connection(plan, args, total, rows_read=args.size == 0)
+        attnames = {key.attname for key in keys}
+        for object_plan in plan.object_plans():
+            attnames |= object_plan.attnames()
+        names_of = {attname: f"c{index}" for index, attname in enumerate(sorted(attnames))}
+        window = args.window(
+            queryset.values(**{name: F(attname) for attname, name in names_of.items()}),
+            keys,
+            positions,
+        )
+        window_sql = self.query(window)
+        alias = self.alias()
+
+        def column(attname: str) -> str:
+            return f'{alias}."{names_of[attname]}"'
+
+        read = [key.reversed() for key in keys] if args.from_end else list(keys)
+        order = ", ".join(_order(key, f'{alias}w."{names_of[key.attname]}"') for key in read)
+        size = args.size
+        page = f"FILTER (WHERE {alias}._n <= {size})"
+        listed = f"{alias}._n DESC" if args.from_end else f"{alias}._n"
+        first_row = f"LEAST({alias}._rows, {size})" if args.from_end else "1"
+        last_row = "1" if args.from_end else f"LEAST({alias}._rows, {size})"
+        more = f"count(*) > {size}"
+        # Known before reading: with `last`, whether items follow; with `first`, precede.
+        before_page = _flag(args.after is not None or args.offset > 0)
+        after_page = _flag(args.before is not None or args.offset > 0)
+        cursor = None
+        parts = []
+        for key, name, sub in plan.entries:
+            if name == "__typename":
+                value = f"{sub}::text"
+            elif name == "totalCount":
+                value = total
+            elif name == "nodes":
+                node = self.object(sub, column)
+                value = f"COALESCE(json_agg({node} ORDER BY {listed}) {page}, {EMPTY_LIST})"
+            elif name == "edges":
+                edge_parts = []
+                for edge_key, edge_name, edge_sub in sub:
+                    if edge_name == "cursor":
+                        cursor = cursor or self.cursor(keys, column)
+                        edge_value = cursor
+                    elif edge_name == "node":
+                        edge_value = self.object(edge_sub, column)
+                    else:
+                        edge_value = f"{edge_sub}::text"
+                    edge_parts.append(f"{sql.literal(edge_key)}, {edge_value}")
+                edge = f"json_build_object({', '.join(edge_parts)})"
+                value = f"COALESCE(json_agg({edge} ORDER BY {listed}) {page}, {EMPTY_LIST})"
+            else:  # pageInfo
+                info_parts = []
+                for info_key, info_name in sub:
+                    if info_name == "hasNextPage":
+                        info_value = after_page if args.from_end else more
+                    elif info_name == "hasPreviousPage":
+                        info_value = more if args.from_end else before_page
+                    elif info_name in ("startCursor", "endCursor"):
+                        cursor = cursor or self.cursor(keys, column)
+                        row = first_row if info_name == "startCursor" else last_row
+                        info_value = f"max({cursor}) FILTER (WHERE {alias}._n = {row})"
+                    else:
+                        info_value = f"{sql.literal('PageInfo')}::text"
+                    info_parts.append(f"{sql.literal(info_key)}, {info_value}")
+                value = f"json_build_object({', '.join(info_parts)})"
+            parts.append(f"{sql.literal(key)}, {value}")
+        return (
+            f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT *, "
+            f"row_number() OVER (ORDER BY {order}) AS _n, "
+            f"count(*) OVER () AS _rows FROM ({window_sql}) {alias}w) {alias})"
+        )
+
+    def constant_connection(self, plan: ConnectionPlan, args: PageArgs, total, *, rows_read):
+        """A connection without rows: no page read (`first: 0`) or none selected, or a list the
+        caller may not see (`total` None: empty and 0)."""
+        parts = []
+        for key, name, sub in plan.entries:
+            if name == "__typename":
+                value = f"{sub}::text"
+            elif name == "totalCount":
+                value = total or "0"
+            elif name in ("nodes", "edges"):
+                value = EMPTY_LIST
+            else:
+                info_parts = []
+                for info_key, info_name in sub:
+                    if info_name == "hasNextPage":
+                        flag = (
+                            rows_read
+                            and args.from_end
+                            and (args.before is not None or args.offset > 0)
+                        )
+                        info_value = _flag(flag)
+                    elif info_name == "hasPreviousPage":
+                        flag = (
+                            rows_read
+                            and not args.from_end
+                            and (args.after is not None or args.offset > 0)
+                        )
+                        info_value = _flag(flag)
+                    elif info_name in ("startCursor", "endCursor"):
+                        info_value = "NULL::text"
+                    else:
+                        info_value = f"{sql.literal('PageInfo')}::text"
+                    info_parts.append(f"{sql.literal(info_key)}, {info_value}")
+                value = f"json_build_object({', '.join(info_parts)})"
+            parts.append(f"{sql.literal(key)}, {value}")
+        return f"json_build_object({', '.join(parts)})"
+
+    def count(self, queryset: QuerySet) -> str:
+        return f"(SELECT count(*) FROM ({self.query(queryset.order_by().values('pk'))}) _count)"
+
+    def cursor(self, keys: tuple[Key, ...], column) -> str:
+        values = []
+        for key in keys:
+            value = sql.cursor_value(key.field, column(key.attname))
+            if value is None:
+                raise NotCompilable("cursor of this column type")
+            values.append(value)
+        return sql.cursor(signature(keys), values)
+
+    def query(self, queryset: QuerySet) -> str:
+        """A mark standing for the ORM's SQL of `queryset` (its parameters join the statement's
+        where its text goes: `statement` puts both in place)."""
+        try:
+            self.queries.append(queryset.query.sql_with_params())
+        except EmptyResultSet:
+            raise NotCompilable("empty") from None
+        return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
+
+    def statement(self, expression: str) -> tuple[str, list]:
+        """`SELECT expression::text` with the ORM's queries in place and their parameters in
+        the order of the text."""
+        pieces = expression.split(QUERY_MARK)
+        params = []
+        for index in range(1, len(pieces), 2):
+            text, query_params = self.queries[int(pieces[index])]
+            pieces[index] = text
+            params.extend(query_params)
+        return f"SELECT ({''.join(pieces)})::text", params
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _order(key: Key, column: str) -> str:
+    direction = "DESC" if key.descending else "ASC"
+    nulls = "NULLS FIRST" if key.nulls_first else "NULLS LAST"
+    return f"{column} {direction} {nulls}"
