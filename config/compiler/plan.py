@@ -233,7 +233,7 @@ def _leaf(gtype, field: models.Field, nonnull: bool) -> Callable[[str], str]:
     if name == "DateTime" and kind == "DateTimeField":
         return required(lambda col: f"to_json({sql.iso(col)})")
     if name == "Date" and kind == "DateField":
-        return required(lambda col: f"to_json(to_char({col}, 'YYYY-MM-DD'))")
+        return required(lambda col: f"to_json({sql.day(col)})")
     if name == "JSON" and kind == "JSONField":
         return required(lambda col: f"({col})::json")
     raise NotCompilable(f"{name} over {kind}")

@@ -7,6 +7,8 @@ import json
 
 from django.db import models
 
+from config.dbtypes import DISTANT_FUTURE, DISTANT_PAST
+
 # A JSON value no column can produce (PostgreSQL text holds no NUL character, and `to_json`
 # escapes a backslash as two): a compiled statement puts it where the standard path would
 # answer with an error (a stored value outside its type), and such an answer is thrown away
@@ -30,13 +32,26 @@ def json_string(text: str) -> str:
 
 def iso(expr: str) -> str:
     """A timestamptz as Python's datetime.isoformat() in UTC (Strawberry's DateTime):
-    microseconds only when not zero, the offset as +00:00."""
+    microseconds only when not zero, the offset as +00:00; a time Python cannot hold reads as
+    the stand-in the standard path's loader gives it (config.dbtypes)."""
     utc = f"({expr} AT TIME ZONE 'UTC')"
     return (
-        f"CASE WHEN {expr} IS NULL THEN NULL ELSE "
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"CASE WHEN {expr} IS NULL THEN NULL "
+        f"WHEN {expr} < '0001-01-01 00:00:00+00' THEN {literal(DISTANT_PAST.isoformat())} "
+        f"WHEN {expr} >= '10000-01-01 00:00:00+00' THEN {literal(DISTANT_FUTURE.isoformat())} "
+        f"ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
         f"|| CASE WHEN date_trunc('second', {expr}) = {expr} THEN '' "
         f"ELSE to_char({utc}, '.US') END || '+00:00' END"
+    )
+
+
+def day(expr: str) -> str:
+    """A date as date.isoformat(), with the loader's stand-ins for days Python cannot hold."""
+    return (
+        f"CASE WHEN {expr} IS NULL THEN NULL "
+        f"WHEN {expr} < '0001-01-01' THEN {literal(DISTANT_PAST.date().isoformat())} "
+        f"WHEN {expr} >= '10000-01-01' THEN {literal(DISTANT_FUTURE.date().isoformat())} "
+        f"ELSE to_char({expr}, 'YYYY-MM-DD') END"
     )
 
 
@@ -79,7 +94,7 @@ def cursor_value(field: models.Field, expr: str) -> str | None:
     elif kind == "DateTimeField":
         json = f"to_json({iso(expr)})::text"
     elif kind == "DateField":
-        json = f"to_json(to_char({expr}, 'YYYY-MM-DD'))::text"
+        json = f"to_json({day(expr)})::text"
     elif kind == "UUIDField":
         json = f"to_json(({expr})::text)::text"
     elif kind == "BooleanField":
