@@ -462,7 +462,7 @@ def table(results: list[ScenarioResult]) -> str:
     header = (
         f"{'scenario':<26} {'c':>2} | {'GraphQL req/s':>13} {'p50 ms':>7} {'p99 ms':>7} | "
         f"{'raw req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | "
-        f"{'PostGraphile':>12} {'p50 ms':>7} {'p99 ms':>7} | {'vs PG':>5} | {'SQL/req':>7} | "
+        f"{'PostGraphile':>12} {'p50 ms':>7} {'p99 ms':>7} | {'vs PG':>5} | {'SQL/req':>8} | "
         f"{'RSS MB':>6} {'PG MB':>5}"
     )
     lines = [header, "-" * len(header)]
@@ -477,8 +477,10 @@ def table(results: list[ScenarioResult]) -> str:
             p = row.get(PEER) or dict.fromkeys(g)
             queries = "-"
             if index == 0:
-                shown = [(result.queries.get(v) or {}).get("median", "-") for v in (GRAPHQL, RAW)]
-                queries = f"{shown[0]}/{shown[1]}"
+                kinds = (GRAPHQL, RAW, PEER) if PEER in result.queries else (GRAPHQL, RAW)
+                queries = "/".join(
+                    str((result.queries.get(v) or {}).get("median", "-")) for v in kinds
+                )
             first = index == 0
             lines.append(
                 f"{name if first else '':<26} {row['concurrency']:>2} | {rate(g['rps']):>13} "
@@ -486,7 +488,7 @@ def table(results: list[ScenarioResult]) -> str:
                 f"{rate(r['rps']):>9} {fmt(r['p50_ms'], '.1f'):>7} {fmt(r['p99_ms'], '.1f'):>7} | "
                 f"{fmt(row['ratio'], '.2f'):>5} | "
                 f"{rate(p['rps']):>12} {fmt(p['p50_ms'], '.1f'):>7} {fmt(p['p99_ms'], '.1f'):>7} | "
-                f"{fmt(row.get('ratio_postgraphile'), '.2f'):>5} | {queries:>7} | "
+                f"{fmt(row.get('ratio_postgraphile'), '.2f'):>5} | {queries:>8} | "
                 f"{fmt(result.peak_rss_mb, '.0f') if first else '':>6} "
                 f"{fmt(result.peer_rss_mb, '.0f') if first and result.peer_rss_mb else '':>5}"
             )
@@ -528,7 +530,25 @@ def start_peer(options: Options, seeded: dict) -> PeerServer:
         flush=True,
     )
     peer.start()
+    refused = refusals(peer)
+    if refused:
+        peer.stop()
+        raise SystemExit(f"PostGraphile answered without a valid API key: {refused}")
     return peer
+
+
+def refusals(peer: Server) -> str | None:
+    """None when PostGraphile refuses (401) a request without a key and one with a wrong key."""
+    body = json.dumps({"query": "query PeerThreads { __typename }"}).encode()
+    wrong = "dk_" + "x" * 10 + "_" + secrets.token_urlsafe(32)
+    for headers in ({}, {"Authorization": f"Bearer {wrong}"}):
+        call = Call(
+            path="/graphql", body=body, headers={"Content-Type": "application/json", **headers}
+        )
+        response = send(peer.host, peer.port, call)
+        if response.status != 401:
+            return f"HTTP {response.status} with headers {sorted(headers)}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
