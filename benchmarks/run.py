@@ -7,7 +7,7 @@ Configuration (environment, or the same names as options: --scale, --requests, â
   BENCH_REQUESTS  requests per variant and concurrency level    (default 300; small 60)
   BENCH_TIME_CAP  seconds per variant and concurrency level     (default 6; small 2)
   BENCH_LEVELS    concurrency levels                            (default 1,4,8)
-  BENCH_ROUNDS    alternating GraphQL/raw rounds per level      (default 3)
+  BENCH_ROUNDS    rounds per level, GraphQL/raw/PostGraphile in alternating order (default 3)
   BENCH_WORKERS   gunicorn workers, and PostGraphile's processes (default 2)
   BENCH_PEER      0 leaves PostGraphile out                      (default 1; needs npm)
   BENCH_ONLY      scenario or app names, comma-separated        (default all)
@@ -319,7 +319,7 @@ class ScenarioResult:
     peer_rss_mb: float | None = None
     seconds: float = 0.0
     notes: dict = field(default_factory=dict)
-    scenario_peer: str | None = None
+    peer_operation: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -334,7 +334,7 @@ class ScenarioResult:
             "error": self.error,
             "queries": self.queries,
             "peak_rss_mb": round(self.peak_rss_mb, 1) if self.peak_rss_mb else None,
-            "postgraphile_operation": self.scenario_peer,
+            "postgraphile_operation": self.peer_operation,
             "postgraphile_peak_rss_mb": round(self.peer_rss_mb, 1) if self.peer_rss_mb else None,
             "seconds": round(self.seconds, 1),
             "levels": self.levels,
@@ -346,7 +346,7 @@ def run_scenario(
     server: Server, calls: Calls, options: Options, peer_server: Server | None = None
 ) -> ScenarioResult:
     scenario = calls.scenario
-    result = ScenarioResult(scenario, scenario_peer=calls.peer.operation if calls.peer else None)
+    result = ScenarioResult(scenario, peer_operation=calls.peer.operation if calls.peer else None)
     started = time.perf_counter()
     servers = {GRAPHQL: server, RAW: server, PEER: peer_server}
     for one in {server, peer_server} - {None}:
