@@ -6,6 +6,7 @@ import base64
 import http.server
 import json
 import re
+import subprocess
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -361,3 +362,13 @@ def test_the_harness_compares_postgraphiles_rows_with_the_services(answering, ki
     # then
     assert variants(calls) == (GRAPHQL, RAW, PEER)
     assert found == problem
+
+
+def test_the_server_file_is_valid_javascript():
+    # when: a syntax check only (Node resolves no import with --check)
+    result = subprocess.run(
+        ["node", "--check", str(SERVER)], capture_output=True, text=True, timeout=60
+    )
+
+    # then
+    assert (result.returncode, result.stderr) == (0, "")
