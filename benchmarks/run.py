@@ -1,13 +1,15 @@
-"""`make bench`: seed, start gunicorn, check each scenario's answers, then time GraphQL and its
-raw SQL baseline interleaved, at a few concurrency levels; print a table and write JSON.
+"""`make bench`: seed, start gunicorn (and PostGraphile, the peer), check each scenario's answers,
+then time GraphQL, its raw SQL baseline and PostGraphile interleaved, at a few concurrency
+levels; print a table and write JSON.
 
 Configuration (environment, or the same names as options: --scale, --requests, …):
   BENCH_SCALE     small | default | large                       (default: default)
   BENCH_REQUESTS  requests per variant and concurrency level    (default 300; small 60)
   BENCH_TIME_CAP  seconds per variant and concurrency level     (default 6; small 2)
   BENCH_LEVELS    concurrency levels                            (default 1,4,8)
-  BENCH_ROUNDS    alternating GraphQL/raw rounds per level      (default 3)
-  BENCH_WORKERS   gunicorn workers                              (default 2)
+  BENCH_ROUNDS    rounds per level, GraphQL/raw/PostGraphile in alternating order (default 3)
+  BENCH_WORKERS   gunicorn workers, and PostGraphile's processes (default 2)
+  BENCH_PEER      0 leaves PostGraphile out                      (default 1; needs npm)
   BENCH_ONLY      scenario or app names, comma-separated        (default all)
   BENCH_SEED      0 reuses the data already seeded              (default 1)
   BENCH_DATABASE_URL  a PostgreSQL database to WIPE and use; default: an embedded server
@@ -33,12 +35,16 @@ from pathlib import Path
 
 from benchmarks import constants
 from benchmarks.load import Batch, Call, failure, percentile, run_batch, send
+from benchmarks.peer.install import ensure_installed, peer_versions
+from benchmarks.peer.queries import PEER_QUERIES, PeerQuery
+from benchmarks.peer.server import PeerServer
 from benchmarks.scenarios import GRAPHQL, RAW, SCENARIOS, Scenario
 from benchmarks.server import Server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "benchmarks" / "results"
 SMALL_DEFAULTS = {"requests": 60, "time_cap": 2.0}
+PEER = "postgraphile"
 
 
 @dataclass
@@ -53,6 +59,7 @@ class Options:
     seed: bool
     database_url: str | None
     out: Path | None
+    peer: bool = True
 
 
 def parse_options(argv: list[str]) -> Options:
@@ -66,6 +73,7 @@ def parse_options(argv: list[str]) -> Options:
     parser.add_argument("--workers", type=int, default=env.get("BENCH_WORKERS") or 2)
     parser.add_argument("--only", default=env.get("BENCH_ONLY") or "")
     parser.add_argument("--seed", default=env.get("BENCH_SEED") or "1")
+    parser.add_argument("--peer", default=env.get("BENCH_PEER") or "1")
     parser.add_argument("--out", default=env.get("BENCH_OUT") or None)
     args = parser.parse_args(argv)
     small = args.scale == "small"
@@ -78,6 +86,7 @@ def parse_options(argv: list[str]) -> Options:
         workers=args.workers,
         only=[name.strip() for name in args.only.split(",") if name.strip()],
         seed=args.seed.strip().lower() not in {"0", "false", "no", "off"},
+        peer=args.peer.strip().lower() not in {"0", "false", "no", "off"},
         database_url=(env.get("BENCH_DATABASE_URL") or "").strip() or None,
         out=Path(args.out) if args.out else None,
     )
@@ -142,6 +151,9 @@ class Calls:
     scenario: Scenario
     api_key: str
     state: dict = field(default_factory=dict)
+    # The scenario's PostGraphile query when the peer runs, and what its `prepare` found.
+    peer: PeerQuery | None = None
+    peer_state: dict = field(default_factory=dict)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -149,10 +161,19 @@ class Calls:
 
     def make(self, variant: str):
         def call(number: int) -> Call:
-            variables = self.scenario.variables(number, variant, self.state)
+            variables = self.scenario.variables(
+                number, GRAPHQL if variant == PEER else variant, self.state
+            )
             if variant == GRAPHQL:
                 path = "/graphql/"
                 body = {"query": self.scenario.query, "variables": variables}
+            elif variant == PEER:
+                path = "/graphql"
+                body = {
+                    "query": self.peer.query,
+                    "variables": self.peer.variables(variables, self.peer_state),
+                    "operationName": self.peer.operation,
+                }
             else:
                 path = f"/bench/raw/{self.scenario.raw}"
                 body = variables
@@ -173,14 +194,22 @@ class HttpSession:
 
     server: Server
     api_key: str
+    peer_server: Server | None = None
 
     def _post(
-        self, path: str, body: dict, *, api_key: str | None = None, expect_ok: bool = True
+        self,
+        path: str,
+        body: dict,
+        *,
+        api_key: str | None = None,
+        expect_ok: bool = True,
+        server: Server | None = None,
     ) -> dict:
         key = api_key or self.api_key
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
         call = Call(path=path, body=json.dumps(body).encode(), headers=headers)
-        response = send(self.server.host, self.server.port, call)
+        server = server or self.server
+        response = send(server.host, server.port, call)
         problem = failure(response)
         if problem and (expect_ok or response.status != 200):
             raise RuntimeError(f"{path}: {problem}")
@@ -199,6 +228,10 @@ class HttpSession:
 
     def raw(self, name: str, variables: dict) -> dict:
         return self._post(f"/bench/raw/{name}", variables)
+
+    def peer(self, operation: str, query: str, variables: dict) -> dict:
+        body = {"query": query, "variables": variables, "operationName": operation}
+        return self._post("/graphql", body, server=self.peer_server)
 
 
 def first_difference(left: object, right: object, path: str = "$") -> str | None:
@@ -226,24 +259,36 @@ def first_difference(left: object, right: object, path: str = "$") -> str | None
     return f"{path}: {json.dumps(left)[:120]} != {json.dumps(right)[:120]}"
 
 
-def check_answers(server: Server, calls: Calls) -> str | None:
-    """Send one request of each variant; None when both succeed with the same JSON."""
-    answers = []
-    for variant in variants(calls.scenario):
+def check_answers(servers: dict[str, Server], calls: Calls) -> str | None:
+    """Send one request of each variant; None when all succeed with the same rows: GraphQL and
+    raw the same JSON, PostGraphile the same once read in the service's names and formats."""
+    answers = {}
+    for variant in variants(calls):
+        server = servers[variant]
         response = send(server.host, server.port, calls.make(variant)(0))
         problem = failure(response)
         if problem:
             return f"{variant}: {problem}"
-        answers.append(calls.scenario.normalize(json.loads(response.body)))
-    if len(answers) == 2:
-        difference = first_difference(*answers)
+        answers[variant] = json.loads(response.body)
+    if RAW in answers:
+        normalize = calls.scenario.normalize
+        difference = first_difference(normalize(answers[GRAPHQL]), normalize(answers[RAW]))
         if difference:
             return f"answers differ at {difference}"
+    if PEER in answers:
+        try:
+            theirs = calls.peer.answer(answers[PEER])
+        except (KeyError, TypeError, ValueError) as exc:
+            return f"{PEER}: unexpected answer ({type(exc).__name__}: {exc})"
+        difference = first_difference(calls.peer.service(answers[GRAPHQL]), theirs)
+        if difference:
+            return f"PostGraphile's answer differs at {difference}"
     return None
 
 
-def variants(scenario: Scenario) -> tuple[str, ...]:
-    return (GRAPHQL, RAW) if scenario.raw else (GRAPHQL,)
+def variants(calls: Calls) -> tuple[str, ...]:
+    kinds = (GRAPHQL, RAW) if calls.scenario.raw else (GRAPHQL,)
+    return (*kinds, PEER) if calls.peer else kinds
 
 
 def summary(batch: Batch, rows_per_request: int) -> dict:
@@ -271,8 +316,10 @@ class ScenarioResult:
     levels: list[dict] = field(default_factory=list)
     queries: dict[str, dict | None] = field(default_factory=dict)
     peak_rss_mb: float | None = None
+    peer_rss_mb: float | None = None
     seconds: float = 0.0
     notes: dict = field(default_factory=dict)
+    peer_operation: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -287,35 +334,44 @@ class ScenarioResult:
             "error": self.error,
             "queries": self.queries,
             "peak_rss_mb": round(self.peak_rss_mb, 1) if self.peak_rss_mb else None,
+            "postgraphile_operation": self.peer_operation,
+            "postgraphile_peak_rss_mb": round(self.peer_rss_mb, 1) if self.peer_rss_mb else None,
             "seconds": round(self.seconds, 1),
             "levels": self.levels,
             "notes": self.notes,
         }
 
 
-def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResult:
+def run_scenario(
+    server: Server, calls: Calls, options: Options, peer_server: Server | None = None
+) -> ScenarioResult:
     scenario = calls.scenario
-    result = ScenarioResult(scenario)
+    result = ScenarioResult(scenario, peer_operation=calls.peer.operation if calls.peer else None)
     started = time.perf_counter()
-    server.reset_peak_rss()
-    session = HttpSession(server, calls.api_key)
+    servers = {GRAPHQL: server, RAW: server, PEER: peer_server}
+    for one in {server, peer_server} - {None}:
+        one.reset_peak_rss()
+    session = HttpSession(server, calls.api_key, peer_server)
     try:
         if scenario.prepare:
             calls.state.update(scenario.prepare(session))
-        problem = check_answers(server, calls)
+        if calls.peer and calls.peer.prepare:
+            found = calls.peer.prepare(session, {**calls.state, **calls.peer_state})
+            calls.peer_state.update(found)
+        problem = check_answers(servers, calls)
     except (RuntimeError, OSError, KeyError, ValueError) as exc:
         problem = f"{type(exc).__name__}: {exc}"
     if problem:
         result.error = problem
         return result
-    kinds = variants(scenario)
+    kinds = variants(calls)
     requests = scenario.requests or options.requests
     number = 1
     # Warm-up, not measured: a request per worker and variant (connections, caches).
     for variant in kinds:
         run_batch(
-            server.host,
-            server.port,
+            servers[variant].host,
+            servers[variant].port,
             calls.make(variant),
             total=options.workers,
             concurrency=options.workers,
@@ -336,8 +392,8 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
                     else calls.make(variant)
                 )
                 batch = run_batch(
-                    server.host,
-                    server.port,
+                    servers[variant].host,
+                    servers[variant].port,
                     make,
                     total=per_round,
                     concurrency=level,
@@ -357,6 +413,8 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
                 )
         raw_rps = row[RAW]["rps"] if RAW in row else None
         row["ratio"] = round(row[GRAPHQL]["rps"] / raw_rps, 3) if raw_rps else None
+        peer_rps = row[PEER]["rps"] if PEER in row else None
+        row["ratio_postgraphile"] = round(row[GRAPHQL]["rps"] / peer_rps, 3) if peer_rps else None
         result.levels.append(row)
     # The median is what a request costs: an API key's last use is recorded at most once a
     # minute, so one request in many runs one more UPDATE (min/max show it).
@@ -379,6 +437,7 @@ def run_scenario(server: Server, calls: Calls, options: Options) -> ScenarioResu
         except (RuntimeError, OSError, KeyError, ValueError) as exc:
             result.error = f"verify: {type(exc).__name__}: {exc}"
     result.peak_rss_mb = server.peak_rss_mb()
+    result.peer_rss_mb = peer_server.peak_rss_mb() if calls.peer else None
     result.seconds = time.perf_counter() - started
     result.notes = {
         k: v
@@ -402,8 +461,9 @@ def rate(value: float | None) -> str:
 def table(results: list[ScenarioResult]) -> str:
     header = (
         f"{'scenario':<26} {'c':>2} | {'GraphQL req/s':>13} {'p50 ms':>7} {'p99 ms':>7} | "
-        f"{'raw req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | {'SQL/req':>7} | "
-        f"{'RSS MB':>6}"
+        f"{'raw req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | "
+        f"{'PostGraphile':>12} {'p50 ms':>7} {'p99 ms':>7} | {'vs PG':>5} | {'SQL/req':>8} | "
+        f"{'RSS MB':>6} {'PG MB':>5}"
     )
     lines = [header, "-" * len(header)]
     for result in results:
@@ -412,21 +472,25 @@ def table(results: list[ScenarioResult]) -> str:
             lines.append(f"{name:<26}    FAILED: {result.error}")
             continue
         for index, row in enumerate(result.levels):
-            g, r = row[GRAPHQL], row.get(RAW) or dict.fromkeys(row[GRAPHQL])
-            rate_g = fmt(g["rps"], ",.1f") if g["rps"] < 100 else fmt(g["rps"])
-            rate_r = (
-                "-" if r["rps"] is None else fmt(r["rps"], ",.1f" if r["rps"] < 100 else ",.0f")
-            )
+            g = row[GRAPHQL]
+            r = row.get(RAW) or dict.fromkeys(g)
+            p = row.get(PEER) or dict.fromkeys(g)
             queries = "-"
             if index == 0:
-                shown = [(result.queries.get(v) or {}).get("median", "-") for v in (GRAPHQL, RAW)]
-                queries = f"{shown[0]}/{shown[1]}"
+                kinds = (GRAPHQL, RAW, PEER) if PEER in result.queries else (GRAPHQL, RAW)
+                queries = "/".join(
+                    str((result.queries.get(v) or {}).get("median", "-")) for v in kinds
+                )
+            first = index == 0
             lines.append(
-                f"{name if index == 0 else '':<26} {row['concurrency']:>2} | {rate_g:>13} "
-                f"{fmt(g['p50_ms'], '.1f'):>7} {fmt(g['p99_ms'], '.1f'):>7} | {rate_r:>9} "
-                f"{fmt(r['p50_ms'], '.1f'):>7} {fmt(r['p99_ms'], '.1f'):>7} | "
-                f"{fmt(row['ratio'], '.2f'):>5} | {queries:>7} | "
-                f"{fmt(result.peak_rss_mb, '.0f') if index == 0 else '':>6}"
+                f"{name if first else '':<26} {row['concurrency']:>2} | {rate(g['rps']):>13} "
+                f"{fmt(g['p50_ms'], '.1f'):>7} {fmt(g['p99_ms'], '.1f'):>7} | "
+                f"{rate(r['rps']):>9} {fmt(r['p50_ms'], '.1f'):>7} {fmt(r['p99_ms'], '.1f'):>7} | "
+                f"{fmt(row['ratio'], '.2f'):>5} | "
+                f"{rate(p['rps']):>12} {fmt(p['p50_ms'], '.1f'):>7} {fmt(p['p99_ms'], '.1f'):>7} | "
+                f"{fmt(row.get('ratio_postgraphile'), '.2f'):>5} | {queries:>8} | "
+                f"{fmt(result.peak_rss_mb, '.0f') if first else '':>6} "
+                f"{fmt(result.peer_rss_mb, '.0f') if first and result.peer_rss_mb else '':>5}"
             )
             if result.scenario.rows_per_request:
                 lines.append(
@@ -450,6 +514,43 @@ def selected(options: Options) -> list[Scenario]:
     return chosen
 
 
+def start_peer(options: Options, seeded: dict) -> PeerServer:
+    """PostGraphile on the seeded database, as many processes as gunicorn has workers."""
+    database = (
+        {"connectionString": options.database_url} if options.database_url else seeded["database"]
+    )
+    peer = PeerServer(
+        database=database, workers=options.workers, log=RESULTS_DIR / "postgraphile.log.tmp"
+    )
+    ensure_installed()
+    versions = peer_versions()
+    print(
+        f"PostGraphile {versions['postgraphile']} (Node {versions['node']}): "
+        f"{options.workers} processes on {peer.host}:{peer.port}",
+        flush=True,
+    )
+    peer.start()
+    refused = refusals(peer)
+    if refused:
+        peer.stop()
+        raise SystemExit(f"PostGraphile answered without a valid API key: {refused}")
+    return peer
+
+
+def refusals(peer: Server) -> str | None:
+    """None when PostGraphile refuses (401) a request without a key and one with a wrong key."""
+    body = json.dumps({"query": "query PeerThreads { __typename }"}).encode()
+    wrong = "dk_" + "x" * 10 + "_" + secrets.token_urlsafe(32)
+    for headers in ({}, {"Authorization": f"Bearer {wrong}"}):
+        call = Call(
+            path="/graphql", body=body, headers={"Content-Type": "application/json", **headers}
+        )
+        response = send(peer.host, peer.port, call)
+        if response.status != 401:
+            return f"HTTP {response.status} with headers {sorted(headers)}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(sys.argv[1:] if argv is None else argv)
     scenarios = selected(options)
@@ -468,15 +569,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     server.start()
     results = []
+    peer_server = None
     try:
+        if options.peer and any(s.name in PEER_QUERIES for s in scenarios):
+            peer_server = start_peer(options, seeded)
         calls_key = seeded["api_key"]
         for scenario in scenarios:
             print(f"  {scenario.name} …", end=" ", flush=True)
             state = {k: v for k, v in seeded.items() if k.endswith("_api_key")}
-            result = run_scenario(server, Calls(scenario, calls_key, state), options)
+            calls = Calls(scenario, calls_key, state)
+            if peer_server is not None and scenario.name in PEER_QUERIES:
+                calls.peer = PEER_QUERIES[scenario.name]
+                calls.peer_state = {"user_id": seeded["user_id"]}
+            result = run_scenario(server, calls, options, peer_server)
             print("FAILED: " + result.error if result.failed else f"{result.seconds:.0f} s")
             results.append(result)
     finally:
+        if peer_server is not None:
+            peer_server.stop()
         server.stop()
     print()
     print(table(results))
@@ -496,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": options.rounds,
             "workers": options.workers,
             "database": "BENCH_DATABASE_URL" if options.database_url else "embedded",
+            "postgraphile": peer_versions() if peer_server is not None else None,
         },
         "seed_seconds": round(seeded.get("seconds", 0), 2),
         "scenarios": [result.as_json() for result in results],

@@ -3,6 +3,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from benchmarks.seed import BENCH_USERNAME, SCALES, SeedReport, analyze, reset_users
 from benchmarks.seed.all import SEEDERS
@@ -37,7 +38,9 @@ class Command(BaseCommand):
             _, api_key = chat_services.api_key_create(user=user, name="benchmarks")
             extra = capped_user_reset() if "chat" in chosen else {}
             self.stdout.write(
-                json.dumps({"api_key": api_key, "scale": scale, "seconds": 0, **extra})
+                json.dumps(
+                    {"api_key": api_key, "scale": scale, "seconds": 0, **peer_facts(user), **extra}
+                )
             )
             return
         chosen = [name.strip() for name in apps.split(",") if name.strip()]
@@ -46,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown apps: {', '.join(unknown)} (known: {', '.join(SEEDERS)})")
         started = time.perf_counter()
         report = SeedReport(timings=[])
-        _, api_key = reset_users(report)
+        user, api_key = reset_users(report)
         tables = []
         for name in chosen:
             tables += SEEDERS[name](SCALES[scale], report)
@@ -57,5 +60,26 @@ class Command(BaseCommand):
             self.stdout.write(f"  seed {label:<28} {rows:>10,} rows {seconds:7.2f} s {rate}")
         self.stdout.write(f"  seed total {total:.2f} s (scale {scale})")
         self.stdout.write(
-            json.dumps({"api_key": api_key, "scale": scale, "seconds": total, **report.extra})
+            json.dumps(
+                {
+                    "api_key": api_key,
+                    "scale": scale,
+                    "seconds": total,
+                    **peer_facts(user),
+                    **report.extra,
+                }
+            )
         )
+
+
+def peer_facts(user) -> dict:
+    """What the PostGraphile peer needs: the bench user's id (its threads' owner) and where the
+    database listens (the embedded server's socket folder; never a password)."""
+    settings = connection.settings_dict
+    database = {
+        "host": settings["HOST"] or "127.0.0.1",
+        "port": int(settings["PORT"] or 5432),
+        "user": settings["USER"],
+        "database": settings["NAME"],
+    }
+    return {"user_id": user.pk, "database": database}
