@@ -1,11 +1,14 @@
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+import orjson
 from cross_web import HTTPException
 from cross_web.request._django import DjangoHTTPRequestAdapter
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
@@ -15,6 +18,7 @@ from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
 from config import graphiql_assets
+from config.compiler import CompiledJSON
 from config.deadline import database_deadline
 from config.errors import (
     BAD_REQUEST,
@@ -28,6 +32,19 @@ from config.errors import (
 from config.http import check_operation, decode_body
 
 logger = logging.getLogger(__name__)
+_DJANGO_JSON = DjangoJSONEncoder()  # lazy translations, times, decimals in error details
+
+
+def _orjson_default(value):
+    if type(value) is CompiledJSON:
+        return orjson.Fragment(value.text)
+    return _DJANGO_JSON.default(value)
+
+
+def _json_default(value):
+    if type(value) is CompiledJSON:
+        return orjson.loads(value.text)
+    return _DJANGO_JSON.default(value)
 
 
 class RawBodyRequestAdapter(DjangoHTTPRequestAdapter):
@@ -83,6 +100,23 @@ class GraphQLView(StrawberryGraphQLView):
         response = render(request, "graphql/graphiql.html", context)
         response["Content-Security-Policy"] = GRAPHIQL_CSP
         return response
+
+    def encode_json(self, data: object) -> bytes:
+        """The answer as compact UTF-8 JSON, by orjson (several times faster than the json
+        module on a page of a thousand messages); an integer beyond 64 bits (a JSON value
+        may hold one) is left to the json module, which prints it exactly."""
+        try:
+            return orjson.dumps(data, default=_orjson_default)
+        except (TypeError, orjson.JSONEncodeError):
+            return json.dumps(
+                data, default=_json_default, separators=(",", ":"), ensure_ascii=False
+            ).encode()
+
+    def get_context(self, request, response):
+        context = super().get_context(request, response)
+        # Compiled reads hand their JSON text to encode_json (config.compiler).
+        context.json_fragments = True
+        return context
 
     def parse_json(self, data: str | bytes):
         value = decode_body(data)

@@ -19,10 +19,10 @@ compiler sees it, and nested lists and guarded fields consult the same declarati
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
+import orjson
 import strawberry
 from django.conf import settings
 from django.db import connection as db
@@ -47,6 +47,17 @@ class Precompleted:
 
     def __init__(self, value):
         self.value = value
+
+
+class CompiledJSON:
+    """The JSON text of a compiled answer, for an encoder that copies it into the response
+    (config.views.GraphQLView.encode_json): the text is what that encoder would print for
+    the standard path's values."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -82,13 +93,21 @@ def _plan(kind: str, raw_info, build):
 
 
 def _run(renderer: Renderer, expression: str):
+    """The statement's answer, as JSON text for the HTTP view (which copies it into the
+    response) and as Python values for any other caller; None: the standard path answers."""
     statement, params = renderer.statement(expression)
     with db.cursor() as cursor:
         cursor.execute(statement, params)
         (text,) = cursor.fetchone()
-    if text is not None and sql.SENTINEL in text:
+    if text is None:
+        return Precompleted(None)
+    if sql.SENTINEL in text:
         return None  # a value the standard path answers with an error
-    return Precompleted(None if text is None else json.loads(text))
+    if getattr(renderer.info.context, "json_fragments", False):
+        return Precompleted(CompiledJSON(text))
+    # orjson reads it as the json module would: numbers it would read otherwise (beyond 64
+    # bits) sent the request down the standard path (sql.BEYOND_64_BITS).
+    return Precompleted(orjson.loads(text))
 
 
 def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):

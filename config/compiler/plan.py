@@ -36,7 +36,7 @@ from strawberry_django.utils.typing import get_django_definition
 from config.compiler import sql
 
 DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
-MAX_ENTRIES = 50  # json_build_object takes at most 100 arguments
+MAX_ENTRIES = 100  # fields of one object: a bound on the statement's length
 CONNECTION_FIELDS = frozenset({"totalCount", "pageInfo", "nodes", "edges", "__typename"})
 
 
@@ -160,8 +160,14 @@ def _model_field(model: type[models.Model], name: str) -> models.Field:
         raise NotCompilable(f"{model.__name__}.{name} is not a column") from None
 
 
+def _quoted(expr: str) -> str:
+    """Text that needs no escaping (digits, ids, ISO times) as a JSON string."""
+    return f"'\"' || {expr} || '\"'"
+
+
 def _leaf(gtype, field: models.Field, nonnull: bool) -> Callable[[str], str]:
-    """How to print `field` as the GraphQL leaf type `gtype` (already without NonNull)."""
+    """How to print `field` as the GraphQL leaf type `gtype` (already without NonNull): an
+    expression of its JSON text, SQL NULL for null."""
     kind = sql.internal_type(field)
     nullable = field.null
 
@@ -180,9 +186,9 @@ def _leaf(gtype, field: models.Field, nonnull: bool) -> Callable[[str], str]:
         check = f"'strict $[*] ? (@.type() {strict})'"
         return required(
             lambda col: (
-                f"CASE WHEN jsonb_typeof({col}) = 'array' AND NOT "
-                f"jsonb_path_exists({col}, {check}) THEN ({col})::json "
-                f"WHEN {col} IS NULL OR {col} = 'null'::jsonb THEN NULL ELSE {sql.SENTINEL_SQL} END"
+                f"CASE WHEN {col} IS NULL OR {col} = 'null'::jsonb THEN NULL "
+                f"WHEN jsonb_typeof({col}) = 'array' AND NOT jsonb_path_exists({col}, {check}) "
+                f"THEN {sql.json_text(col)} ELSE {sql.SENTINEL_SQL} END"
             )
         )
     if isinstance(gtype, GraphQLEnumType):
@@ -198,7 +204,7 @@ def _leaf(gtype, field: models.Field, nonnull: bool) -> Callable[[str], str]:
         ]
 
         def enum(col: str) -> str:
-            cases = " ".join(f"WHEN {col} = {value} THEN {name}::json" for value, name in pairs)
+            cases = " ".join(f"WHEN {col} = {value} THEN {name}" for value, name in pairs)
             return f"CASE WHEN {col} IS NULL THEN NULL {cases} ELSE {sql.SENTINEL_SQL} END"
 
         return required(enum)
@@ -208,34 +214,29 @@ def _leaf(gtype, field: models.Field, nonnull: bool) -> Callable[[str], str]:
     if name == "ID" and (
         kind in sql.INTEGER_TYPES or kind in sql.BIG_INTEGER_TYPES or kind == "UUIDField"
     ):
-        return required(lambda col: f"to_json(({col})::text)")
+        return required(lambda col: _quoted(f"({col})::text"))
     if name in ("ID", "String") and kind in sql.TEXT_TYPES:
-        return required(lambda col: f"to_json({col})")
+        return required(lambda col: f"to_json({col})::text")
     if name == "Int" and kind in sql.INTEGER_TYPES:
-        return required(lambda col: f"to_json({col})")
+        return required(lambda col: f"({col})::text")
     if name == "Int" and kind in sql.BIG_INTEGER_TYPES:
         low, high = sql.INT_MIN, sql.INT_MAX
         return required(
             lambda col: (
                 f"CASE WHEN {col} IS NULL OR {col} BETWEEN {low} AND {high} "
-                f"THEN to_json({col}) ELSE {sql.SENTINEL_SQL} END"
+                f"THEN ({col})::text ELSE {sql.SENTINEL_SQL} END"
             )
         )
     if name == "Float" and kind == "FloatField":
-        return required(
-            lambda col: (
-                f"CASE WHEN {col} IN ('NaN', 'Infinity', '-Infinity') "
-                f"THEN {sql.SENTINEL_SQL} ELSE to_json({col}) END"
-            )
-        )
+        return required(sql.float_text)
     if name == "Boolean" and kind == "BooleanField":
-        return required(lambda col: f"to_json({col})")
+        return required(lambda col: f"({col})::text")
     if name == "DateTime" and kind == "DateTimeField":
-        return required(lambda col: f"to_json({sql.iso(col)})")
+        return required(lambda col: _quoted(sql.iso(col)))
     if name == "Date" and kind == "DateField":
-        return required(lambda col: f"to_json({sql.day(col)})")
+        return required(lambda col: _quoted(sql.day(col)))
     if name == "JSON" and kind == "JSONField":
-        return required(lambda col: f"({col})::json")
+        return required(sql.json_text)
     raise NotCompilable(f"{name} over {kind}")
 
 
@@ -258,7 +259,7 @@ def object_plan(info, gtype: GraphQLObjectType, model, nodes: list[FieldNode]) -
         if any(node.name.value != name for node in group):
             raise NotCompilable("one key, several fields")
         if name == "__typename":
-            entries.append(Constant(key, sql.literal(gtype.name)))
+            entries.append(Constant(key, sql.literal(sql.json_string(gtype.name))))
             continue
         gfield = gtype.fields[name]
         strawberry_field = gfield.extensions.get(DEFINITION)
@@ -342,7 +343,7 @@ def connection_plan(info, gtype: GraphQLObjectType, model, nodes: list[FieldNode
         if any(node.name.value != name for node in group) or name not in CONNECTION_FIELDS:
             raise NotCompilable("connection field")
         if name == "__typename":
-            entries.append((key, name, sql.literal(gtype.name)))  # text: one more json value
+            entries.append((key, name, sql.literal(sql.json_string(gtype.name))))
         elif name == "totalCount":
             entries.append((key, name, None))
         elif name == "pageInfo":
@@ -365,7 +366,7 @@ def connection_plan(info, gtype: GraphQLObjectType, model, nodes: list[FieldNode
                 if edge_name == "node":
                     sub = object_plan(info, node_type, model, edge_group)
                 elif edge_name == "__typename":
-                    sub = sql.literal(edge_type.name)
+                    sub = sql.literal(sql.json_string(edge_type.name))
                 else:
                     sub = None
                 edge_entries.append((edge_key, edge_name, sub))

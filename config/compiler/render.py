@@ -27,7 +27,6 @@ from config.connections.keyset import Key, order_keys, signature
 from config.connections.pages import ROW_FIELDS, PageArgs
 from config.connections.selection import argument_values
 
-EMPTY_LIST = "'[]'::json"
 QUERY_MARK = "\x00"  # never in SQL text
 
 
@@ -51,23 +50,23 @@ class Renderer:
     # --- objects ---
 
     def object(self, plan: ObjectPlan, column) -> str:
-        """`json_build_object` of one row; `column(attname)` names a column of the row."""
-        parts = []
+        """The JSON text of one row; `column(attname)` names a column of the row."""
+        pairs = []
         for entry in plan.entries:
             if isinstance(entry, Leaf):
-                value = entry.render(column(entry.attname))
+                value = f"COALESCE({entry.render(column(entry.attname))}, {sql.NULL})"
             elif isinstance(entry, Constant):
-                value = f"{entry.sql}::text"
+                value = entry.sql
             elif isinstance(entry, Related):
                 value = self.related(entry, column)
             elif isinstance(entry, Nested):
                 value = self.nested(entry, column)
-            parts.append(f"{sql.literal(entry.key)}, {value}")
-        return f"json_build_object({', '.join(parts)})"
+            pairs.append((entry.key, value))
+        return sql.json_object(pairs)
 
     def related(self, entry: Related, column) -> str:
         if not self.may(entry.permission):
-            return "NULL::json"
+            return sql.NULL
         alias = self.alias()
         meta = entry.model._meta
         columns = {field.attname: field.column for field in meta.concrete_fields}
@@ -76,7 +75,7 @@ class Renderer:
             f'(SELECT {inner} FROM "{meta.db_table}" {alias} '
             f'WHERE {alias}."{columns[entry.target]}" = {column(entry.attname)})'
         )
-        return value if entry.nullable else f"COALESCE({value}, {sql.SENTINEL_SQL})"
+        return f"COALESCE({value}, {sql.NULL if entry.nullable else sql.SENTINEL_SQL})"
 
     def nested(self, entry: Nested, column) -> str:
         arguments = argument_values(entry.field, entry.node, self.info._raw_info)
@@ -92,9 +91,8 @@ class Renderer:
             return self.constant_connection(entry.plan, args, None, rows_read=False)
         queryset, keys = order_keys(entry.nested.rows(self.info))
         parent = RawSQL(column(entry.parent_attname), ())  # noqa: S611 (an alias of ours)
-        return self.connection(
-            entry.plan, queryset.filter(**{entry.nested.link: parent}), keys, args
-        )
+        children = queryset.filter(**{entry.nested.link: parent})
+        return self.connection(entry.plan, children, keys, args)
 
     # --- connections ---
 
@@ -104,7 +102,7 @@ class Renderer:
         except ValidationError:
             raise NotCompilable("cursor") from None
         names = plan.names()
-        total = self.count(queryset) if "totalCount" in names else "0"
+        total = self.count(queryset) if "totalCount" in names else "'0'"
         if not names & ROW_FIELDS or args.size == 0:
             return self.constant_connection(plan, args, total, rows_read=args.size == 0)
         attnames = {key.attname for key in keys}
@@ -129,35 +127,37 @@ class Renderer:
         listed = f"{alias}._n DESC" if args.from_end else f"{alias}._n"
         first_row = f"LEAST({alias}._rows, {size})" if args.from_end else "1"
         last_row = "1" if args.from_end else f"LEAST({alias}._rows, {size})"
-        more = f"count(*) > {size}"
+        more = f"(count(*) > {size})::text"
         # Known before reading: with `last`, whether items follow; with `first`, precede.
         before_page = _flag(args.after is not None or args.offset > 0)
         after_page = _flag(args.before is not None or args.offset > 0)
         cursor = None
-        parts = []
+
+        def items(item: str) -> str:
+            return f"'[' || COALESCE(string_agg({item}, ',' ORDER BY {listed}) {page}, '') || ']'"
+
+        pairs = []
         for key, name, sub in plan.entries:
             if name == "__typename":
-                value = f"{sub}::text"
+                value = sub
             elif name == "totalCount":
                 value = total
             elif name == "nodes":
-                node = self.object(sub, column)
-                value = f"COALESCE(json_agg({node} ORDER BY {listed}) {page}, {EMPTY_LIST})"
+                value = items(self.object(sub, column))
             elif name == "edges":
-                edge_parts = []
+                edge_pairs = []
                 for edge_key, edge_name, edge_sub in sub:
                     if edge_name == "cursor":
                         cursor = cursor or self.cursor(keys, column)
-                        edge_value = cursor
+                        edge_value = f"'\"' || {cursor} || '\"'"
                     elif edge_name == "node":
                         edge_value = self.object(edge_sub, column)
                     else:
-                        edge_value = f"{edge_sub}::text"
-                    edge_parts.append(f"{sql.literal(edge_key)}, {edge_value}")
-                edge = f"json_build_object({', '.join(edge_parts)})"
-                value = f"COALESCE(json_agg({edge} ORDER BY {listed}) {page}, {EMPTY_LIST})"
+                        edge_value = edge_sub
+                    edge_pairs.append((edge_key, edge_value))
+                value = items(sql.json_object(edge_pairs))
             else:  # pageInfo
-                info_parts = []
+                info_pairs = []
                 for info_key, info_name in sub:
                     if info_name == "hasNextPage":
                         info_value = after_page if args.from_end else more
@@ -166,14 +166,17 @@ class Renderer:
                     elif info_name in ("startCursor", "endCursor"):
                         cursor = cursor or self.cursor(keys, column)
                         row = first_row if info_name == "startCursor" else last_row
-                        info_value = f"max({cursor}) FILTER (WHERE {alias}._n = {row})"
+                        info_value = (
+                            f"COALESCE('\"' || max({cursor}) FILTER (WHERE {alias}._n = {row}) "
+                            f"|| '\"', 'null')"
+                        )
                     else:
-                        info_value = f"{sql.literal('PageInfo')}::text"
-                    info_parts.append(f"{sql.literal(info_key)}, {info_value}")
-                value = f"json_build_object({', '.join(info_parts)})"
-            parts.append(f"{sql.literal(key)}, {value}")
+                        info_value = sql.literal(sql.json_string("PageInfo"))
+                    info_pairs.append((info_key, info_value))
+                value = sql.json_object(info_pairs)
+            pairs.append((key, value))
         return (
-            f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT *, "
+            f"(SELECT {sql.json_object(pairs)} FROM (SELECT *, "
             f"row_number() OVER (ORDER BY {order}) AS _n, "
             f"count(*) OVER () AS _rows FROM ({window_sql}) {alias}w) {alias})"
         )
@@ -181,42 +184,35 @@ class Renderer:
     def constant_connection(self, plan: ConnectionPlan, args: PageArgs, total, *, rows_read):
         """A connection without rows: no page read (`first: 0`) or none selected, or a list the
         caller may not see (`total` None: empty and 0)."""
-        parts = []
+        pairs = []
         for key, name, sub in plan.entries:
             if name == "__typename":
-                value = f"{sub}::text"
+                value = sub
             elif name == "totalCount":
-                value = total or "0"
+                value = total or "'0'"
             elif name in ("nodes", "edges"):
-                value = EMPTY_LIST
+                value = "'[]'"
             else:
-                info_parts = []
+                info_pairs = []
                 for info_key, info_name in sub:
                     if info_name == "hasNextPage":
-                        flag = (
-                            rows_read
-                            and args.from_end
-                            and (args.before is not None or args.offset > 0)
-                        )
-                        info_value = _flag(flag)
+                        after_page = args.before is not None or args.offset > 0
+                        info_value = _flag(rows_read and args.from_end and after_page)
                     elif info_name == "hasPreviousPage":
-                        flag = (
-                            rows_read
-                            and not args.from_end
-                            and (args.after is not None or args.offset > 0)
-                        )
-                        info_value = _flag(flag)
+                        before_page = args.after is not None or args.offset > 0
+                        info_value = _flag(rows_read and not args.from_end and before_page)
                     elif info_name in ("startCursor", "endCursor"):
-                        info_value = "NULL::text"
+                        info_value = "'null'"
                     else:
-                        info_value = f"{sql.literal('PageInfo')}::text"
-                    info_parts.append(f"{sql.literal(info_key)}, {info_value}")
-                value = f"json_build_object({', '.join(info_parts)})"
-            parts.append(f"{sql.literal(key)}, {value}")
-        return f"json_build_object({', '.join(parts)})"
+                        info_value = sql.literal(sql.json_string("PageInfo"))
+                    info_pairs.append((info_key, info_value))
+                value = sql.json_object(info_pairs)
+            pairs.append((key, value))
+        return sql.json_object(pairs)
 
     def count(self, queryset: QuerySet) -> str:
-        return f"(SELECT count(*) FROM ({self.query(queryset.order_by().values('pk'))}) _count)"
+        counted = self.query(queryset.order_by().values("pk"))
+        return f"(SELECT count(*) FROM ({counted}) _count)::text"
 
     def cursor(self, keys: tuple[Key, ...], column) -> str:
         values = []
@@ -245,11 +241,11 @@ class Renderer:
             text, query_params = self.queries[int(pieces[index])]
             pieces[index] = text
             params.extend(query_params)
-        return f"SELECT ({''.join(pieces)})::text", params
+        return f"SELECT {''.join(pieces)}", params
 
 
 def _flag(value: bool) -> str:
-    return "true" if value else "false"
+    return "'true'" if value else "'false'"
 
 
 def _order(key: Key, column: str) -> str:

@@ -14,15 +14,34 @@ from config.dbtypes import DISTANT_FUTURE, DISTANT_PAST
 # answer with an error (a stored value outside its type), and such an answer is thrown away
 # for the standard path's own.
 SENTINEL = '"\\u0000!"'
-SENTINEL_SQL = f"'{SENTINEL}'::json"
+SENTINEL_SQL = f"'{SENTINEL}'"
+NULL = "'null'"
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
+# A number in a JSON value that orjson would read as a float (an integer beyond 64 bits, or a
+# huge float PostgreSQL keeps as its digits): such a value is left to the standard path.
+BEYOND_64_BITS = (
+    "'$.** ? (@.type() == \"number\" && (@ > 18446744073709551615 || @ < -9223372036854775808))'"
+)
 
 
 def literal(text: str) -> str:
     """A string constant (only ever names from the schema or the code, never input), with
     `%` doubled: every statement is run with parameters."""
     return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def json_object(pairs: list[tuple[str, str]]) -> str:
+    """The compact JSON text of an object: `pairs` of a key (a GraphQL name: nothing to
+    escape) and an expression of its value's JSON text (never SQL NULL)."""
+    if not pairs:
+        return "'{}'"
+    pieces = []
+    for index, (key, value) in enumerate(pairs):
+        pieces.append(literal(("{" if index == 0 else ",") + f'"{key}":'))
+        pieces.append(value)
+    pieces.append("'}'")
+    return "(" + " || ".join(pieces) + ")"
 
 
 def json_string(text: str) -> str:
@@ -52,6 +71,55 @@ def day(expr: str) -> str:
         f"WHEN {expr} < '0001-01-01' THEN {literal(DISTANT_PAST.date().isoformat())} "
         f"WHEN {expr} >= '10000-01-01' THEN {literal(DISTANT_FUTURE.date().isoformat())} "
         f"ELSE to_char({expr}, 'YYYY-MM-DD') END"
+    )
+
+
+def float_text(expr: str) -> str:
+    """A double as orjson prints it (how the answer is encoded): the shortest digits that read
+    back as the same double, in fixed notation from 1e-5 to below 1e16 (with ".0" when
+    integral), otherwise as `1.5e-7` / `1e+16`. PostgreSQL prints the same shortest digits
+    (extra_float_digits ≥ 1, the default) but switches to exponents outside 1e-4 to 1e15 and
+    pads them (`1e-07`); the two cases between (exponent -5 and 15) are rewritten. NaN and the
+    infinities are not numbers in JSON: the standard path refuses them (SENTINEL)."""
+    text = f"({expr})::text"
+    mantissa = f"split_part({text}, 'e', 1)"
+    exponent = f"split_part({text}, 'e', 2)::int"
+    digits = f"replace(ltrim({mantissa}, '-'), '.', '')"
+    sign = f"CASE WHEN {expr} < 0 THEN '-' ELSE '' END"
+    return (
+        f"CASE WHEN {expr} IS NULL THEN NULL "
+        f"WHEN {expr} IN ('NaN', 'Infinity', '-Infinity') THEN {SENTINEL_SQL} "
+        f"WHEN strpos({text}, 'e') = 0 THEN "
+        f"CASE WHEN strpos({text}, '.') = 0 THEN {text} || '.0' ELSE {text} END "
+        f"WHEN {exponent} = 15 THEN {sign} || substr(rpad({digits}, 16, '0'), 1, 16) || '.' "
+        f"|| COALESCE(NULLIF(substr({digits}, 17), ''), '0') "
+        f"WHEN {exponent} = -5 THEN {sign} || '0.0000' || {digits} "
+        f"ELSE {mantissa} || 'e' || CASE WHEN {exponent} < 0 THEN '-' ELSE '+' END "
+        f"|| abs({exponent})::text END"
+    )
+
+
+# A number in a JSON value whose text orjson would not print back the same: a decimal other
+# than the shortest text of its double (`0.0000001`, `1.50`), for the exact check below.
+_DECIMAL = "'[0-9]\\.[0-9]'"
+_NUMBERS = "'$.** ? (@.type() == \"number\")'"
+
+
+def json_text(expr: str) -> str:
+    """A jsonb value as the compact JSON text orjson prints for what the json module reads
+    from it (the standard path): jsonb's text without the spaces after its `,` and `:` (never
+    inside strings). A value holding a number either would print differently goes to the
+    standard path (SENTINEL): beyond 64 bits, or a decimal whose text is not orjson's."""
+    text = f"({expr})::text"
+    exact = (
+        f"(SELECT bool_and(strpos(n::text, '.') = 0 OR {float_text('n::text::float8')} = n::text) "
+        f"FROM jsonb_path_query({expr}, {_NUMBERS}) AS n)"
+    )
+    return (
+        f"CASE WHEN {expr} IS NULL THEN NULL "
+        f"WHEN jsonb_path_exists({expr}, {BEYOND_64_BITS}) THEN {SENTINEL_SQL} "
+        f"WHEN {text} ~ {_DECIMAL} AND NOT {exact} THEN {SENTINEL_SQL} "
+        f"ELSE regexp_replace({text}, '(\"(?:[^\"\\\\]|\\\\.)*\")|([,:]) ', '\\1\\2', 'g') END"
     )
 
 
