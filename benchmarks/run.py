@@ -9,6 +9,7 @@ Configuration (environment, or the same names as options: --scale, --requests, â
   BENCH_LEVELS    concurrency levels                            (default 1,4,8)
   BENCH_ROUNDS    rounds per level, GraphQL/raw/PostGraphile in alternating order (default 3)
   BENCH_WORKERS   gunicorn workers, and PostGraphile's processes (default 2)
+  BENCH_THREADS   threads per gunicorn worker (gthread) when above 1 (default 1: sync)
   BENCH_PEER      0 leaves PostGraphile out                      (default 1; needs npm)
   BENCH_ONLY      scenario or app names, comma-separated        (default all)
   BENCH_SEED      0 reuses the data already seeded              (default 1)
@@ -60,6 +61,7 @@ class Options:
     database_url: str | None
     out: Path | None
     peer: bool = True
+    threads: int = 1
 
 
 def parse_options(argv: list[str]) -> Options:
@@ -71,6 +73,7 @@ def parse_options(argv: list[str]) -> Options:
     parser.add_argument("--levels", default=env.get("BENCH_LEVELS") or "1,4,8")
     parser.add_argument("--rounds", type=int, default=env.get("BENCH_ROUNDS") or 3)
     parser.add_argument("--workers", type=int, default=env.get("BENCH_WORKERS") or 2)
+    parser.add_argument("--threads", type=int, default=env.get("BENCH_THREADS") or 1)
     parser.add_argument("--only", default=env.get("BENCH_ONLY") or "")
     parser.add_argument("--seed", default=env.get("BENCH_SEED") or "1")
     parser.add_argument("--peer", default=env.get("BENCH_PEER") or "1")
@@ -84,6 +87,7 @@ def parse_options(argv: list[str]) -> Options:
         levels=[int(level) for level in args.levels.split(",") if level.strip()],
         rounds=max(1, args.rounds),
         workers=args.workers,
+        threads=args.threads,
         only=[name.strip() for name in args.only.split(",") if name.strip()],
         seed=args.seed.strip().lower() not in {"0", "false", "no", "off"},
         peer=args.peer.strip().lower() not in {"0", "false", "no", "off"},
@@ -559,10 +563,15 @@ def main(argv: list[str] | None = None) -> int:
     seeded = seed(env, options, sorted({s.app for s in scenarios}))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     server = Server(
-        base_dir=BASE_DIR, env=env, workers=options.workers, log=RESULTS_DIR / "server.log.tmp"
+        base_dir=BASE_DIR,
+        env=env,
+        workers=options.workers,
+        log=RESULTS_DIR / "server.log.tmp",
+        threads=options.threads,
     )
+    threads = f" of {options.threads} threads" if options.threads > 1 else ""
     print(
-        f"gunicorn config.wsgi: {options.workers} workers on {server.host}:{server.port}, "
+        f"gunicorn config.wsgi: {options.workers} workers{threads} on {server.host}:{server.port}, "
         f"DEBUG off; levels {options.levels}, {options.requests} requests or "
         f"{options.time_cap:g} s per variant and level, {options.rounds} rounds",
         flush=True,

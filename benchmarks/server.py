@@ -41,10 +41,12 @@ class Server:
         log: Path,
         app: str = "config.wsgi",
         worker_class: str | None = None,
+        threads: int = 1,
     ):
         self.base_dir = base_dir
         self.app = app
         self.worker_class = worker_class
+        self.threads = threads
         self.env = env
         self.workers = workers
         self.log = log
@@ -58,6 +60,8 @@ class Server:
             gunicorn,
             self.app,
             *([f"--worker-class={self.worker_class}"] if self.worker_class else []),
+            # Threads in each worker overlap one request's SQL with another's Python.
+            *([f"--threads={self.threads}"] if self.threads > 1 else []),
             f"--bind={self.host}:{self.port}",
             f"--workers={self.workers}",
             "--timeout=300",
