@@ -25,7 +25,7 @@ import threading
 import orjson
 import strawberry
 from django.conf import settings
-from django.db import connection as db
+from django.db import connections
 from django.db.models import F, QuerySet
 from graphql import GraphQLObjectType, OperationType, get_named_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -96,7 +96,7 @@ def _run(renderer: Renderer, expression: str):
     """The statement's answer, as JSON text for the HTTP view (which copies it into the
     response) and as Python values for any other caller; None: the standard path answers."""
     statement, params = renderer.statement(expression)
-    with db.cursor() as cursor:
+    with connections[renderer.using].cursor() as cursor:
         cursor.execute(statement, params)
         (text,) = cursor.fetchone()
     if text is None:
@@ -124,7 +124,7 @@ def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):
     )
     if plan is None:
         return None
-    renderer = Renderer(info)
+    renderer = Renderer(info, queryset.db)
     try:
         expression = renderer.connection(plan, queryset, keys, args)
     except NotCompilable:
@@ -148,7 +148,7 @@ def compiled_object(queryset: QuerySet, info: strawberry.Info):
     )
     if plan is None:
         return None
-    renderer = Renderer(info)
+    renderer = Renderer(info, queryset.db)
     try:
         names_of = {attname: f"c{i}" for i, attname in enumerate(sorted(plan.attnames()))}
         row = queryset.values(**{name: F(attname) for attname, name in names_of.items()})[:1]

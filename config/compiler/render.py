@@ -34,8 +34,9 @@ class Renderer:
     """Renders the plans of one request: table aliases, the caller's permissions, the
     operation's variables, and the parameters in the order of the text."""
 
-    def __init__(self, info):
+    def __init__(self, info, using: str):
         self.info = info  # Strawberry's Info of the root field
+        self.using = using  # the database the root list reads from (its router's choice)
         self.user = info.context.request.user
         self.aliases = 0
         self.queries: list[tuple[str, tuple]] = []
@@ -227,7 +228,7 @@ class Renderer:
         """A mark standing for the ORM's SQL of `queryset` (its parameters join the statement's
         where its text goes: `statement` puts both in place)."""
         try:
-            self.queries.append(queryset.query.sql_with_params())
+            self.queries.append(queryset.query.get_compiler(using=self.using).as_sql())
         except EmptyResultSet:
             raise NotCompilable("empty") from None
         return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
