@@ -103,14 +103,14 @@ class GraphQLView(StrawberryGraphQLView):
 
     def encode_json(self, data: object) -> bytes:
         """The answer as compact UTF-8 JSON, by orjson (several times faster than the json
-        module on a page of a thousand messages); an integer beyond 64 bits (a JSON value
-        may hold one) is left to the json module, which prints it exactly."""
+        module on a page of a thousand messages). What orjson refuses is left to the json
+        module: an integer beyond 64 bits (a JSON value may hold one), which it prints
+        exactly, and a lone surrogate (an error message may quote the refused input), which
+        it escapes (`\\ud800`)."""
         try:
             return orjson.dumps(data, default=_orjson_default)
         except (TypeError, orjson.JSONEncodeError):
-            return json.dumps(
-                data, default=_json_default, separators=(",", ":"), ensure_ascii=False
-            ).encode()
+            return json.dumps(data, default=_json_default, separators=(",", ":")).encode()
 
     def get_context(self, request, response):
         context = super().get_context(request, response)
