@@ -23,10 +23,22 @@ NEW = f"{TABLE}_new"
 OLD = f"{TABLE}_old"
 SEQUENCE = f"{TABLE}_id_seq"
 BATCH = 50_000
-# Day partitions are made for the stored days back to this far (older logs go to the default
-# partition, which retention empties by rows) and this far ahead.
+# Day partitions are made for the days that have logs back to this far (older logs go to the
+# default partition, which retention empties by rows) and for this many days ahead.
 BACK_DAYS = 400
 AHEAD_DAYS = 7
+
+# The UTC days that have logs, from a day on: one probe of the time index per day.
+STORED_DAYS_SQL = f"""
+    WITH RECURSIVE d(day) AS (
+        SELECT date_trunc('day', min("timestamp"), 'UTC') FROM {TABLE} WHERE "timestamp" >= %s
+        UNION ALL
+        SELECT (SELECT date_trunc('day', min("timestamp"), 'UTC') FROM {TABLE}
+                WHERE "timestamp" >= d.day + interval '1 day')
+        FROM d WHERE d.day IS NOT NULL
+    )
+    SELECT day FROM d WHERE day IS NOT NULL
+"""  # noqa: S608
 
 # Index name -> definition; the names are the model's (Meta.indexes).
 INDEXES = {
@@ -97,8 +109,10 @@ def _sequence_after(cursor, table: str) -> int:
     return cursor.fetchone()[0]
 
 
-def to_partitioned(connection, *, batch: int = BATCH, on_batch=None) -> None:
-    """Convert the plain log table into the partitioned one (nothing if it already is)."""
+def to_partitioned(connection, *, batch: int | None = None, on_batch=None) -> None:
+    """Convert the plain log table into the partitioned one (nothing if it already is),
+    `batch` (BATCH) rows per transaction; `on_batch(rows)` after each."""
+    batch = batch or BATCH
 
     def atomic_cursor():
         return _AtomicCursor(connection)
@@ -114,15 +128,12 @@ def to_partitioned(connection, *, batch: int = BATCH, on_batch=None) -> None:
         cursor.execute(f"CREATE SEQUENCE {NEW}_id_seq OWNED BY {NEW}.id")
         cursor.execute(f"ALTER TABLE {NEW} ALTER id SET DEFAULT nextval('{NEW}_id_seq')")
         partitions.create_default_partition(cursor, parent=NEW)
-        cursor.execute(f'SELECT min("timestamp") FROM {TABLE}')  # noqa: S608
-        (oldest,) = cursor.fetchone()
         today = partitions.today()
-        day = max(
-            oldest.astimezone(UTC).date() if oldest else today, today - timedelta(days=BACK_DAYS)
-        )
-        while day <= today + timedelta(days=AHEAD_DAYS):
+        cursor.execute(STORED_DAYS_SQL, [today - timedelta(days=BACK_DAYS)])
+        stored = {day.astimezone(UTC).date() for (day,) in cursor.fetchall()}
+        ahead = {today + timedelta(days=n) for n in range(AHEAD_DAYS + 1)}
+        for day in sorted(stored | ahead):
             partitions.create_partition(cursor, day, parent=NEW)
-            day += timedelta(days=1)
     copied = _copy(
         atomic_cursor, source=TABLE, target=NEW, keys=True, batch=batch, on_batch=on_batch
     )
@@ -146,8 +157,9 @@ def to_partitioned(connection, *, batch: int = BATCH, on_batch=None) -> None:
             cursor.execute(f"ALTER INDEX {index}_new RENAME TO {index}")
 
 
-def to_plain(connection, *, batch: int = BATCH) -> None:
+def to_plain(connection, *, batch: int | None = None) -> None:
     """Convert the partitioned log table back into a plain one (nothing if it already is)."""
+    batch = batch or BATCH
 
     def atomic_cursor():
         return _AtomicCursor(connection)
