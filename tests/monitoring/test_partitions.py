@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config.admin_utils import table_row_estimate
 from monitoring import partitions, services
 from monitoring.models import LogKey, MonitoringLog
 from tests.monitoring.factories import MonitoringLogFactory, MonitoringResultFactory
@@ -254,3 +255,17 @@ def test_a_partition_left_detached_by_an_interrupted_run_is_finished(week):
         assert partitions.detached_tables(cursor) == []
     assert stored() == keys()
     assert hour_counts() == raw_counts()
+
+
+def test_the_admin_estimate_of_the_log_table_sums_its_partitions(db):
+    # given: logs in two day partitions and the default one, analysed
+    partitions.partitions_ensure(start=DAY, end=DAY + timedelta(days=2))
+    services.logs_ingest(
+        logs=[log(f"e{n}", at(DAY + timedelta(days=n % 3), 5)) for n in range(30)]
+        + [log("old", datetime(2001, 1, 1, tzinfo=UTC))]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitoring_monitoringlog")
+
+    # when / then: the parent's own estimate is empty; the partitions' add up to the rows
+    assert table_row_estimate("monitoring_monitoringlog") == 31
