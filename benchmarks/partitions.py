@@ -140,17 +140,9 @@ def measure(label: str, *, partitioned: bool, cutoff: datetime, batches: int) ->
         else:
             import orjson
 
-            rows = sorted(
-                [
-                    log["client_id"],
-                    log["timestamp"].isoformat(),
-                    log["level"],
-                    log["source"],
-                    log["message"],
-                    orjson.dumps(log["context"]).decode(),
-                ]
-                for log in logs
-            )
+            from monitoring.validation import log_row_errors
+
+            rows = sorted(log_row_errors(log)[0] for log in logs)
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(PLAIN_INGEST_SQL, [timezone.now(), orjson.dumps(rows).decode()])
                 assert cursor.fetchone()[0] == BATCH
