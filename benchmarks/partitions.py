@@ -99,6 +99,7 @@ def _explained(queryset) -> dict:
         (plan,) = cursor.fetchone()[0]
     top = plan["Plan"]
     return {
+        "planning_ms": plan["Planning Time"],
         "execution_ms": plan["Execution Time"],
         "buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
         "plan": top["Plans"][0]["Node Type"] if top.get("Plans") else top["Node Type"],

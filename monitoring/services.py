@@ -24,15 +24,17 @@ RESULT_MAX_LOGS = 1000
 # (written by orjson, read by PostgreSQL's JSON parser: both several times faster than
 # quoting six arrays of text), the ones whose client id is already stored are skipped (one
 # probe each of the LogKey primary key, which a trigger fills from the inserted rows), and the
-# new ones are counted in the database (one row back instead of one per log).
+# new ones are counted in the database (one row back instead of one per log). ORDER BY n keeps
+# the batch's order (ids follow it) whichever join the planner picks for the NOT EXISTS.
 INGEST_SQL = """
     WITH inserted AS (
         INSERT INTO monitoring_monitoringlog
             (client_id, timestamp, level, source, message, context, received_at)
         SELECT item->>0, (item->>1)::timestamptz, (item->>2)::smallint, item->>3, item->>4,
                (item->>5)::jsonb, %s
-        FROM json_array_elements(%s::json) AS batch(item)
+        FROM json_array_elements(%s::json) WITH ORDINALITY AS batch(item, n)
         WHERE NOT EXISTS (SELECT 1 FROM monitoring_logkey k WHERE k.client_id = item->>0)
+        ORDER BY n
         RETURNING 1
     )
     SELECT count(*) FROM inserted
