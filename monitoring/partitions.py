@@ -9,10 +9,11 @@ partition owns exactly the count rows of its 24 hours.
 from __future__ import annotations
 
 import re
+import time as clock
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 TABLE = "monitoring_monitoringlog"
 DEFAULT = f"{TABLE}_default"
@@ -24,6 +25,26 @@ NAME = re.compile(rf"^{TABLE}_p(\d{{8}})$")
 KEY_BATCH = 50_000
 
 COLUMNS = "id, client_id, timestamp, received_at, level, source, message, context"
+# Creating and detaching a partition take a brief ACCESS EXCLUSIVE lock on the log table.
+# Queued behind a long query it would hold up every query queued after it, so it waits at most
+# this long, then gives way and tries again a little later.
+LOCK_TIMEOUT = "2s"
+LOCK_ATTEMPTS = 5
+LOCK_RETRY_SECONDS = 1.0
+
+
+def under_short_lock(work) -> None:
+    """Run `work(cursor)` in a transaction whose locks wait at most LOCK_TIMEOUT, retrying."""
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+                work(cursor)
+                return
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "55P03" or attempt == LOCK_ATTEMPTS:
+                raise
+            clock.sleep(LOCK_RETRY_SECONDS)
 
 
 def name(day: date) -> str:
@@ -108,8 +129,7 @@ def partitions_ensure(*, start: date, end: date) -> list[date]:
     day = start
     while day < end:
         if day not in have:
-            with transaction.atomic(), connection.cursor() as cursor:
-                create_partition(cursor, day)
+            under_short_lock(lambda cursor, day=day: create_partition(cursor, day))
             created.append(day)
         day += timedelta(days=1)
     return created
@@ -153,6 +173,12 @@ def _release(cursor_factory, table: str) -> int:
     return logs
 
 
+def _detach(cursor, day: date) -> None:
+    start, end = bounds(day)
+    cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name(day)}")
+    cursor.execute(f"DELETE FROM {COUNTS} WHERE hour >= %s AND hour < %s", [start, end])  # noqa: S608
+
+
 def partitions_drop_before(*, cutoff: datetime) -> list[Dropped]:
     """Drop every day partition wholly older than `cutoff`: DETACH (with its hour counts, in
     one short transaction), then its keys and links, then DROP. Finishes partitions an
@@ -164,9 +190,6 @@ def partitions_drop_before(*, cutoff: datetime) -> list[Dropped]:
     for table in leftovers:
         dropped.append(Dropped(day=_day_of(table), logs=_release(connection.cursor, table)))
     for day in days:
-        start, end = bounds(day)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name(day)}")
-            cursor.execute(f"DELETE FROM {COUNTS} WHERE hour >= %s AND hour < %s", [start, end])  # noqa: S608
+        under_short_lock(lambda cursor, day=day: _detach(cursor, day))
         dropped.append(Dropped(day=day, logs=_release(connection.cursor, name(day))))
     return dropped

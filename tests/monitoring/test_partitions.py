@@ -1,6 +1,7 @@
 """The log table's day partitions: where logs land, idempotency across partitions, creating
 partitions ahead, and retention by dropping whole partitions."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
@@ -269,3 +270,30 @@ def test_the_admin_estimate_of_the_log_table_sums_its_partitions(db):
 
     # when / then: the parent's own estimate is empty; the partitions' add up to the rows
     assert table_row_estimate("monitoring_monitoringlog") == 31
+
+
+@pytest.mark.django_db(transaction=True)
+def test_creating_a_partition_gives_way_to_a_long_query_and_tries_again():
+    # given: another session reading the log table in a transaction for 3 seconds
+    reading, done = threading.Event(), threading.Event()
+
+    def long_read():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM monitoring_monitoringlog")
+            reading.set()
+            done.wait(timeout=3)
+        connection.close()
+
+    reader = threading.Thread(target=long_read)
+    reader.start()
+    reading.wait()
+    timer = threading.Timer(3, done.set)
+    timer.start()
+
+    # when: its lock waits 2 s at most, then it tries again a second later
+    created = partitions.partitions_ensure(start=DAY, end=DAY + timedelta(days=1))
+
+    # then
+    reader.join()
+    assert created == [DAY]
+    assert DAY in days()
