@@ -1,6 +1,7 @@
 """The log table's day partitions: where logs land, idempotency across partitions, creating
 partitions ahead, and retention by dropping whole partitions."""
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -297,3 +298,25 @@ def test_creating_a_partition_gives_way_to_a_long_query_and_tries_again():
     reader.join()
     assert created == [DAY]
     assert DAY in days()
+
+
+def test_the_batched_delete_reads_only_the_partitions_before_the_cutoff(week):
+    # given: a cutoff in the middle of the fourth day from the end
+    today, _ = week
+    straddling = today - timedelta(days=3)
+    policy = services.PrunePolicy(cutoff=at(straddling, 10), last_doomed_id=None)
+    where, params = policy.where()
+
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (COSTS OFF) " + services.PRUNE_BATCH_SQL.format(where=where),
+            [*params, *params, 5000],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # then: the days before the cutoff and the default partition, no later day
+    assert set(re.findall(r"monitoring_monitoringlog_(p\d{8}|default)\b", plan)) == {
+        *(f"p{straddling - timedelta(days=n):%Y%m%d}" for n in range(3)),
+        "default",
+    }
