@@ -275,7 +275,7 @@ def test_the_admin_estimate_of_the_log_table_sums_its_partitions(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_creating_a_partition_gives_way_to_a_long_query_and_tries_again():
-    # given: another session reading the log table in a transaction for 3 seconds
+    # given: another connection reading the log table in a transaction for 3 seconds
     reading, done = threading.Event(), threading.Event()
 
     def long_read():
