@@ -40,12 +40,21 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+# A partitioned table has no rows of its own: its estimate is the sum of its partitions'.
+ROW_ESTIMATE_SQL = """
+    SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_class c
+    WHERE (c.oid = %(table)s::regclass AND c.relkind <> 'p')
+       OR c.oid IN (SELECT relid FROM pg_partition_tree(%(table)s::regclass) WHERE isleaf)
+"""
+
+
 def table_row_estimate(table: str, using: str = "default") -> int:
-    """The planner's row estimate for `table` (pg_class.reltuples), 0 when never analysed."""
+    """The planner's row estimate for `table` (pg_class.reltuples, summed over the partitions
+    of a partitioned table), 0 when never analysed."""
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+        cursor.execute(ROW_ESTIMATE_SQL, {"table": table})
         row = cursor.fetchone()
-    return max(int(row[0]), 0) if row else 0
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 class BigTableAdminMixin:

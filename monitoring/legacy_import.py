@@ -34,8 +34,8 @@ LOG_INSERT = """
     FROM jsonb_to_recordset(%s::jsonb) AS r(client_id text, timestamp timestamptz,
         level smallint, source text, message text, context text, received_at timestamptz,
         n int)
+    WHERE NOT EXISTS (SELECT 1 FROM monitoring_logkey k WHERE k.client_id = r.client_id)
     ORDER BY n
-    ON CONFLICT (client_id) DO NOTHING
     RETURNING client_id
 """
 

@@ -41,7 +41,12 @@ class MonitoringLogQuerySet(models.QuerySet):
 
 
 class MonitoringLog(models.Model):
-    """One log line sent by a service; immutable once stored."""
+    """One log line sent by a service; immutable once stored.
+
+    The table is partitioned by day of `timestamp` (monitoring.partitions; migration 0004):
+    its primary key in the database is (id, timestamp), ids come from one sequence, and the
+    client ids are kept unique by LogKey.
+    """
 
     client_id = models.CharField(
         max_length=CLIENT_ID_MAX_LENGTH,
@@ -72,10 +77,10 @@ class MonitoringLog(models.Model):
             models.Index(fields=["-timestamp", "-id"], name="monitoring_log_time"),
             models.Index(fields=["source", "-timestamp", "-id"], name="monitoring_log_source_time"),
             models.Index(fields=["level", "-timestamp", "-id"], name="monitoring_log_level_time"),
+            # Finding a log by its client id (the admin's search); uniqueness is LogKey's.
+            models.Index(fields=["client_id"], name="monitoring_log_client_id"),
         ]
         constraints = [
-            # The arbiter of logIngest's INSERT … ON CONFLICT (client_id) DO NOTHING.
-            models.UniqueConstraint(fields=["client_id"], name="monitoring_log_client_id_uniq"),
             models.CheckConstraint(
                 condition=models.Q(level__in=Level.values), name="monitoring_log_level_valid"
             ),
@@ -86,6 +91,22 @@ class MonitoringLog(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.get_level_display()}] {self.source}: {self.message[:80]}"
+
+
+class LogKey(models.Model):
+    """The client id of every stored log, unique: the idempotency key of logIngest across all
+    partitions of the log table (a unique index of a partitioned table must contain the
+    partition key, so the log table cannot hold this one). Written and deleted by statement
+    triggers on the log table (migration 0004) and by retention when it drops a partition."""
+
+    client_id = models.CharField(primary_key=True, max_length=CLIENT_ID_MAX_LENGTH)
+
+    class Meta:
+        # Created by SQL: a Django-made varchar key would get a second (LIKE) index.
+        managed = False
+
+    def __str__(self) -> str:
+        return self.client_id
 
 
 class LogHourCount(models.Model):
@@ -146,6 +167,9 @@ class MonitoringResult(models.Model):
         MonitoringLog,
         blank=True,
         related_name="results",
+        # A foreign key to a partitioned table needs a unique key with the partition key in
+        # it; the links are removed with their logs by retention and by the delete trigger.
+        db_constraint=False,
         help_text="Logs the result is about (links vanish when retention prunes the logs).",
     )
 

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 
 import orjson
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.inputs import aware, database_id
 from config.text import is_storable
+from monitoring import partitions
 from monitoring.models import MonitoringLog, MonitoringResult, SystemHealth
 from monitoring.validation import log_row_errors
 
@@ -21,22 +22,44 @@ RESULT_MAX_LOGS = 1000
 
 # One statement per batch whatever its size: the rows arrive as one JSON array of rows
 # (written by orjson, read by PostgreSQL's JSON parser: both several times faster than
-# quoting six arrays of text), the unique constraint on client_id drops the ones already
-# stored (also against a concurrent batch, which it waits for), and the new ones are
-# counted in the database (one row back instead of one per log). json_array_elements
-# returns the rows in array order.
+# quoting six arrays of text), the ones whose client id is already stored are skipped (one
+# probe each of the LogKey primary key, which a trigger fills from the inserted rows), and the
+# new ones are counted in the database (one row back instead of one per log). ORDER BY n keeps
+# the batch's order (ids follow it) whichever join the planner picks for the NOT EXISTS.
 INGEST_SQL = """
     WITH inserted AS (
         INSERT INTO monitoring_monitoringlog
             (client_id, timestamp, level, source, message, context, received_at)
         SELECT item->>0, (item->>1)::timestamptz, (item->>2)::smallint, item->>3, item->>4,
                (item->>5)::jsonb, %s
-        FROM json_array_elements(%s::json) AS batch(item)
-        ON CONFLICT (client_id) DO NOTHING
+        FROM json_array_elements(%s::json) WITH ORDINALITY AS batch(item, n)
+        WHERE NOT EXISTS (SELECT 1 FROM monitoring_logkey k WHERE k.client_id = item->>0)
+        ORDER BY n
         RETURNING 1
     )
     SELECT count(*) FROM inserted
 """
+# A concurrent batch storing some of the same client ids makes the statement fail on the key
+# (after waiting for that batch to commit); run again, it sees those ids stored and skips them.
+KEY_CONSTRAINT = "monitoring_logkey_pkey"
+INSERT_ATTEMPTS = 10
+
+
+def insert_new_logs(sql: str, params: list[object]) -> list[tuple]:
+    """Run a statement inserting logs whose client ids are not stored yet (NOT EXISTS on
+    monitoring_logkey); when a concurrent writer stored one of them first, run it again."""
+    for attempt in range(1, INSERT_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except IntegrityError as exc:
+            diag = getattr(exc.__cause__, "diag", None)
+            if attempt == INSERT_ATTEMPTS or getattr(diag, "constraint_name", None) != (
+                KEY_CONSTRAINT
+            ):
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -57,12 +80,12 @@ class IngestOutcome:
         return self.received - self.inserted if not self.errors else 0
 
 
-@transaction.atomic
 def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
     """Store up to INGEST_MAX_LOGS logs in one statement, skipping client ids already stored.
 
     Every log is checked first; when any is invalid nothing is written and the errors are
     returned by index. A log repeated within the batch counts as a duplicate (the first wins).
+    The one statement runs in its own transaction (insert_new_logs).
     """
     if len(logs) > INGEST_MAX_LOGS:
         raise ValidationError({"logs": f"at most {INGEST_MAX_LOGS} logs per call, got {len(logs)}"})
@@ -78,20 +101,24 @@ def logs_ingest(*, logs: Sequence[Mapping[str, object]]) -> IngestOutcome:
         return outcome
     # The same order of client ids in every batch: two batches sharing ids wait for each
     # other instead of deadlocking.
+    # The sort is stable: of a client id repeated in the batch, the first is kept.
     rows.sort(key=lambda row: row[0])
+    rows = [row for n, row in enumerate(rows) if n == 0 or rows[n - 1][0] != row[0]]
     # Times keep their offset and microseconds (RFC 3339); texts were checked storable.
     batch = orjson.dumps(rows).decode()
-    with connection.cursor() as cursor:
-        cursor.execute(INGEST_SQL, [timezone.now(), batch])
-        outcome.inserted = cursor.fetchone()[0]
+    ((outcome.inserted,),) = insert_new_logs(INGEST_SQL, [timezone.now(), batch])
     return outcome
 
 
 def _log_ids(raw_ids: Sequence[object]) -> list[int]:
     """Database ids of stored logs, in the given order; unknown ids are refused by position."""
     ids = [database_id(raw) for raw in raw_ids]
+    # Locked until the links are stored: the links have no foreign key (the log table is
+    # partitioned), so this is what keeps retention from deleting a log being linked.
     found = set(
-        MonitoringLog.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", flat=True)
+        MonitoringLog.objects.filter(pk__in=[i for i in ids if i])
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
     )
     missing = [
         f"logIds[{index}]: no log with id {str(raw)!r}"
@@ -201,30 +228,34 @@ def logs_prune_count(*, policy: PrunePolicy) -> int:
         return cursor.fetchone()[0]
 
 
-# One short transaction per batch: the batch's links to results go first (the foreign key
-# has no ON DELETE in the database), then the logs.
+# One short transaction per batch (the delete trigger removes the batch's links to results
+# and its keys). The policy is repeated outside so that the planner leaves out the partitions
+# it cannot touch (after the drops, of a time cutoff only the straddling day and the default
+# partition remain) instead of probing every partition's index for each id.
 PRUNE_BATCH_SQL = """
-    WITH doomed AS (
-        SELECT id FROM monitoring_monitoringlog WHERE {where} LIMIT %s
-    ), unlinked AS (
-        DELETE FROM monitoring_monitoringresult_logs
-        WHERE monitoringlog_id IN (SELECT id FROM doomed)
-    )
-    DELETE FROM monitoring_monitoringlog WHERE id IN (SELECT id FROM doomed)
+    DELETE FROM monitoring_monitoringlog
+    WHERE ({where}) AND id IN (SELECT id FROM monitoring_monitoringlog WHERE {where} LIMIT %s)
 """
 
 
 def logs_prune(*, policy: PrunePolicy, batch_size: int = 5000, on_batch=None) -> int:
-    """Delete the logs the policy removes, `batch_size` per transaction; returns how many.
+    """Delete the logs the policy removes; returns how many. Day partitions wholly older than
+    the cutoff are dropped; the rest (the day straddling the cutoff, old logs in the default
+    partition, all of `--keep-rows`) is deleted `batch_size` per transaction.
 
-    `on_batch(deleted)` is called after each committed batch (for progress output).
+    `on_batch(deleted)` is called after each dropped partition and each committed batch.
     """
+    total = 0
+    if policy.cutoff is not None:
+        for dropped in partitions.partitions_drop_before(cutoff=policy.cutoff):
+            total += dropped.logs
+            if on_batch:
+                on_batch(dropped.logs)
     where, params = policy.where()
     sql = PRUNE_BATCH_SQL.format(where=where)
-    total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [*params, batch_size])
+            cursor.execute(sql, [*params, *params, batch_size])
             deleted = cursor.rowcount
         total += deleted
         if on_batch:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from benchmarks.seed import Scale, SeedReport, execute, rand
+from monitoring import partitions
 
 SOURCES = [
     "api", "web", "worker", "scheduler", "billing", "auth", "search", "mailer", "cache", "db",
@@ -29,5 +32,7 @@ FROM (SELECT i, {rand("i", "level")} AS u FROM generate_series(1, %(n)s) AS i) A
 
 def seed(scale: Scale, report: SeedReport) -> list[str]:
     execute("TRUNCATE monitoring_monitoringlog RESTART IDENTITY CASCADE")
+    # The seeded month gets its day partitions (else it would all land in the default one).
+    partitions.partitions_ensure(start=date(2026, 10, 1), end=date(2026, 11, 2))
     report.step("monitoring logs", lambda: execute(LOGS_SQL, {"n": scale.logs, "sources": SOURCES}))
     return ["monitoring_monitoringlog"]

@@ -211,7 +211,7 @@ def test_5000_logs_take_one_insert(writer_client, django_assert_num_queries):
     logs = [log_input(n) for n in range(5000)]
 
     # when: API key with permissions and its stamp (2), the mutation's and the service's savepoints
-    # with their releases (4), one INSERT … ON CONFLICT
+    # with their releases (4), one INSERT … WHERE NOT EXISTS
     with django_assert_num_queries(7):
         result = ingest(writer_client, logs)
 

@@ -10,8 +10,10 @@ class Command(BaseCommand):
     help = (
         "Delete old monitoring logs: those older than --keep-days days (by their timestamp) "
         "and/or all but the newest --keep-rows logs (by arrival). A log is deleted when either "
-        "policy says so. Deletes in batches of short transactions. Dry run unless --yes: "
-        "prints what would be deleted. Meant to run from cron, e.g. "
+        "policy says so. Day partitions wholly older than --keep-days are dropped (detached, "
+        "then dropped: no row by row delete); the rest is deleted in batches of short "
+        "transactions. Dry run unless --yes: prints what would be deleted. Meant to run from "
+        "cron, e.g. "
         "'15 3 * * * manage.py prune_monitoring --keep-days 30 --yes'."
     )
 
@@ -19,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--keep-days", type=int, help="Keep logs of the last N days.")
         parser.add_argument("--keep-rows", type=int, help="Keep the newest N logs.")
         parser.add_argument(
-            "--batch-size", type=int, default=5000, help="Logs per delete transaction (5000)."
+            "--batch-size",
+            type=int,
+            default=5000,
+            help="Logs per delete transaction, outside dropped partitions (5000).",
         )
         parser.add_argument(
             "--yes", action="store_true", help="Really delete (default: dry run, counts only)."
