@@ -1,4 +1,4 @@
-"""Case 10: a real streaming replica (Debian PostgreSQL 15 primary and hot standby) behind the
+"""Case 14: a real streaming replica (Debian PostgreSQL 15 primary and hot standby) behind the
 app's replica router (DATABASE_REPLICA_URL).
 
 a) Reads are served by the replica: the standby's own transaction count grows with them.
@@ -69,7 +69,7 @@ def _primary_transactions(db: ReplicatedDatabase) -> int:
 
 
 def served_by_replica(suite: Suite, db: ReplicatedDatabase) -> Result:
-    name = "10a replica: reads served by the standby"
+    name = "14a replica: reads served by the standby"
     reads = 200
     standby_before, primary_before = db.standby.transactions(), _primary_transactions(db)
     with _server(suite, db) as (_, client):
@@ -91,7 +91,7 @@ def served_by_replica(suite: Suite, db: ReplicatedDatabase) -> Result:
 
 
 def lag_injected(suite: Suite, db: ReplicatedDatabase) -> Result:
-    name = "10b replica: lag injected (replay paused)"
+    name = "14b replica: lag injected (replay paused)"
     seconds = 8.0
     writer, reader = db.keys["writer"], db.keys["reader"]
     run_id = secrets.token_hex(3)
@@ -190,7 +190,7 @@ def _operations() -> tuple[list[Operation], list[Operation]]:
 
 
 def replica_stopped(suite: Suite, db: ReplicatedDatabase) -> Result:
-    name = "10c replica: standby stopped and restarted under load"
+    name = "14c replica: standby stopped and restarted under load"
     seconds, stop_at, start_at = 20, 6, 13
     reads, writes = _operations()
     marks: dict[str, float | int] = {}

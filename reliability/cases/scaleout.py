@@ -1,4 +1,4 @@
-"""Case 11: two app servers (gunicorn on two ports) behind one nginx, as N stateless servers
+"""Case 15: two app servers (gunicorn on two ports) behind one nginx, as N stateless servers
 behind a load balancer are deployed.
 
 a) The same answers whichever server a request reaches: an admin session opened on one is
@@ -171,7 +171,7 @@ def same_on_any_server(suite: Suite, clients: list[Client]) -> Result:
     failed = [name for name, ok in checks.items() if not ok]
     figure = f"{len(checks) - len(failed)}/{len(checks)} checks the same on either server"
     details = [f"failed: {name}" for name in failed] + [f"cap answers: {kinds}"]
-    return Result("11a two app servers: same behaviour on either", not failed, figure, details)
+    return Result("15a two app servers: same behaviour on either", not failed, figure, details)
 
 
 def rolling_restart(suite: Suite, servers: list, client: Client) -> Result:
@@ -214,4 +214,4 @@ def rolling_restart(suite: Suite, servers: list, client: Client) -> Result:
         + ("" if under_load else " (NOT: the restarts outlasted the load)")
     )
     details = [f"failure: {s.response.status} {s.response.text[:200]}" for s in failures[:5]]
-    return Result("11b two app servers: rolling restart under load", ok, figure, details)
+    return Result("15b two app servers: rolling restart under load", ok, figure, details)
