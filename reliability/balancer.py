@@ -30,9 +30,14 @@ def ensure_installed() -> Path:
     return NGINX
 
 
-def config(port: int, upstreams: list[int], folder: Path) -> str:
+def config(
+    port: int, upstreams: list[int], folder: Path, down: frozenset[int] = frozenset()
+) -> str:
     servers = "".join(
-        f"    server 127.0.0.1:{upstream} max_fails=1 fail_timeout=2s;\n" for upstream in upstreams
+        f"    server 127.0.0.1:{upstream} max_fails=1 fail_timeout=2s"
+        + (" down" if upstream in down else "")
+        + ";\n"
+        for upstream in upstreams
     )
     temp = "".join(
         f"  {kind}_temp_path {folder / kind};\n"
@@ -75,6 +80,7 @@ class Nginx:
         self.upstreams = upstreams
         self.folder = Path(tempfile.mkdtemp(prefix="reliability-nginx-"))
         self.process: subprocess.Popen | None = None
+        self.down: set[int] = set()
 
     @property
     def url(self) -> str:
@@ -101,6 +107,15 @@ class Nginx:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("nginx did not listen in time")
+
+    def drain(self, upstream: int, *, down: bool = True) -> None:
+        """Take `upstream` out of the rotation (or put it back): the configuration is rewritten
+        and reloaded; nginx's old worker finishes the requests it is proxying."""
+        (self.down.add if down else self.down.discard)(upstream)
+        conf = self.folder / "nginx.conf"
+        conf.write_text(config(self.port, self.upstreams, self.folder, frozenset(self.down)))
+        self.process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)  # the new worker takes over
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
