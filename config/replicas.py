@@ -13,7 +13,7 @@ import itertools
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -77,10 +77,11 @@ def current_state() -> ReadState | None:
 
 
 @contextmanager
-def replica_reads(*, user_id: int | None):
+def replica_reads(*, user_id: int | None, pinned: bool | None = None):
     """Let the block's reads go to a replica (the rules above still apply); writes on the
-    primary inside it are noticed, pin the reads to the primary, and, on exit, the user."""
-    state = ReadState(user_id=user_id)
+    primary inside it are noticed, pin the reads to the primary, and, on exit, the user.
+    `pinned`: whether the user is pinned, when already known (None: looked up if needed)."""
+    state = ReadState(user_id=user_id, pinned=pinned)
     token = _state.set(state)
     try:
         with connections[DEFAULT_DB_ALIAS].execute_wrapper(_notice_writes):
@@ -117,6 +118,17 @@ def record_write(user_id: int) -> None:
             cursor.execute(PIN_SQL, [user_id, pin_seconds()])
     except DatabaseError as exc:  # the write itself is done; its answer must not fail now
         logger.warning("Could not record a replica pin: %s", type(exc).__name__)
+
+
+def pinned_annotation():
+    """Whether the row's `user_id` is pinned, as a subquery: the API-key lookup carries it, so
+    an API request learns it without a query of its own."""
+    from django.db.models import Exists, OuterRef
+    from django.db.models.functions import Now
+
+    from config.models import ReplicaPin
+
+    return Exists(ReplicaPin.objects.filter(user_id=OuterRef("user_id"), until__gt=Now()))
 
 
 def user_pinned(user_id: int) -> bool:
@@ -293,7 +305,9 @@ class ReplicaReadsMiddleware:
             return self.get_response(request)
         user = getattr(request, "user", None)
         user_id = user.pk if user is not None and user.is_authenticated else None
-        with replica_reads(user_id=user_id) as state, self._watch_replicas():
+        key = getattr(request, "api_key", None)
+        pinned = getattr(key, "user_replica_pinned", None)
+        with replica_reads(user_id=user_id, pinned=pinned) as state, self._watch_replicas():
             response = self.get_response(request)
             if state.failed and not state.wrote:
                 logger.warning(
@@ -307,8 +321,6 @@ class ReplicaReadsMiddleware:
     @staticmethod
     @contextmanager
     def _watch_replicas():
-        from contextlib import ExitStack
-
         with ExitStack() as stack:
             for alias in settings.DATABASE_REPLICAS:
                 stack.enter_context(
