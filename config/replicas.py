@@ -64,16 +64,12 @@ class ReadState:
     user_id: int | None = None
     replica_allowed: bool = True
     wrote: bool = False
-    pinned: bool | None = None  # looked up on the first read that could go to a replica
+    pinned: bool | None = None  # None: looked up on the first read that could go to a replica
     alias: str | None = None  # the replica this request reads from, once chosen
     failed: set[str] = field(default_factory=set)
 
 
 _state: ContextVar[ReadState | None] = ContextVar("replica_read_state", default=None)
-
-
-def current_state() -> ReadState | None:
-    return _state.get()
 
 
 @contextmanager
@@ -96,7 +92,7 @@ def _notice_writes(execute, sql, params, many, context):
     """Anything but a read on the primary counts as a write (SAVEPOINTs too: they open
     transactions that write)."""
     state = _state.get()
-    if state is not None and not state.wrote and not _is_select(sql):
+    if state is not None and not state.wrote and not _is_read(sql):
         state.wrote = True
     return execute(sql, params, many, context)
 
@@ -105,7 +101,7 @@ def _notice_writes(execute, sql, params, many, context):
 READ_ONLY_VERBS = frozenset({"SELECT", "SET", "SHOW"})
 
 
-def _is_select(sql) -> bool:
+def _is_read(sql) -> bool:
     words = (sql if isinstance(sql, str) else str(sql)).lstrip()[:7].split(None, 1)
     return bool(words) and words[0].upper() in READ_ONLY_VERBS
 
