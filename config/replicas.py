@@ -145,35 +145,40 @@ class Health:
 
 class HealthCache:
     """Each replica's last measured lag, shared by the threads of one process and re-measured
-    every DATABASE_REPLICA_CHECK_SECONDS (a replica that failed: every ..._RETRY_SECONDS)."""
+    every DATABASE_REPLICA_CHECK_SECONDS (a replica that failed: every ..._RETRY_SECONDS).
+
+    One thread measures a replica at a time, holding no lock while it waits on the network;
+    the others go on with the last verdict meanwhile (none yet: not usable)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._health: dict[str, Health] = {}
+        self._measuring: set[str] = set()
+        self._guard = threading.Lock()  # only around _measuring, never across I/O
 
     def get(self, alias: str) -> Health | None:
         return self._health.get(alias)
 
     def usable(self, alias: str) -> bool:
-        now = time.monotonic()
         entry = self._health.get(alias)
-        if entry is not None and now - entry.checked_at < self._ttl(entry):
+        if entry is not None and time.monotonic() - entry.checked_at < self._ttl(entry):
             return entry.usable
-        with self._lock:
-            entry = self._health.get(alias)
-            if entry is not None and now - entry.checked_at < self._ttl(entry):
-                return entry.usable
+        with self._guard:
+            if alias in self._measuring:
+                return entry is not None and entry.usable
+            self._measuring.add(alias)
+        try:
             entry = self._measure(alias)
             self._health[alias] = entry
             return entry.usable
+        finally:
+            with self._guard:
+                self._measuring.discard(alias)
 
     def mark_failed(self, alias: str) -> None:
-        with self._lock:
-            self._health[alias] = Health(time.monotonic(), False, None)
+        self._health[alias] = Health(time.monotonic(), False, None)
 
     def clear(self) -> None:
-        with self._lock:
-            self._health.clear()
+        self._health.clear()
 
     @staticmethod
     def _ttl(entry: Health) -> float:

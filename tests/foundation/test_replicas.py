@@ -241,3 +241,29 @@ def test_without_replicas_nothing_is_routed(alice, api_client, settings):
     # then
     assert sqls(queries["replica1"]) == []
     assert len(sqls(queries["default"])) == 3  # key, its first use, threads: no pin lookup
+
+
+def test_a_replica_lost_while_its_lag_is_measured_is_skipped(alice, api_client):
+    # given: the replica's session ends just before the lag measure runs on it (a standby
+    # stopping between the connection check and the measure)
+    Thread.objects.create(id="t9", owner=alice, title="nine")
+    client = api_client(alice)
+    client.execute(THREADS)  # the connection is open
+    replicas.health.clear()  # the next request measures again
+    terminated = []
+
+    def terminate_before_measure(execute, sql, params, many, context):
+        if not terminated and "pg_is_in_recovery" in sql:
+            pid = context["connection"].connection.info.backend_pid
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminated.append(pid)
+        return execute(sql, params, many, context)
+
+    # when
+    with connections["replica1"].execute_wrapper(terminate_before_measure):
+        answer = client.execute(THREADS)
+    # then: answered from the primary, and the replica is marked unusable
+    assert answer == {"data": {"threads": {"edges": [{"node": {"id": "t9", "title": "nine"}}]}}}
+    assert len(terminated) == 1
+    assert replicas.health.get("replica1").usable is False
