@@ -82,7 +82,8 @@ def served_by_replica(suite: Suite, db: ReplicatedDatabase) -> Result:
     ok = failed == 0 and on_standby >= reads
     figure = (
         f"{reads} reads, {failed} failed; transactions on the standby {on_standby}, "
-        f"on the primary {on_primary} (authentication and the pin check)"
+        f"on the primary {on_primary} (the API-key lookup, which carries the pin, and "
+        "connection checks)"
     )
     return Result(name, ok, figure)
 
