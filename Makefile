@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run migrate test lint check-migrations check-schema pytest schema docs dbcheck bench reliability graphiql-assets clean
+.PHONY: help install run migrate test lint check-migrations check-schema pytest schema docs dbcheck bench scaleout reliability graphiql-assets clean
 
 help:
 	@echo "make run      - set up, migrate and serve GraphQL + admin on http://127.0.0.1:$(PORT)"
@@ -15,6 +15,7 @@ help:
 	@echo "make docs     - rewrite the documented GraphQL responses from real runs (docs/README.md)"
 	@echo "make dbcheck  - check the database connection"
 	@echo "make bench    - benchmark GraphQL against raw SQL (BENCH_SCALE=small for a quick run)"
+	@echo "make scaleout - req/s with 1 or 2 app servers behind nginx, with or without a read replica"
 	@echo "make reliability - faults, hostile input, fuzzing and authorization against the real server"
 	@echo "make graphiql-assets - refetch GraphiQL's vendored builds from npm and check their SHA-256 sums"
 
@@ -79,6 +80,11 @@ dbcheck: install
 bench: install
 	$(BIN)/python -m benchmarks.run
 
+# req/s of the read scenarios with 1 or 2 app servers behind nginx, with or without a streaming
+# replica; needs Debian's PostgreSQL 15 and nginx (below). Options in benchmarks/scaleout.py.
+scaleout: install /usr/lib/postgresql/15/bin/postgres /usr/sbin/nginx
+	$(BIN)/python -m benchmarks.scaleout
+
 # schemathesis gets its own virtualenv so its dependencies never touch the app's pinned ones.
 RELIABILITY_VENV := .data/reliability-venv
 $(RELIABILITY_VENV)/.installed: reliability/requirements.txt
@@ -86,8 +92,23 @@ $(RELIABILITY_VENV)/.installed: reliability/requirements.txt
 	$(RELIABILITY_VENV)/bin/python -m pip install --quiet -r reliability/requirements.txt
 	touch $@
 
+# The replica case runs Debian's PostgreSQL 15 (a primary and a streaming standby) and the
+# scale-out case nginx; both installed here when missing and we are root. The package's own
+# cluster is not created: the suite makes its clusters in temporary folders.
+/usr/lib/postgresql/15/bin/postgres:
+	@if [ "$$(id -u)" = 0 ]; then mkdir -p /etc/postgresql-common/createcluster.d && \
+		echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/no-main.conf && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends postgresql-15; \
+	else echo "install PostgreSQL 15 (apt-get install postgresql-15) for the replica case"; exit 1; fi
+
+/usr/sbin/nginx:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends nginx; \
+	else echo "install nginx (apt-get install nginx) for the scale-out case"; exit 1; fi
+
 # CASES="restart fuzz" runs only those (see `python -m reliability --help`).
-reliability: install $(RELIABILITY_VENV)/.installed
+reliability: install $(RELIABILITY_VENV)/.installed /usr/lib/postgresql/15/bin/postgres /usr/sbin/nginx
 	RELIABILITY_SCHEMATHESIS=$(RELIABILITY_VENV)/bin/st $(BIN)/python -m reliability $(CASES)
 
 # GraphiQL, React and the explorer plugin as pinned in config/graphiql_assets.py (needs npm);

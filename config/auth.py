@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from chat.models import ApiKey, hash_api_key, split_api_key
 from config.errors import UNAUTHENTICATED, database_unavailable_response, is_connection_failure
+from config.replicas import pinned_annotation
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,11 @@ def authenticate_api_key(raw_key: str) -> ApiKey:
     """
     presented_hash = hash_api_key(raw_key)
     prefix = split_api_key(raw_key)
-    key = (
-        ApiKey.objects.select_related("user")
-        .annotate(user_permission_names=_permission_names())
-        .filter(prefix=prefix)
-        .first()
-        if prefix is not None
-        else None
-    )
+    keys = ApiKey.objects.select_related("user").annotate(user_permission_names=_permission_names())
+    if settings.DATABASE_REPLICAS:
+        # Whether the user's reads must stay on the primary (config.replicas), in the same query.
+        keys = keys.annotate(user_replica_pinned=pinned_annotation())
+    key = keys.filter(prefix=prefix).first() if prefix is not None else None
     # Compare even when no key matched, so timing does not tell which prefixes exist.
     stored_hash = key.key_hash if key is not None else "0" * 64
     if not hmac.compare_digest(presented_hash, stored_hash) or key is None:

@@ -93,6 +93,19 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
     return config
 
 
+REPLICA_URL_VARIABLE = "DATABASE_REPLICA_URL"
+
+
+def replica_configs(env: Mapping[str, str]) -> dict[str, dict]:
+    """DATABASES entries `replica1`, `replica2`, … from DATABASE_REPLICA_URL (comma-separated
+    URLs of read replicas of the primary), with the primary's DB_* connection settings."""
+    urls = [url.strip() for url in (env.get(REPLICA_URL_VARIABLE) or "").split(",") if url.strip()]
+    return {
+        f"replica{number}": database_config(url, env, source=f"{REPLICA_URL_VARIABLE} #{number}")
+        for number, url in enumerate(urls, start=1)
+    }
+
+
 def embedded_data_dir(base_dir: Path, env: Mapping[str, str]) -> Path:
     return Path(env.get("EMBEDDED_PG_DIR") or base_dir / ".data" / "postgres").resolve()
 

@@ -26,3 +26,17 @@ class LegacyImportMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}/{self.table}"
+
+
+class ReplicaPin(models.Model):
+    """Until when a user's reads stay on the primary after their last write (read-your-writes
+    across requests and app servers while replicas catch up; config.replicas)."""
+
+    user_id = models.BigIntegerField(primary_key=True)
+    until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "replica pin"
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} until {self.until:%H:%M:%S}"

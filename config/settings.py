@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware: an API key replaces the session user on the GraphQL path.
     "config.auth.ApiKeyMiddleware",
+    # After authentication (done on the primary): the API's reads may go to a replica.
+    "config.replicas.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -134,6 +136,23 @@ try:
 except database.DatabaseConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 DATABASES = {"default": _default_db}
+# Read replicas (docs/operations.md): DATABASE_REPLICA_URL, comma-separated, adds the aliases
+# replica1, replica2, …; the router sends the API's reads there unless they must see the primary.
+try:
+    DATABASES.update(database.replica_configs(os.environ))
+except database.DatabaseConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+# A replica lagging more than this many seconds behind the primary is skipped.
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "").strip() or 5)
+# How often each process re-measures a replica's lag, and retries one that failed (seconds).
+DATABASE_REPLICA_CHECK_SECONDS = float(
+    os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "").strip() or 1
+)
+DATABASE_REPLICA_RETRY_SECONDS = float(
+    os.environ.get("DATABASE_REPLICA_RETRY_SECONDS", "").strip() or 5
+)
 # Server-side limits, set as the role's defaults in this database (config.timeouts) so that they
 # hold through a transaction-mode pooler, where a session SET would not survive. Milliseconds.
 DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 5000)

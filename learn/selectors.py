@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from config.replicas import read_connection
 from learn.models import LearnItem
 
 STATS_MAX_DAYS = 366
@@ -56,7 +56,7 @@ class TagCount:
 
 def learn_tag_frequency(*, limit: int | None) -> list[TagCount]:
     """Tags by the number of items carrying them, most frequent first, ties by tag."""
-    with connection.cursor() as cursor:
+    with read_connection(LearnItem).cursor() as cursor:
         cursor.execute(TAG_FREQUENCY_SQL, [limit])
         return [TagCount(tag=tag, count=count) for tag, count in cursor.fetchall()]
 
@@ -73,7 +73,7 @@ def learn_items_per_day(*, start: date, end: date) -> list[DayCount]:
     Days are calendar days in the server's time zone (settings.TIME_ZONE).
     """
     params = {"start": start, "end": end, "tz": timezone.get_current_timezone_name()}
-    with connection.cursor() as cursor:
+    with read_connection(LearnItem).cursor() as cursor:
         cursor.execute(ITEMS_PER_DAY_SQL, params)
         return [DayCount(day=day, count=count) for day, count in cursor.fetchall()]
 
@@ -101,7 +101,7 @@ def learn_items_per_day_by_kind(*, start: date, end: date) -> list[DayKindCount]
     LearnItem.Kind, 0 when none), days in the server's time zone."""
     params = {"start": start, "end": end, "tz": timezone.get_current_timezone_name()}
     days: dict[date, dict[str, int]] = {}
-    with connection.cursor() as cursor:
+    with read_connection(LearnItem).cursor() as cursor:
         cursor.execute(ITEMS_PER_DAY_BY_KIND_SQL, params)
         for day, kind, count in cursor.fetchall():
             counts = days.setdefault(day, dict.fromkeys(LearnItem.Kind.values, 0))

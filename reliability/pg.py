@@ -63,8 +63,9 @@ def _system_user() -> str | None:
 class Postgres:
     """One PostgreSQL server in its own temporary folder; `stop()` removes everything."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, *, bin_dir: Path | None = None):
         self.port = port
+        self.bin = bin_dir or BIN
         self.user = _system_user()
         self.root = Path(tempfile.mkdtemp(prefix="reliability-pg-"))
         self.data = self.root / "data"
@@ -77,15 +78,16 @@ class Postgres:
 
     # --- process control -------------------------------------------------------------------
 
-    def _run(self, *args: str, timeout: float = 60) -> None:
+    def _run(self, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> None:
         subprocess.run(
-            [str(BIN / args[0]), *args[1:]],
+            [str(self.bin / args[0]), *args[1:]],
             check=True,
             user=self.user,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             timeout=timeout,
             cwd=self.root,
+            env=env,
         )
 
     def init(self) -> None:

@@ -30,8 +30,10 @@ def _cases() -> dict[str, CaseFn]:
         pooler,
         rawhttp,
         realtime,
+        replicas,
         restart,
         scalars,
+        scaleout,
         statements,
     )
 
@@ -50,6 +52,8 @@ def _cases() -> dict[str, CaseFn]:
         "rawhttp": rawhttp.run,
         "outage": outage.run,
         "statements": statements.run,
+        "replicas": replicas.run,
+        "scaleout": scaleout.run,
         # Fuzzing writes and deletes at random, so it runs after the cases that need the
         # seeded objects intact; the secrets scan comes last to see every answer and log line.
         "fuzz": fuzz.run,

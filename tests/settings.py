@@ -16,3 +16,12 @@ from config.settings import *  # noqa: F403
 
 # Fast password hashing for fixtures that create users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A second alias on the test database (Django's TEST MIRROR), for the replica router's tests:
+# they list it in DATABASE_REPLICAS; everywhere else no read is routed to it.
+DATABASES["replica1"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "OPTIONS": dict(DATABASES["default"]["OPTIONS"]),  # noqa: F405
+    "TEST": {"MIRROR": "default"},
+}
+DATABASE_REPLICAS = []

@@ -201,3 +201,32 @@ def test_startup_fails_fast_without_allowed_hosts_outside_debug():
         "Configuration error: DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off "
         "(comma-separated host names, e.g. api.example.com)\n"
     )
+
+
+def test_replica_urls_become_numbered_aliases_with_the_primarys_settings():
+    # when
+    replicas = database.replica_configs(
+        {
+            "DATABASE_REPLICA_URL": f"{NEON_POOLER_URL}, postgres://r@10.0.0.2:6432/neondb",
+            "DB_CONN_MAX_AGE": "30",
+        }
+    )
+    # then
+    assert list(replicas) == ["replica1", "replica2"]
+    first, second = replicas["replica1"], replicas["replica2"]
+    assert first["HOST"] == "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
+    assert first["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert (second["HOST"], second["PORT"], second["USER"]) == ("10.0.0.2", 6432, "r")
+    assert first["CONN_MAX_AGE"] == second["CONN_MAX_AGE"] == 30
+
+
+def test_no_replica_url_adds_no_alias():
+    assert database.replica_configs({"DATABASE_REPLICA_URL": " , "}) == {}
+
+
+def test_a_replica_url_that_is_not_postgresql_is_refused():
+    with pytest.raises(database.DatabaseConfigError) as refused:
+        database.replica_configs({"DATABASE_REPLICA_URL": "mysql://a@h/db"})
+    assert str(refused.value) == (
+        "DATABASE_REPLICA_URL #1 must be a postgresql:// URL (scheme 'mysql' is not PostgreSQL)"
+    )
