@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -162,7 +163,12 @@ class Poller:
                 self.cursor = Cursor(int(await self.hub.fetch_value(XMIN_SQL)), 0)
             self.subscribers[subscriber.key].add(subscriber)
             if not self.running:
-                self.task = asyncio.create_task(self.run(), name=f"realtime-poller-{self.topic}")
+                # A context of its own, not the first subscriber's: the poller outlives it, and
+                # its resolvers run in the process's thread for sync code, not in one a request
+                # context (asgiref's ThreadSensitiveContext) would close.
+                self.task = asyncio.create_task(
+                    self.run(), name=f"realtime-poller-{self.topic}", context=contextvars.Context()
+                )
                 self.hub.poller_started()
             return self.cursor
 

@@ -17,7 +17,8 @@ from chat.models import ApiKey, Thread
 from chat.subscriptions import VIEW_THREAD, _sees, _thread_events
 from config.errors import UserError
 from config.realtime.auth import Principal, Standing, standings
-from config.realtime.hub import Hub
+from config.realtime.cursor import Cursor
+from config.realtime.hub import Event, Hub
 from monitoring.subscriptions import _health_changes
 from tests.realtime.test_message_added import in_thread
 
@@ -243,8 +244,7 @@ def test_health_changes_are_built_once_and_refused_without_the_permission(
     make_user, django_assert_num_queries
 ):
     # given
-    from config.realtime.cursor import Cursor
-    from config.realtime.hub import Event, Subscriber
+    from config.realtime.hub import Subscriber
 
     viewer = make_user("viewer", perms=["monitoring.view_systemhealth"])
     nobody = make_user("nobody")
@@ -323,3 +323,103 @@ def test_an_event_is_executed_once_per_selection(make_user):
             "kind": "MESSAGE_ADDED",
         }
     }
+
+
+def _wanted(topic, pairs):
+    from config.realtime.hub import Subscriber
+
+    return [
+        (Subscriber(topic, key, p.user_id, Cursor(0, 0), p, params), events)
+        for p, key, params, events in pairs
+    ]
+
+
+@pytest.mark.django_db
+def test_log_batches_per_filter_in_two_statements(make_user, django_assert_num_queries):
+    # given: one ingest of three logs, heard by subscribers with three filters
+    from monitoring.models import Level
+    from monitoring.subscriptions import _log_batches
+    from monitoring.types import MonitoringLevel
+    from tests.monitoring.factories import MonitoringLogFactory
+
+    viewer = make_user("viewer", perms=["monitoring.view_monitoringlog"])
+    nobody = make_user("nobody")
+    logs = [
+        MonitoringLogFactory(level=Level.INFO, source="api", message="started"),
+        MonitoringLogFactory(level=Level.ERROR, source="api", message="failed"),
+        MonitoringLogFactory(level=Level.ERROR, source="worker", message="crashed"),
+    ]
+    events = [Event(Cursor(7, 1), "", "logs_added", "", {"ids": [log.pk for log in logs]})]
+    seeing, refused = Principal(viewer.pk, None), Principal(nobody.pk, None)
+    errors_only = (MonitoringLevel.ERROR, None)
+    wanted = _wanted(
+        "logs",
+        [
+            (seeing, "", (None, None), events),
+            (seeing, "", errors_only, events),
+            (seeing, "", errors_only, events),
+            (seeing, "", (None, "worker"), events),
+            (seeing, "", (MonitoringLevel.CRITICAL, None), events),
+            (refused, "", (None, None), events),
+        ],
+    )
+
+    # when
+    with django_assert_num_queries(2):
+        everything, errors, errors_again, worker, critical, forbidden = _log_batches(wanted)
+
+    # then
+    def batch(*indexes):
+        return ("7-1", [str(logs[i].pk) for i in indexes], [logs[i].message for i in indexes])
+
+    assert [(b.cursor, b.ids, b.messages) for b in everything] == [batch(0, 1, 2)]
+    assert [(b.cursor, b.ids, b.messages) for b in errors] == [batch(1, 2)]
+    assert errors_again[0] is errors[0]
+    assert [(b.cursor, b.ids, b.messages) for b in worker] == [batch(2)]
+    assert critical == []
+    assert str(forbidden) == (
+        "logsAdded: you don't have permission to do this (monitoring.view_monitoringlog)."
+    )
+
+
+@pytest.mark.django_db
+def test_thread_changes_go_to_those_who_may_see_the_thread(make_user, django_assert_num_queries):
+    # given: alice's and bob's threads changing, heard by alice, staff and a revoked key
+    from chat.subscriptions import _thread_changes
+
+    alice, bob = make_user("alice"), make_user("bob")
+    staff = make_user("staff", is_staff=True, perms=[VIEW_THREAD])
+    mine = chat_services.thread_create(owner=alice, title="mine")
+    theirs = chat_services.thread_create(owner=bob, title="theirs")
+    key, _ = chat_services.api_key_create(user=alice, name="revoked")
+    chat_services.api_key_revoke(key=key)
+    events = [
+        Event(Cursor(8, 1), str(alice.pk), "thread_updated", mine.pk, {}),
+        Event(Cursor(8, 2), str(bob.pk), "thread_created", theirs.pk, {}),
+        Event(Cursor(8, 3), str(alice.pk), "thread_deleted", "gone", {}),
+    ]
+    wanted = _wanted(
+        "owner",
+        [
+            (Principal(alice.pk, None), str(alice.pk), (), [events[0], events[2]]),
+            (Principal(staff.pk, None), None, (), events),
+            (Principal(alice.pk, key.pk), str(alice.pk), (), [events[0], events[2]]),
+        ],
+    )
+
+    # when
+    with django_assert_num_queries(2):
+        for_alice, for_staff, revoked = _thread_changes(wanted)
+
+    # then
+    assert [(e.cursor, e.kind.value, e.thread_id) for e in for_alice] == [
+        ("8-1", "thread_updated", mine.pk),
+        ("8-3", "thread_deleted", "gone"),
+    ]
+    assert [(e.cursor, e.kind.value, e.thread_id) for e in for_staff] == [
+        ("8-1", "thread_updated", mine.pk),
+        ("8-2", "thread_created", theirs.pk),
+        ("8-3", "thread_deleted", "gone"),
+    ]
+    assert for_staff[0] is for_alice[0]
+    assert str(revoked) == "This API key is no longer valid."
