@@ -156,7 +156,7 @@ def main() -> int:
         + "\n"
     )
     print(f"\nResults: {out.relative_to(BASE_DIR)}")
-    return 1 if any(r.failed for run in runs for r in run["results"]) else 0
+    return 1 if any(r.failed for run in runs for r in run.get("results", [])) else 0
 
 
 def worker_rss_mb(server: Server) -> float | None:
