@@ -163,9 +163,9 @@ class Poller:
                 self.cursor = Cursor(int(await self.hub.fetch_value(XMIN_SQL)), 0)
             self.subscribers[subscriber.key].add(subscriber)
             if not self.running:
-                # A context of its own, not the first subscriber's: the poller outlives it, and
-                # its resolvers run in the process's thread for sync code, not in one a request
-                # context (asgiref's ThreadSensitiveContext) would close.
+                # A context of its own, not the first subscriber's: the poller outlives it, so
+                # its resolvers run in the process's thread for sync code, never in the thread
+                # of a request context (asgiref's ThreadSensitiveContext), closed with it.
                 self.task = asyncio.create_task(
                     self.run(), name=f"realtime-poller-{self.topic}", context=contextvars.Context()
                 )
@@ -236,6 +236,8 @@ class Poller:
         return full
 
     async def deliver(self, events: list[Event]) -> None:
+        """Prepare the events for the subscribers that have not had them, in one call of the
+        topic's resolver, and queue what each one receives."""
         by_key: dict[str, list[Event]] = defaultdict(list)
         for event in events:
             by_key[event.key].append(event)
