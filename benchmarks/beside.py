@@ -1,6 +1,7 @@
 """The query benchmark beside live WebSocket subscribers: one ASGI worker (gunicorn with a
 uvicorn worker), the bench's read scenarios timed with 0 and then with N subscribers of
-messageAdded over M threads while messages are appended at a steady rate (both times).
+messageAdded over M threads while messages are appended at a steady rate (both times); then,
+for --alone seconds, the subscribers and the writer with no query load beside.
 
     .venv/bin/python -m benchmarks.beside --subscribers 1000 --threads 200 --rate 20
 
@@ -35,7 +36,7 @@ from benchmarks.scenarios import GRAPHQL
 from benchmarks.server import Server
 
 # Reads that the appended messages do not change (the threads page would: its order moves).
-DEFAULT_SCENARIOS = "thread_500_messages,logs_page_1"
+DEFAULT_SCENARIOS = "thread_500_in_pages,logs_page_1"
 THREAD_CREATE = (
     "mutation ($input: ThreadCreateInput!) { threadCreate(input: $input) { __typename } }"
 )
@@ -77,6 +78,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20, help="messages appended per second")
     parser.add_argument("--scenarios", default=DEFAULT_SCENARIOS)
+    parser.add_argument(
+        "--alone",
+        type=float,
+        default=30,
+        help="then seconds of the subscribers and the writer with no query load beside (0: none)",
+    )
     args, rest = parser.parse_known_args()
     options = parse_options([*rest, f"--only={args.scenarios}", "--workers=1"])
     scenarios = selected(options)
@@ -116,6 +123,15 @@ def main() -> int:
                 {"subscribers": subscribers, "load": figures, "rss_mb": rss, "results": results}
             )
             time.sleep(2)  # the subscribers' sockets closed, the pollers stopped
+        if args.alone:
+            print(f"{args.subscribers} subscribers alone for {args.alone:g} s …", flush=True)
+            load = start_load(server, key, threads, args.subscribers, args.rate)
+            time.sleep(args.alone)
+            rss = worker_rss_mb(server)
+            figures = stop_load(load)
+            runs.append(
+                {"subscribers": args.subscribers, "alone": True, "load": figures, "rss_mb": rss}
+            )
     finally:
         for thread_id in threads:
             session.graphql(THREAD_DELETE, {"id": thread_id}, expect_ok=False)
@@ -130,14 +146,17 @@ def main() -> int:
                 "threads": args.threads,
                 "rate": args.rate,
                 "levels": options.levels,
-                "runs": [{**run, "results": [r.as_json() for r in run["results"]]} for run in runs],
+                "runs": [
+                    {**run, "results": [r.as_json() for r in run.get("results", [])]}
+                    for run in runs
+                ],
             },
             indent=2,
         )
         + "\n"
     )
     print(f"\nResults: {out.relative_to(BASE_DIR)}")
-    return 1 if any(r.failed for run in runs for r in run["results"]) else 0
+    return 1 if any(r.failed for run in runs for r in run.get("results", [])) else 0
 
 
 def worker_rss_mb(server: Server) -> float | None:
@@ -150,14 +169,15 @@ def worker_rss_mb(server: Server) -> float | None:
 
 
 def report(runs: list[dict]) -> str:
+    timed = [run for run in runs if "results" in run]
     lines = [
         f"{'scenario':<22} {'c':>2} | "
-        + " | ".join(f"{run['subscribers']:>5} subs: req/s  p50  p99" for run in runs)
+        + " | ".join(f"{run['subscribers']:>5} subs: req/s  p50  p99" for run in timed)
     ]
-    for index, result in enumerate(runs[0]["results"]):
+    for index, result in enumerate(timed[0]["results"]):
         for level_index, row in enumerate(result.levels):
             cells = []
-            for run in runs:
+            for run in timed:
                 levels = run["results"][index].levels
                 g = levels[level_index][GRAPHQL] if level_index < len(levels) else None
                 cells.append(
@@ -166,8 +186,9 @@ def report(runs: list[dict]) -> str:
             name = result.scenario.name if level_index == 0 else ""
             lines.append(f"{name:<22} {row['concurrency']:>2} | " + " | ".join(cells))
     for run in runs:
+        beside = "alone" if run.get("alone") else "beside the queries"
         lines.append(
-            f"{run['subscribers']} subscribers (worker RSS {run['rss_mb']} MiB): "
+            f"{run['subscribers']} subscribers, {beside} (worker RSS {run['rss_mb']} MiB): "
             f"{json.dumps(run['load'])}"
         )
     return "\n".join(lines)

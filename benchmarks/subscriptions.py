@@ -5,9 +5,11 @@
 
 Appends messages at a steady rate from a writer thread (each in its own transaction) and
 measures commit-to-delivery latency (p50/p99) into the subscribers' queues, SQL statements per
-poll, and memory per subscriber (tracemalloc). It measures the poller and fan-out, not the
-WebSocket framing. Uses the configured database (the embedded one by default) and deletes the
-threads it made.
+poll, and memory per subscriber (tracemalloc). It measures the poller, the preparation of each
+poll's events for all subscribers (messageAdded's: the subscribers' standing by API key, the
+threads' visibility, the messages) and the fan-out, not GraphQL execution or WebSocket
+framing. Uses the configured database (the embedded one by default) and deletes the threads
+and the key it made.
 """
 
 from __future__ import annotations
@@ -43,10 +45,15 @@ def main() -> None:
 
     from chat import services
     from chat.models import Thread
+    from chat.subscriptions import _thread_events
+    from config.realtime.auth import Principal
     from config.realtime.hub import Hub, connection_kwargs
 
     user, _ = get_user_model().objects.get_or_create(username="bench-realtime")
     Thread.objects.filter(owner=user).delete()
+    user.api_keys.all().delete()
+    key, _ = services.api_key_create(user=user, name="bench-realtime")
+    principal = Principal(user_id=user.pk, api_key_id=key.pk)
     threads = [
         services.thread_create(owner=user, id=f"bench-rt-{i}", title="t").pk
         for i in range(args.threads)
@@ -77,11 +84,18 @@ def main() -> None:
 
     async def run() -> dict:
         hub = Hub(direct_url=direct_url())
+        hub.resolvers.register("thread", _thread_events)
         tracemalloc.start()
         base = tracemalloc.take_snapshot()
         # One pseudo-user per subscriber: the per-user cap is not what is measured.
         contexts = [
-            hub.subscribe(topic="thread", key=threads[i % len(threads)], user_id=i, after=None)
+            hub.subscribe(
+                topic="thread",
+                key=threads[i % len(threads)],
+                user_id=i,
+                after=None,
+                principal=principal,
+            )
             for i in range(args.subscribers)
         ]
         subscribers = [await c.__aenter__() for c in contexts]
@@ -91,19 +105,19 @@ def main() -> None:
         async def drain(sub):
             async for batch in sub.batches():
                 now = time.perf_counter()
-                arrivals.extend((event.ref, now) for event in batch)
+                arrivals.extend((event.message.id, now) for event in batch)
 
         drains = [asyncio.create_task(drain(s)) for s in subscribers]
         poller = hub.pollers["thread"]
         stop = threading.Event()
-        started = (hub.statements, poller.polls)
+        started = (hub.poll_statements, poller.polls, hub.resolvers.statements, hub.resolvers.runs)
         thread = threading.Thread(target=writer, args=(stop,))
         thread.start()
         await asyncio.sleep(args.seconds)
         stop.set()
         await asyncio.to_thread(thread.join)
         await asyncio.sleep(1)
-        ended = (hub.statements, poller.polls)
+        ended = (hub.poll_statements, poller.polls, hub.resolvers.statements, hub.resolvers.runs)
         for task in drains:
             task.cancel()
         for c in contexts:
@@ -113,12 +127,15 @@ def main() -> None:
         return {
             "polls": polls,
             "statements_per_poll": (ended[0] - started[0]) / polls,
+            "preparations": ended[3] - started[3],
+            "statements_per_preparation": (ended[2] - started[2]) / max(1, ended[3] - started[3]),
             "memory_per_subscriber": memory / args.subscribers,
             "listener_connections": hub.listener.connections if hub.listener else 0,
         }
 
     figures = asyncio.run(run())
     Thread.objects.filter(owner=user).delete()
+    key.delete()
     # From the commit (the service's return) to the subscriber's queue; an event can be
     # delivered before the writer thread has read the clock after the commit: 0 then.
     latencies = sorted(max(0.0, at - committed[ref]) for ref, at in arrivals if ref in committed)
@@ -128,7 +145,9 @@ def main() -> None:
         f"{args.subscribers} subscribers over {args.threads} threads, {len(committed)} messages "
         f"at {args.rate:g}/s, {len(latencies)} deliveries\n"
         f"commit-to-delivery p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms\n"
-        f"{figures['polls']} polls, {figures['statements_per_poll']:.2f} statements per poll\n"
+        f"{figures['polls']} polls, {figures['statements_per_poll']:.2f} statements per poll; "
+        f"{figures['preparations']} with events, prepared for all their subscribers in "
+        f"{figures['statements_per_preparation']:.2f} statements more\n"
         f"memory per subscriber {figures['memory_per_subscriber'] / 1024:.1f} KiB\n"
         + (
             f"LISTEN/NOTIFY wake-up on ({figures['listener_connections']} listener connection)"

@@ -3,8 +3,10 @@ of messageAdded spread over the given threads, and a writer appending messages r
 steady rate through the messageAppend mutation; both until stdin closes.
 
 Prints `ready` once every subscriber is subscribed, and at the end one JSON line: subscribers,
-messages written, deliveries (expected: messages x subscribers per thread) and the latency
-from sending the mutation to each delivery (p50/p99, so it includes the mutation's own time).
+messages written, deliveries (expected: messages x subscribers per thread) and two latencies
+(p50/p99): from the message's `createdAt` to each delivery, an upper bound of commit to
+delivery (the server sets it in the transaction that commits the message, on this machine's
+clock), and from sending the mutation to each delivery (so including the whole request).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import json
 import sys
 import threading
 import time
+from datetime import datetime
 
 from websockets.asyncio.client import connect
 
 from benchmarks.load import percentile
 
 SUBSCRIPTION = (
-    "subscription ($t: ID!) { messageAdded(threadId: $t) { cursor kind message { id } } }"
+    "subscription ($t: ID!) { messageAdded(threadId: $t) { cursor kind message { id createdAt } } }"
 )
 APPEND = (
     "mutation ($t: ID!, $input: MessageAppendInput!) { messageAppend(threadId: $t, "
@@ -100,8 +103,9 @@ async def _receive(ws, arrivals: list) -> None:
             payload = message["payload"]
             if payload.get("errors"):
                 raise RuntimeError(f"subscription error: {payload['errors']}")
-            event = payload["data"]["messageAdded"]
-            arrivals.append((event["message"]["id"], time.perf_counter()))
+            message = payload["data"]["messageAdded"]["message"]
+            created = datetime.fromisoformat(message["createdAt"]).timestamp()
+            arrivals.append((message["id"], time.perf_counter(), time.time() - created))
         elif message.get("type") in {"error", "complete"}:
             raise RuntimeError(f"subscription ended: {message}")
 
@@ -144,8 +148,11 @@ async def main_async(args) -> dict:
     failed = [t for t in tasks if t.done() and t.exception()]
     stop.set_result(None)
     await asyncio.gather(*tasks, return_exceptions=True)
-    latencies = sorted(at - writer.sent[mid] for mid, at in arrivals if mid in writer.sent)
+    latencies = sorted(at - writer.sent[mid] for mid, at, _ in arrivals if mid in writer.sent)
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    # Clock readings a few microseconds apart can put a delivery before its createdAt: 0 then.
+    committed = sorted(max(0.0, since) for mid, _, since in arrivals if mid in writer.sent)
+    c50, c99 = percentile(committed, 0.5), percentile(committed, 0.99)
     return {
         "subscribers": subscribed,
         "failed_subscribers": len(failed),
@@ -155,6 +162,8 @@ async def main_async(args) -> dict:
         "first_append_error": writer.first_error,
         "deliveries": len(arrivals),
         "expected_deliveries": len(writer.sent) * args.subscribers // len(threads),
+        "commit_delivery_p50_ms": round(c50 * 1000, 1) if c50 is not None else None,
+        "commit_delivery_p99_ms": round(c99 * 1000, 1) if c99 is not None else None,
         "delivery_p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
         "delivery_p99_ms": round(p99 * 1000, 1) if p99 is not None else None,
     }

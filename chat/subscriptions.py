@@ -1,7 +1,9 @@
 """Chat subscriptions: a thread's new messages and events, and the caller's thread list.
 
 Visibility is the queries' own (Thread.objects.visible_to), checked when the stream starts and
-again, with the caller's key and account, before every batch of events.
+again, with the caller's key and account, before every batch of events: for all of a poll's
+subscribers at once (a fixed number of statements), each event built once and shared by every
+subscriber who may see it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from strawberry.tools import merge_types
 from chat.models import Message, Thread
 from chat.types import MessageType
 from config.errors import NotFound
-from config.realtime.auth import Principal, principal_of
-from config.realtime.cursor import parse_cursor
+from config.realtime.auth import Principal, Standing, principal_of, standings
+from config.realtime.cursor import Cursor, parse_cursor
+from config.realtime.delivery import Wanted
 from config.realtime.hub import Event, hub
+from config.realtime.rendering import shared
 from config.realtime.ws import held_open
 
 
@@ -61,28 +65,57 @@ def _visible_thread(principal: Principal, thread_id: str) -> None:
         raise NotFound("messageAdded: no thread with this id that you may see.")
 
 
-def _thread_events(principal: Principal, thread_id: str, batch: list[Event]):
-    """The batch as ThreadEvents, after checking again that the caller may see the thread."""
-    user = principal.user()
-    deleted = any(e.kind == "thread_deleted" for e in batch)
-    if not deleted and not Thread.objects.visible_to(user).by_id(thread_id).exists():
-        raise PermissionDenied("messageAdded: you may no longer see this thread.")
-    ids = [e.ref for e in batch if e.kind == "message_added"]
-    messages = {m.pk: m for m in Message.objects.filter(pk__in=ids, thread_id=thread_id)}
-    events = []
-    for event in batch:
-        message = messages.get(event.ref) if event.kind == "message_added" else None
-        if event.kind == "message_added" and message is None:
-            continue  # appended, then deleted before we read it
-        events.append(
-            ThreadEventType(
-                cursor=str(event.cursor),
-                kind=ThreadEventKind(event.kind),
-                thread_id=thread_id,
-                message=message,
-            )
-        )
-    return events
+VIEW_THREAD = "chat.view_thread"
+
+
+def _sees(standing: Standing, owner_id: int | None) -> bool:
+    """Thread.objects.visible_to(user) for one thread, from a standing read for many users at
+    once: own threads; every thread for staff holding chat.view_thread (a test compares the
+    two for every kind of user)."""
+    if owner_id is None:
+        return False
+    return owner_id == standing.user_id or (standing.is_staff and standing.has_perm(VIEW_THREAD))
+
+
+def _thread_events(wanted: Wanted) -> list[list | BaseException]:
+    """A poll of the thread topic for all its subscribers, in three statements: their standing,
+    the threads' owners, the new messages. Each event becomes one ThreadEvent, shared."""
+    by_principal = standings({s.principal for s, _ in wanted}, [VIEW_THREAD])
+    owners = dict(
+        Thread.objects.filter(pk__in={s.key for s, _ in wanted}).values_list("pk", "owner_id")
+    )
+    ids = {e.ref for _, batch in wanted for e in batch if e.kind == "message_added"}
+    messages = {m.pk: m for m in Message.objects.filter(pk__in=ids)} if ids else {}
+    values: dict[Cursor, ThreadEventType | None] = {}
+
+    def built(event: Event) -> ThreadEventType | None:
+        if event.cursor not in values:
+            added = event.kind == "message_added"
+            message = messages.get(event.ref) if added else None
+            if added and (message is None or message.thread_id != event.key):
+                values[event.cursor] = None  # appended, then deleted before we read it
+            else:
+                values[event.cursor] = shared(
+                    ThreadEventType(
+                        cursor=str(event.cursor),
+                        kind=ThreadEventKind(event.kind),
+                        thread_id=event.key,
+                        message=message,
+                    )
+                )
+        return values[event.cursor]
+
+    prepared: list[list | BaseException] = []
+    for subscriber, batch in wanted:
+        standing = by_principal[subscriber.principal]
+        deleted = any(e.kind == "thread_deleted" for e in batch)
+        if not isinstance(standing, Standing):
+            prepared.append(standing)
+        elif not deleted and not _sees(standing, owners.get(subscriber.key)):
+            prepared.append(PermissionDenied("messageAdded: you may no longer see this thread."))
+        else:
+            prepared.append([e for e in map(built, batch) if e is not None])
+    return prepared
 
 
 @strawberry.type
@@ -105,12 +138,16 @@ class ThreadSubscription:
         await sync_to_async(_visible_thread)(principal, thread_id)
         async with (
             hub.subscribe(
-                topic="thread", key=str(thread_id), user_id=principal.user_id, after=after
+                topic="thread",
+                key=str(thread_id),
+                user_id=principal.user_id,
+                after=after,
+                principal=principal,
             ) as subscriber,
             held_open(context),
         ):
             async for batch in subscriber.batches():
-                for event in await sync_to_async(_thread_events)(principal, thread_id, batch):
+                for event in batch:
                     _remember(context, event.cursor)
                     yield event
                     if event.kind is ThreadEventKind.THREAD_DELETED:
@@ -124,19 +161,40 @@ def _thread_list_key(principal: Principal) -> str | None:
     return None if not Thread.objects.visible_to(user).query.has_filters() else str(user.pk)
 
 
-def _thread_changes(principal: Principal, batch: list[Event]):
-    user = principal.user()
-    changed = [e.ref for e in batch if e.kind != "thread_deleted"]
-    visible = set(
-        Thread.objects.visible_to(user).filter(pk__in=changed).values_list("pk", flat=True)
-    )
-    return [
-        ThreadEventType(
-            cursor=str(e.cursor), kind=ThreadEventKind(e.kind), thread_id=e.ref, message=None
+def _thread_changes(wanted: Wanted) -> list[list | BaseException]:
+    """A poll of the owner topic for all its subscribers, in two statements: their standing and
+    the changed threads' owners. Each event is delivered to those who may see the thread."""
+    by_principal = standings({s.principal for s, _ in wanted}, [VIEW_THREAD])
+    changed = {e.ref for _, batch in wanted for e in batch if e.kind != "thread_deleted"}
+    owners = dict(Thread.objects.filter(pk__in=changed).values_list("pk", "owner_id"))
+    values: dict[Cursor, ThreadEventType] = {}
+
+    def built(event: Event) -> ThreadEventType:
+        if event.cursor not in values:
+            values[event.cursor] = shared(
+                ThreadEventType(
+                    cursor=str(event.cursor),
+                    kind=ThreadEventKind(event.kind),
+                    thread_id=event.ref,
+                    message=None,
+                )
+            )
+        return values[event.cursor]
+
+    prepared: list[list | BaseException] = []
+    for subscriber, batch in wanted:
+        standing = by_principal[subscriber.principal]
+        if not isinstance(standing, Standing):
+            prepared.append(standing)
+            continue
+        prepared.append(
+            [
+                built(e)
+                for e in batch
+                if e.kind == "thread_deleted" or _sees(standing, owners.get(e.ref))
+            ]
         )
-        for e in batch
-        if e.kind == "thread_deleted" or e.ref in visible
-    ]
+    return prepared
 
 
 @strawberry.type
@@ -154,12 +212,12 @@ class ThreadListSubscription:
         key = await sync_to_async(_thread_list_key)(principal)
         async with (
             hub.subscribe(
-                topic="owner", key=key, user_id=principal.user_id, after=after
+                topic="owner", key=key, user_id=principal.user_id, after=after, principal=principal
             ) as subscriber,
             held_open(context),
         ):
             async for batch in subscriber.batches():
-                for event in await sync_to_async(_thread_changes)(principal, batch):
+                for event in batch:
                     _remember(context, event.cursor)
                     yield event
 
@@ -172,5 +230,8 @@ def _remember(context, cursor: str) -> None:
     if isinstance(context, dict):
         context["cursor"] = cursor
 
+
+hub.resolvers.register("thread", _thread_events)
+hub.resolvers.register("owner", _thread_changes)
 
 Subscription = merge_types("ChatSubscription", (ThreadSubscription, ThreadListSubscription))

@@ -1,7 +1,8 @@
 """Monitoring subscriptions: component status transitions and arriving logs.
 
 The permissions are the queries' own (monitoring.view_systemhealth, monitoring.view_monitoringlog),
-checked when the stream starts and again before every batch of events.
+checked when the stream starts and again before every batch of events: for all of a poll's
+subscribers at once (a fixed number of statements), each event built once per filter and shared.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import strawberry
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 
-from config.realtime.auth import Principal, principal_of
-from config.realtime.cursor import parse_cursor
+from config.realtime.auth import Principal, Standing, principal_of, standings
+from config.realtime.cursor import Cursor, parse_cursor
+from config.realtime.delivery import Wanted
 from config.realtime.hub import Event, hub
+from config.realtime.rendering import shared
 from config.realtime.ws import held_open
 from monitoring.models import MonitoringLog
 from monitoring.schema import VIEW_HEALTH, VIEW_LOG
@@ -46,38 +49,88 @@ def _user_with(principal: Principal, perm: str, field: str):
     return user
 
 
-def _health_changes(principal: Principal, batch: list[Event]) -> list[HealthChangeType]:
-    _user_with(principal, VIEW_HEALTH, "healthChanged")
+def _refusal(standing: Standing | Exception, perm: str, field: str) -> Exception | None:
+    """The error that ends the stream of a principal without `perm` (as _user_with), or None."""
+    if not isinstance(standing, Standing):
+        return standing
+    if not standing.has_perm(perm):
+        return PermissionDenied(f"{field}: you don't have permission to do this ({perm}).")
+    return None
+
+
+def _health_changes(wanted: Wanted) -> list[list | BaseException]:
+    """A poll of the health topic for all its subscribers: one statement, their standing."""
+    by_principal = standings({s.principal for s, _ in wanted}, [VIEW_HEALTH])
+    values: dict[Cursor, HealthChangeType] = {}
+
+    def built(e: Event) -> HealthChangeType:
+        if e.cursor not in values:
+            previous = e.data.get("previous")
+            values[e.cursor] = shared(
+                HealthChangeType(
+                    cursor=str(e.cursor),
+                    component=e.key,
+                    status=HealthStatus(e.data["status"]),
+                    previous_status=HealthStatus(previous) if previous else None,
+                )
+            )
+        return values[e.cursor]
+
     return [
-        HealthChangeType(
-            cursor=str(e.cursor),
-            component=e.key,
-            status=HealthStatus(e.data["status"]),
-            previous_status=HealthStatus(e.data["previous"]) if e.data.get("previous") else None,
-        )
-        for e in batch
+        _refusal(by_principal[s.principal], VIEW_HEALTH, "healthChanged") or list(map(built, batch))
+        for s, batch in wanted
     ]
 
 
-def _log_batches(principal, batch, min_level, source) -> list[LogBatchType]:
-    _user_with(principal, VIEW_LOG, "logsAdded")
-    batches = []
-    for event in batch:
-        logs = MonitoringLog.objects.filter(id__in=event.data["ids"]).order_by("id")
-        if min_level is not None:
-            logs = logs.filter(level__gte=min_level.value)
-        if source is not None:
-            logs = logs.filter(source=source)
-        rows = list(logs.values_list("id", "message"))
-        if rows:
-            batches.append(
-                LogBatchType(
-                    cursor=str(event.cursor),
-                    ids=[str(i) for i, _ in rows],
-                    messages=[m for _, m in rows],
+def _log_batches(wanted: Wanted) -> list[list | BaseException]:
+    """A poll of the logs topic for all its subscribers, in two statements: their standing and
+    the new logs. Each ingest becomes one LogBatch per distinct filter (minLevel, source)."""
+    by_principal = standings({s.principal for s, _ in wanted}, [VIEW_LOG])
+    refusals = [_refusal(by_principal[s.principal], VIEW_LOG, "logsAdded") for s, _ in wanted]
+    ids = {
+        i
+        for (_, batch), no in zip(wanted, refusals, strict=True)
+        if no is None
+        for e in batch
+        for i in e.data["ids"]
+    }
+    logs = (
+        MonitoringLog.objects.filter(id__in=ids)
+        .order_by("id")
+        .values_list("id", "level", "source", "message")
+        if ids
+        else []
+    )
+    found = {row[0]: row for row in logs}
+    values: dict[tuple[Cursor, tuple], LogBatchType | None] = {}
+
+    def built(e: Event, params: tuple) -> LogBatchType | None:
+        if (e.cursor, params) not in values:
+            min_level, source = params
+            rows = [
+                found[i]
+                for i in sorted(int(i) for i in e.data["ids"])
+                if i in found
+                and (min_level is None or found[i][1] >= min_level.value)
+                and (source is None or found[i][2] == source)
+            ]
+            values[e.cursor, params] = (
+                shared(
+                    LogBatchType(
+                        cursor=str(e.cursor),
+                        ids=[str(row[0]) for row in rows],
+                        messages=[row[3] for row in rows],
+                    )
                 )
+                if rows
+                else None
             )
-    return batches
+        return values[e.cursor, params]
+
+    return [
+        no or [b for b in (built(e, s.params) for e in batch) if b is not None]
+        for (s, batch), no in zip(wanted, refusals, strict=True)
+    ]
 
 
 CursorArg = Annotated[
@@ -104,12 +157,16 @@ class Subscription:
         await sync_to_async(_user_with)(principal, VIEW_HEALTH, "healthChanged")
         async with (
             hub.subscribe(
-                topic="health", key=component, user_id=principal.user_id, after=after
+                topic="health",
+                key=component,
+                user_id=principal.user_id,
+                after=after,
+                principal=principal,
             ) as subscriber,
             held_open(info.context),
         ):
             async for batch in subscriber.batches():
-                for change in await sync_to_async(_health_changes)(principal, batch):
+                for change in batch:
                     yield change
 
     @strawberry.subscription(
@@ -130,10 +187,19 @@ class Subscription:
         await sync_to_async(_user_with)(principal, VIEW_LOG, "logsAdded")
         async with (
             hub.subscribe(
-                topic="logs", key="", user_id=principal.user_id, after=after
+                topic="logs",
+                key="",
+                user_id=principal.user_id,
+                after=after,
+                principal=principal,
+                params=(min_level, source),
             ) as subscriber,
             held_open(info.context),
         ):
             async for batch in subscriber.batches():
-                for logs in await sync_to_async(_log_batches)(principal, batch, min_level, source):
+                for logs in batch:
                     yield logs
+
+
+hub.resolvers.register("health", _health_changes)
+hub.resolvers.register("logs", _log_batches)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef
 
 from chat.models import ApiKey
 from config.auth import ApiKeyError, authenticate_api_key
@@ -33,6 +36,67 @@ class Principal:
         if user is None:
             raise unauthenticated("This account is no longer active.")
         return user
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a principal may do now: its user, and which of the permissions asked it holds."""
+
+    user_id: int
+    is_staff: bool
+    perms: frozenset[str]
+
+    def has_perm(self, perm: str) -> bool:
+        """user.has_perm(perm) as of the statement that read it; `perm` must have been asked."""
+        return perm in self.perms
+
+
+def standings(
+    principals: Iterable[Principal], perms: Sequence[str] = ()
+) -> dict[Principal, Standing | UserError]:
+    """Principal.user() for many principals in one statement: each one's standing now, or the
+    UNAUTHENTICATED error that ends its streams. Permissions are the authentication backend's
+    own (`with_perm`, what `has_perm` checks: active superusers, user and group permissions)."""
+    principals = set(principals)
+    users = get_user_model().objects
+    key_ids = sorted({p.api_key_id for p in principals if p.api_key_id is not None})
+    held = {
+        f"perm_{i}": Exists(users.with_perm(perm).filter(pk=OuterRef("pk")))
+        for i, perm in enumerate(perms)
+    }
+    rows = (
+        users.filter(pk__in={p.user_id for p in principals}, is_active=True)
+        .annotate(
+            usable_keys=ArraySubquery(
+                ApiKey.objects.usable().filter(user=OuterRef("pk"), pk__in=key_ids).values("pk")
+            ),
+            **held,
+        )
+        .values("pk", "is_staff", "usable_keys", *held)
+    )
+    found = {
+        row["pk"]: (
+            set(row["usable_keys"] or ()),  # NULL when no key was asked
+            Standing(
+                user_id=row["pk"],
+                is_staff=row["is_staff"],
+                perms=frozenset(perm for i, perm in enumerate(perms) if row[f"perm_{i}"]),
+            ),
+        )
+        for row in rows
+    }
+    answers: dict[Principal, Standing | UserError] = {}
+    for principal in principals:
+        keys, standing = found.get(principal.user_id, (set(), None))
+        if principal.api_key_id is not None and (
+            standing is None or principal.api_key_id not in keys
+        ):
+            answers[principal] = unauthenticated("This API key is no longer valid.")
+        elif standing is None:
+            answers[principal] = unauthenticated("This account is no longer active.")
+        else:
+            answers[principal] = standing
+    return answers
 
 
 def principal_from_key(raw_key: str) -> Principal:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from django.db import connections
 from config.errors import BUSY, SLOW_CONSUMER, TOO_MANY_SUBSCRIPTIONS, UserError
 from config.realtime.conf import LIMITS
 from config.realtime.cursor import START, Cursor
+from config.realtime.delivery import Resolvers, Wanted
 from config.realtime.listener import Listener
 
 logger = logging.getLogger(__name__)
@@ -74,28 +76,49 @@ class Subscriber:
     key: str | None  # None: every key of the topic
     user_id: int
     last: Cursor
+    # Who the events are prepared for, and the subscription's own arguments (filters): the
+    # topic's resolver reads them (config.realtime.delivery); the hub does not.
+    principal: object = None
+    params: tuple = ()
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(LIMITS.queue_size))
     overflowed: bool = False
+    ended: bool = False  # an error is queued: nothing more is prepared for it
 
-    def offer(self, events: list[Event]) -> None:
-        fresh = [e for e in events if e.cursor > self.last]
-        if not fresh or self.overflowed:
+    def fresh(self, events: list[Event]) -> list[Event]:
+        """The events it has not been given yet (none once it overflowed or ended)."""
+        if self.overflowed or self.ended:
+            return []
+        return [e for e in events if e.cursor > self.last]
+
+    def put(self, last: Cursor, items: list | BaseException) -> None:
+        """Queue what the events up to `last` gave: the values to deliver (possibly none: every
+        event was filtered out), or the error that ends the stream."""
+        if self.overflowed or self.ended:
             return
+        self.last = max(self.last, last)
+        if isinstance(items, BaseException):
+            self.ended = True
+        elif not items:
+            return
+        self.enqueue(items)
+
+    def enqueue(self, items: list | BaseException) -> None:
         try:
-            self.queue.put_nowait(fresh)
+            self.queue.put_nowait(items)
         except asyncio.QueueFull:
             self.overflowed = True
             self.queue.get_nowait()  # make room for the wake-up below
             self.queue.put_nowait(None)
-        else:
-            self.last = fresh[-1].cursor
 
     async def batches(self):
-        """Batches of events in order; SlowConsumer when the queue overflowed."""
+        """Batches in order; SlowConsumer when the queue overflowed, the resolver's error
+        (revoked key, lost visibility …) when the stream must end."""
         while True:
             batch = await self.queue.get()
             if batch is None or self.overflowed:
                 raise SlowConsumer()
+            if isinstance(batch, BaseException):
+                raise batch
             yield batch
 
 
@@ -140,7 +163,12 @@ class Poller:
                 self.cursor = Cursor(int(await self.hub.fetch_value(XMIN_SQL)), 0)
             self.subscribers[subscriber.key].add(subscriber)
             if not self.running:
-                self.task = asyncio.create_task(self.run(), name=f"realtime-poller-{self.topic}")
+                # A context of its own, not the first subscriber's: the poller outlives it, so
+                # its resolvers run in the process's thread for sync code, never in the thread
+                # of a request context (asgiref's ThreadSensitiveContext), closed with it.
+                self.task = asyncio.create_task(
+                    self.run(), name=f"realtime-poller-{self.topic}", context=contextvars.Context()
+                )
                 self.hub.poller_started()
             return self.cursor
 
@@ -187,7 +215,9 @@ class Poller:
             await asyncio.wait_for(self.woken.wait(), seconds)
 
     async def poll_once(self) -> bool:
-        """One statement; offer the events read to their subscribers. True if the batch was full."""
+        """One statement, then the events prepared for all their subscribers at once and
+        queued. True if the batch was full. The cursor moves only once they are queued: a poll
+        whose preparation failed is read again."""
         keys = None if None in self.subscribers else sorted(self.subscribers)
         cursor = self.cursor or START
         rows = await self.hub.fetch(
@@ -197,20 +227,30 @@ class Poller:
         self.polls += 1
         events = [_event(*row[1:]) for row in rows if row[1] is not None]
         full = len(events) >= LIMITS.poll_batch
+        if events:
+            await self.deliver(events)
         if full:
             self.cursor = events[-1].cursor
         else:
             self.cursor = max(cursor, Cursor(int(rows[0][0]), 0), *(e.cursor for e in events[-1:]))
-        if events:
-            by_key: dict[str, list[Event]] = defaultdict(list)
-            for event in events:
-                by_key[event.key].append(event)
-            for key, keyed in by_key.items():
-                for subscriber in self.subscribers.get(key, ()):
-                    subscriber.offer(keyed)
-            for subscriber in self.subscribers.get(None, ()):
-                subscriber.offer(events)
         return full
+
+    async def deliver(self, events: list[Event]) -> None:
+        """Prepare the events for the subscribers that have not had them, in one call of the
+        topic's resolver, and queue what each one receives."""
+        by_key: dict[str, list[Event]] = defaultdict(list)
+        for event in events:
+            by_key[event.key].append(event)
+        wanted: Wanted = []
+        for key, keyed in by_key.items():
+            wanted.extend((s, keyed) for s in self.subscribers.get(key, ()))
+        wanted.extend((s, events) for s in self.subscribers.get(None, ()))
+        wanted = [(s, fresh) for s, batch in wanted if (fresh := s.fresh(batch))]
+        if not wanted:
+            return
+        prepared = await self.hub.resolvers.prepare(self.topic, wanted)
+        for (subscriber, fresh), items in zip(wanted, prepared, strict=True):
+            subscriber.put(fresh[-1].cursor, items)
 
 
 class Hub:
@@ -225,7 +265,15 @@ class Hub:
         self.total = 0
         self._conn: psycopg.AsyncConnection | None = None
         self._conn_lock = asyncio.Lock()
-        self.statements = 0
+        self.poll_statements = 0
+        # Per topic, what turns its events into what subscribers receive (chat.subscriptions,
+        # monitoring.subscriptions register theirs).
+        self.resolvers = Resolvers()
+
+    @property
+    def statements(self) -> int:
+        """SQL statements run so far: the polls and catch-ups, and their resolvers'."""
+        return self.poll_statements + self.resolvers.statements
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
@@ -241,7 +289,7 @@ class Hub:
     async def fetch(self, sql: str, params: tuple) -> list[tuple]:
         async with self._conn_lock:
             conn = await self._connection()
-            self.statements += 1
+            self.poll_statements += 1
             cur = await conn.execute(sql, params)
             return await cur.fetchall()
 
@@ -270,8 +318,18 @@ class Hub:
         return self.pollers[topic]
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, *, topic: str, key: str | None, user_id: int, after: Cursor | None):
-        """A Subscriber that receives the events after `after` (or from now), in order."""
+    async def subscribe(
+        self,
+        *,
+        topic: str,
+        key: str | None,
+        user_id: int,
+        after: Cursor | None,
+        principal: object = None,
+        params: tuple = (),
+    ):
+        """A Subscriber that receives the events after `after` (or from now), in order, as the
+        topic's resolver prepares them for `principal` and `params`."""
         if self.total >= LIMITS.max_per_process:
             raise UserError("Too many subscriptions on this server; retry later.", code=BUSY)
         if self.per_user[user_id] >= LIMITS.max_per_user:
@@ -282,7 +340,14 @@ class Hub:
         self.total += 1
         self.per_user[user_id] += 1
         poller = self.poller(topic)
-        subscriber = Subscriber(topic=topic, key=key, user_id=user_id, last=after or START)
+        subscriber = Subscriber(
+            topic=topic,
+            key=key,
+            user_id=user_id,
+            last=after or START,
+            principal=principal,
+            params=params,
+        )
         try:
             present = await poller.add(subscriber)
             if after is None:
@@ -320,15 +385,22 @@ class Hub:
             if len(rows) < LIMITS.poll_batch:
                 break
             after = caught_up[-1].cursor
-        # Ahead of whatever the poller already offered, which is all after `present`.
+        prepared = []
+        if caught_up:
+            (prepared,) = await self.resolvers.prepare(subscriber.topic, [(subscriber, caught_up)])
+        # Ahead of whatever the poller queued meanwhile, which is all after `present`.
         pending = []
         while not subscriber.queue.empty():
             pending.append(subscriber.queue.get_nowait())
         if caught_up:
-            subscriber.last = caught_up[-1].cursor
-            subscriber.queue.put_nowait(caught_up)
+            subscriber.last = max(subscriber.last, caught_up[-1].cursor)
+        if isinstance(prepared, BaseException):
+            subscriber.ended = True
+            subscriber.enqueue(prepared)
+        elif prepared:
+            subscriber.enqueue(prepared)
         for batch in pending:
-            subscriber.offer(batch)
+            subscriber.enqueue(batch)
 
 
 hub = Hub()

@@ -16,6 +16,7 @@ from graphql import ExecutionResult
 from config.errors import BAD_REQUEST, UserError
 from config.realtime.auth import Principal, principal_from_key, raw_key_from
 from config.realtime.conf import LIMITS
+from config.realtime.rendering import sharing_schema
 
 PATHS = ("/graphql/", "/graphql")
 
@@ -92,7 +93,7 @@ def _payload(result: ExecutionResult) -> dict:
 
 class SSEApplication:
     def __init__(self, schema):
-        self.schema = schema
+        self.schema = sharing_schema(schema)
 
     async def __call__(self, scope, receive, send):
         headers = dict(scope["headers"])

@@ -13,6 +13,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from config.errors import UserError
 from config.realtime.auth import Principal, principal_from_key, raw_key_from
 from config.realtime.conf import LIMITS
+from config.realtime.rendering import sharing_schema
 
 # Normal closure: the server no longer needs the connection; clients may reconnect when they
 # subscribe again (graphql-ws retries it, and its lazy mode reconnects on the next subscribe).
@@ -28,7 +29,7 @@ class RealtimeConsumer(GraphQLWSConsumer):
 
     def __init__(self, schema):
         super().__init__(
-            schema,
+            sharing_schema(schema),
             connection_init_wait_timeout=timedelta(seconds=LIMITS.init_timeout),
             max_subscriptions_per_connection=LIMITS.max_per_user,
         )
