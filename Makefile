@@ -61,8 +61,9 @@ schema: install
 
 # The suite twice, side by side: as configured (reads compiled into one SQL statement) and with
 # GRAPHQL_COMPILE=0 (Strawberry's standard path alone, which must stay correct on its own). Each
-# pass has its own test databases and PYTEST_WORKERS pytest-xdist workers; its output is printed
-# when it ends. Either pass alone: make pytest-compiled, make pytest-standard.
+# pass has PYTEST_WORKERS pytest-xdist workers, each on an embedded PostgreSQL and test database of
+# its own (tests/settings.py); its output is printed when it ends. Either pass alone:
+# make pytest-compiled, make pytest-standard.
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 PYTEST_PASS = $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
