@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run migrate test lint check-migrations check-schema pytest schema docs dbcheck bench scaleout reliability graphiql-assets clean
+.PHONY: help install run migrate test lint check-migrations check-schema pytest pytest-compiled pytest-standard schema docs dbcheck bench scaleout reliability graphiql-assets clean
 
 help:
 	@echo "make run      - set up, migrate and serve GraphQL + admin on http://127.0.0.1:$(PORT)"
-	@echo "make test     - lint, migration check, schema-drift check and the whole pytest suite"
+	@echo "make test     - lint, migration check, schema-drift check and the whole pytest suite,"
+	@echo "               twice at once: compiled reads, and GRAPHQL_COMPILE=0 (the standard path)"
 	@echo "make schema   - re-export schema.graphql from the code"
 	@echo "make docs     - rewrite the documented GraphQL responses from real runs (docs/README.md)"
 	@echo "make dbcheck  - check the database connection"
@@ -59,8 +60,23 @@ schema: install
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "install chromium (apt-get install chromium) for the browser tests"; exit 1; fi
 
+# The suite twice, side by side: as configured (reads compiled into one SQL statement) and with
+# GRAPHQL_COMPILE=0 (Strawberry's standard path alone, which must stay correct on its own). Each
+# pass has PYTEST_WORKERS pytest-xdist workers, each on an embedded PostgreSQL and test database of
+# its own (tests/settings.py); its output is printed when it ends. Either pass alone:
+# make pytest-compiled, make pytest-standard.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+PYTEST_PASS = $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
 pytest: install /usr/bin/chromium
-	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-compiled pytest-standard
+
+pytest-compiled: install /usr/bin/chromium
+	DJANGO_TEST_DB_NAME=test_compiled $(PYTEST_PASS)
+
+pytest-standard: install /usr/bin/chromium
+	GRAPHQL_COMPILE=0 DJANGO_TEST_DB_NAME=test_standard $(PYTEST_PASS)
 
 test: lint pytest
 

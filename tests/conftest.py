@@ -4,7 +4,9 @@ middleware and authentication."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.test import Client
+from pytest_django.fixtures import validate_django_db
 from strawberry_django.test.client import TestClient
 
 from chat import services as chat_services
@@ -84,3 +86,34 @@ def _schema_built():
     """Build the schema (import the URLs) before any test: the first request would otherwise
     pay it, and on a loaded machine that can pass DB_REQUEST_TIMEOUT."""
     import config.urls  # noqa: F401
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and validate_django_db(marker)[0]) or bool(
+        {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+@pytest.fixture(scope="module")
+def module_db(request, django_db_setup, django_db_blocker):
+    """A transaction around the tests of one module, rolled back after the last of them, for
+    data that many tests only read: a module-scoped fixture writes it once inside
+    `with module_db():`, and each test (a `django_db` test) runs in a savepoint of its own,
+    so what one test writes is still gone before the next. Refused in a module that has
+    transactional tests: they would flush inside it."""
+    transactional = [
+        item.nodeid
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and _transactional(item)
+    ]
+    assert transactional == [], "module_db in a module with transactional tests"
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield django_db_blocker.unblock
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

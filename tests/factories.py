@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db.models import Q
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -18,8 +19,16 @@ class UserFactory(factory.django.DjangoModelFactory):
         """UserFactory(perms=["learn.view_learnitem", ...]) grants model permissions."""
         if not create or not extracted:
             return
-        for perm in extracted:
-            app_label, codename = perm.split(".", 1)
-            self.user_permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+        wanted = {tuple(perm.split(".", 1)) for perm in extracted}
+        query = Q()
+        for app_label, codename in wanted:
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        found = {
+            (p.content_type.app_label, p.codename): p
+            for p in Permission.objects.filter(query).select_related("content_type")
+        }
+        missing = sorted(".".join(perm) for perm in wanted - found.keys())
+        if missing:
+            raise Permission.DoesNotExist(f"no such permission: {', '.join(missing)}")
+        # One SELECT and one INSERT, however many permissions.
+        self.user_permissions.add(*found.values())

@@ -5,6 +5,7 @@ DEBUG stays off so tests see production behaviour; only what a test client canno
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -12,7 +13,18 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 
-from config.settings import *  # noqa: F403
+# Each pytest-xdist worker runs its own embedded PostgreSQL (beside the configured data folder,
+# named after the run's test database and the worker): a realtime subscription starts from the
+# server-wide snapshot horizon, which another worker's open test transaction would hold back.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker:
+    _base = os.environ.get("EMBEDDED_PG_DIR") or str(
+        Path(__file__).resolve().parents[1] / ".data" / "postgres"
+    )
+    _run = os.environ.get("DJANGO_TEST_DB_NAME") or "test"
+    os.environ["EMBEDDED_PG_DIR"] = f"{_base}-{_run}-{_worker}"
+
+from config.settings import *  # noqa: E402, F403
 
 # Fast password hashing for fixtures that create users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

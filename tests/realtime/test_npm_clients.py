@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chat import services as chat_services
-from tests.npm import npm_install
+from tests.npm import npm_install, write_file
 
 PACKAGES = ["graphql-ws@6.4.2", "graphql-sse@2.6.1", "ws@8.23.0", "graphql@16.15.0"]
 SCRIPT = Path(__file__).with_name("clients.mjs")
@@ -19,7 +19,7 @@ SCRIPT = Path(__file__).with_name("clients.mjs")
 @pytest.fixture(scope="session")
 def node_clients() -> Path:
     script = npm_install("node-clients", PACKAGES) / "clients.mjs"
-    script.write_text(SCRIPT.read_text())
+    write_file(script, SCRIPT.read_text())
     return script
 
 

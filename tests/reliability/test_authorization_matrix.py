@@ -16,6 +16,7 @@ from reliability.cases.authz import forbidden_writes, problems, rows
 from reliability.client import Response
 from reliability.suite import APPS
 from tests.conftest import GraphQLClient
+from tests.factories import UserFactory
 
 CALLERS = ["anonymous", "no permissions", "revoked key", "other user"]
 
@@ -49,12 +50,24 @@ def all_perms() -> list[str]:
     ]
 
 
-@pytest.fixture
-def probed(make_user, make_api_key):
-    """The owner (every permission) and their objects, each carrying a canary."""
-    owner = make_user("owner", perms=all_perms())
-    make_api_key(owner, name="owner-key")
-    return owner, objects.seed()
+@pytest.fixture(scope="module")
+def probed(module_db):
+    """The owner (every permission) and their objects, each carrying a canary; written once for
+    the module's tests, each of which runs in a savepoint of its own."""
+    with module_db():
+        owner = UserFactory(username="owner", perms=all_perms())
+        chat_services.api_key_create(user=owner, name="owner-key")
+        return owner, objects.seed()
+
+
+@pytest.fixture(scope="module")
+def probes(probed) -> dict[str, gql.Operation]:
+    """The operations aimed at the owner's objects, by label (the first of each label)."""
+    _, seeded = probed
+    found = {}
+    for op in gql.operations(schema._schema, seeded.ids, values=seeded.values):
+        found.setdefault(op.label, op)
+    return found
 
 
 def caller_key(caller: str, owner, make_user, make_api_key) -> tuple[str | None, str | None]:
@@ -75,12 +88,11 @@ def caller_key(caller: str, owner, make_user, make_api_key) -> tuple[str | None,
 @pytest.mark.django_db
 @pytest.mark.parametrize(("caller", "label"), CASES)
 def test_refused_callers_see_nothing_and_write_nothing(
-    caller, label, probed, make_user, make_api_key
+    caller, label, probed, probes, make_user, make_api_key
 ):
     # given: arguments point at the owner's objects
     owner, seeded = probed
-    operations = gql.operations(schema._schema, seeded.ids, values=seeded.values)
-    operation = next(op for op in operations if op.label == label)
+    operation = probes[label]
     key, caller_id = caller_key(caller, owner, make_user, make_api_key)
     canaries = list(seeded.owned_canaries.values())
     if caller != "other user":

@@ -11,9 +11,11 @@ from graphql import (
     GraphQLScalarType,
 )
 
+from chat import services as chat_services
 from config.schema import schema
 from reliability import gql, objects
 from tests.conftest import GraphQLClient
+from tests.factories import UserFactory
 
 UNSTORABLE = ["a\x00b", "a\ud800b"]
 MAX_DEPTH = 3
@@ -90,11 +92,14 @@ def request(kind: str, field_name: str, arg_name: str, path: tuple, leaf: str, s
     return f"{kind} Probe{header} {{ {call} {gql.selection(field.type, max_depth=1)} }}", variables
 
 
-@pytest.fixture
-def seeded(make_user, make_api_key):
-    """The reliability suite's probed objects, owned by a superuser."""
-    make_api_key(make_user("owner", is_staff=True, is_superuser=True), name="owner-key")
-    probed = objects.seed()
+@pytest.fixture(scope="module")
+def seeded(module_db):
+    """The reliability suite's probed objects, owned by a superuser; written once for the
+    module's tests, each of which runs in a savepoint of its own."""
+    with module_db():
+        owner = UserFactory(username="owner", is_staff=True, is_superuser=True)
+        chat_services.api_key_create(user=owner, name="owner-key")
+        probed = objects.seed()
     probed.values["email"] = "probe@example.com"
     return probed
 
