@@ -377,13 +377,21 @@ def test_a_deep_log_page_is_an_index_range_scan(make_user):
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql, params)
         plan = [row[0].strip() for row in cursor.fetchall()]
 
-    # then: one index scan that starts at the cursor and reads 50 rows, not 15,050
+    # then: the partitions' index scans merged in order, each starting at the cursor and
+    # stopping once the page is full: 50 rows read, not 15,050; nothing sorted or scanned whole
     assert plan[0] == "Limit (actual rows=50 loops=1)"
-    assert (
-        plan[1] == "->  Index Scan using monitoring_log_time on monitoring_monitoringlog "
-        "(actual rows=50 loops=1)"
-    )
-    assert plan[2].startswith("Index Cond: (ROW(")
+    assert plan[1] == "->  Merge Append (actual rows=50 loops=1)"
+    scans = [line for line in plan if line.startswith("->  ")][1:]
+    assert scans and all(
+        line.startswith("->  Index Scan using ") and "_timestamp_id_idx on " in line
+        for line in scans
+    ), plan
+    conditions = [line for line in plan if line.startswith("Index Cond: ")]
+    assert len(conditions) == len(scans)
+    assert all(line.startswith("Index Cond: (ROW(") for line in conditions)
+    read = sum(int(line.split("actual rows=")[1].split()[0]) for line in scans)
+    assert read <= 50 + len(scans)
+    assert not [line for line in plan if line.startswith("->  Sort") or "Seq Scan" in line]
 
 
 def test_the_schema_has_one_connection_shape_and_one_page_info():
