@@ -10,6 +10,7 @@ import os
 import sys
 import warnings
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,7 +127,11 @@ def start_embedded_server(data_dir: Path) -> str:
         _make_pgserver_writes_atomic()
         with PostgresServer._lock:
             _forget_dead_users(data_dir)
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        # pgserver creates its system user (as root) and the data folder before taking its own
+        # lock: two first starts at once (`make test` runs two passes side by side on a new
+        # machine) race there and one initdb fails. Starts are taken one at a time.
+        with _starting(data_dir.parent):
+            server = pgserver.get_server(data_dir, cleanup_mode="stop")
 
     def forget_dead_users_at_exit() -> None:
         with PostgresServer._lock:
@@ -137,6 +142,19 @@ def start_embedded_server(data_dir: Path) -> str:
     atexit.register(forget_dead_users_at_exit)
     _exit_cleanly_on_sigterm()
     return server.get_uri()
+
+
+@contextmanager
+def _starting(folder: Path):
+    """An exclusive lock, across processes, on starting an embedded server in `folder`."""
+    import fcntl
+
+    with open(folder / ".embedded-postgres.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 PIDS_FILE = ".handle_pids.json"

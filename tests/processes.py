@@ -13,9 +13,25 @@ from django.db import connection
 MANAGE_PY = str(Path(settings.BASE_DIR) / "manage.py")
 
 
+def _clean_env(env: dict[str, str]) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DJANGO_ENV_FILE": "", **env}
+
+
+def start_manage(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start `manage.py *args` as run_manage does, without waiting for it."""
+    return subprocess.Popen(
+        [sys.executable, MANAGE_PY, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_clean_env(env),
+        cwd="/",
+    )
+
+
 def run_manage(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess:
     """Run `manage.py *args` with only `env` (plus PATH/HOME) and no .env file."""
-    full_env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DJANGO_ENV_FILE": "", **env}
+    full_env = _clean_env(env)
     return subprocess.run(
         [sys.executable, MANAGE_PY, *args],
         capture_output=True,

@@ -1,10 +1,12 @@
+import contextlib
 import json
 import os
+import subprocess
 
 import pytest
 
 from config import database
-from tests.processes import run_manage
+from tests.processes import run_manage, start_manage
 
 DAMAGED = {
     "empty": "",
@@ -98,3 +100,21 @@ def test_pgserver_writes_its_user_list_atomically(tmp_path):
     assert DiskList.put.atomic is True
     assert users.get() == [41, 42]
     assert [entry.name for entry in tmp_path.iterdir()] == [database.PIDS_FILE]
+
+
+def test_a_first_start_waits_while_another_process_is_starting_a_server_there(tmp_path):
+    # given: another process in the middle of starting a server in this folder (as root,
+    # pgserver creates its system user and the data folder outside its own lock: two first
+    # starts at once, as `make test`'s two passes on a new machine, raced there)
+    data_dir = tmp_path / "pg"
+    env = {"DJANGO_DEBUG": "1", "EMBEDDED_PG_DIR": str(data_dir)}
+    with database._starting(tmp_path):
+        # when
+        waiting = start_manage("check", "--database", "default", env=env)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            waiting.wait(timeout=3)
+        # then: it neither started a server nor made the data folder
+        assert waiting.poll() is None
+        assert not data_dir.exists()
+    assert waiting.wait(timeout=120) == 0, waiting.stderr.read()
+    assert (data_dir / "PG_VERSION").exists()
