@@ -325,14 +325,16 @@ def logs_answer(answer: dict) -> dict:
 
 
 def logs_prepare(session: PeerSession, state: dict) -> dict:
-    """PostGraphile's `after` for the service's deep cursor: the same (timestamp, id) under
-    PostGraphile's digest of the order."""
-    first = session.peer("PeerLogs", LOGS, {"condition": None, "first": 1, "after": None})
-    digest = cursor_digest(first["data"]["allMonitoringMonitoringlogs"]["pageInfo"]["endCursor"])
+    """PostGraphile's `after` for the service's deep cursor: the cursor PostGraphile gives the
+    same row in the same order (asked for by its id, so no deep walk; a cursor holds the
+    order's digest and the row's sort-key values, whatever the condition; the partitioned
+    table's primary key is (id, timestamp), which the order's PRIMARY_KEY_DESC expands to)."""
     cursors = {}
     if state.get("cursor"):
-        at, pk = decode_cursor(state["cursor"], "-timestamp,-id")
-        cursors[state["cursor"]] = peer_cursor(digest, pg_timestamp(at), str(pk))
+        _at, pk = decode_cursor(state["cursor"], "-timestamp,-id")
+        row = session.peer("PeerLogs", LOGS, {"condition": {"rowId": pk}, "first": 1})
+        (edge,) = row["data"]["allMonitoringMonitoringlogs"]["edges"]
+        cursors[state["cursor"]] = edge["cursor"]
     return {"peer_cursors": cursors}
 
 
