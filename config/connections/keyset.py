@@ -215,7 +215,11 @@ def after_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
             [Value(value, output_field=key.field) for key, value in zip(keys, values, strict=True)],
             "<" if descending else ">",
         )
-        return Q(row)
+        # Redundant, but PostgreSQL prunes partitions by it (never by a row comparison):
+        # a deep page of the partitioned log table plans and opens only the partitions at and
+        # before the cursor.
+        bound = Q(**{f"{keys[0].attname}__{'lte' if descending else 'gte'}": values[0]})
+        return Q(row) & bound
     condition: Q | None = None
     for key, value in reversed(list(zip(keys, values, strict=True))):
         later = _later(key, value)
