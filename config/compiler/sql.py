@@ -108,8 +108,12 @@ _NUMBERS = "'$.** ? (@.type() == \"number\")'"
 def json_text(expr: str) -> str:
     """A jsonb value as the compact JSON text orjson prints for what the json module reads
     from it (the standard path): jsonb's text without the spaces after its `,` and `:` (never
-    inside strings). A value holding a number either would print differently goes to the
-    standard path (SENTINEL): beyond 64 bits, or a decimal whose text is not orjson's."""
+    inside strings). `json_strip_nulls` re-prints JSON compactly with jsonb's own escaping, in
+    C; it also drops object members that are null, so a value whose text holds `: null` (such
+    a member, or those characters inside a string) is compacted by a regular expression
+    instead, several times slower. A value holding a number either would print differently
+    goes to the standard path (SENTINEL): beyond 64 bits, or a decimal whose text is not
+    orjson's."""
     text = f"({expr})::text"
     exact = (
         f"(SELECT bool_and(strpos(n::text, '.') = 0 OR {float_text('n::text::float8')} = n::text) "
@@ -119,6 +123,7 @@ def json_text(expr: str) -> str:
         f"CASE WHEN {expr} IS NULL THEN NULL "
         f"WHEN jsonb_path_exists({expr}, {BEYOND_64_BITS}) THEN {SENTINEL_SQL} "
         f"WHEN {text} ~ {_DECIMAL} AND NOT {exact} THEN {SENTINEL_SQL} "
+        f"WHEN strpos({text}, ': null') = 0 THEN json_strip_nulls(({expr})::json)::text "
         f"ELSE regexp_replace({text}, '(\"(?:[^\"\\\\]|\\\\.)*\")|([,:]) ', '\\1\\2', 'g') END"
     )
 

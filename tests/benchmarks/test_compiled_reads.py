@@ -186,7 +186,13 @@ def edge_values():
     ).update(risk_score=1e-07)
     LearningEvent.objects.filter(
         pk=LearningEvent.objects.order_by("-occurred_at").first().pk
-    ).update(duration_s=None, module=None, occurred_at=datetime(1900, 1, 1, tzinfo=UTC))
+    ).update(
+        duration_s=None,
+        module=None,
+        occurred_at=datetime(1900, 1, 1, tzinfo=UTC),
+        # Compacted by json_strip_nulls (no member is null): separators inside strings stay.
+        metadata={"text": 'a, b: c ", d": e', "list": [1, None, {"k": "v\\"}], "e": {}},
+    )
 
 
 def test_generated_selections_answer_the_same_bytes(bench, bench_client, settings):
@@ -261,3 +267,36 @@ def test_a_stored_value_only_the_standard_path_prints_is_left_to_it(bench, bench
     assert compiled == standard
     assert b'"tags":["ok","7"]' in compiled
     assert statements > COMPILED_STATEMENTS
+
+
+JSON_VALUES = [
+    {"text": 'a, b: c ", d": e \\', "list": [1, None, {"k": "v"}], "e": {}, "a": []},
+    {"member": None, "text": "x: null"},
+    ["x: null", None],
+    {"nested": {"deep": [{"f": 2.25, "t": True}]}},
+    "plain, string",
+    [],
+]
+
+
+def test_json_values_answer_the_same_bytes_compacted_either_way(bench, bench_client, settings):
+    # given: JSON with separators inside strings, nulls as members and as elements
+    student = Student.objects.order_by("code", "id").first()
+    events = list(LearningEvent.objects.filter(student=student).order_by("-occurred_at", "-id"))
+    for event, value in zip(events, JSON_VALUES, strict=False):
+        LearningEvent.objects.filter(pk=event.pk).update(metadata=value)
+    query = "{ students(first: 1) { nodes { events(first: 6) { nodes { metadata } } } } }"
+
+    # when
+    compiled, statements, standard = both(bench_client, settings, query)
+
+    # then
+    assert len(events) >= len(JSON_VALUES)
+    assert compiled == standard
+    assert statements == COMPILED_STATEMENTS
+    # (jsonb keeps keys shortest first)
+    assert (
+        b'{"metadata":{"a":[],"e":{},"list":[1,null,{"k":"v"}],"text":"a, b: c \\", d\\": e \\\\"}}'
+        in compiled
+    )
+    assert b'{"metadata":{"text":"x: null","member":null}}' in compiled
