@@ -60,8 +60,9 @@ schema: install
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "install chromium (apt-get install chromium) for the browser tests"; exit 1; fi
 
-# The suite twice, side by side: as configured (reads compiled into one SQL statement) and with
-# GRAPHQL_COMPILE=0 (Strawberry's standard path alone, which must stay correct on its own). Each
+# The suite twice, side by side: as configured (reads compiled into one SQL statement, the hot
+# statements prepared) and with GRAPHQL_COMPILE=0 DB_PREPARED_STATEMENTS=0 (Strawberry's standard
+# path and Django's own cursors alone, which must stay correct on their own). Each
 # pass has PYTEST_WORKERS pytest-xdist workers, each on an embedded PostgreSQL and test database of
 # its own (tests/settings.py); its output is printed when it ends. Either pass alone:
 # make pytest-compiled, make pytest-standard.
@@ -76,7 +77,7 @@ pytest-compiled: install /usr/bin/chromium
 	DJANGO_TEST_DB_NAME=test_compiled $(PYTEST_PASS)
 
 pytest-standard: install /usr/bin/chromium
-	GRAPHQL_COMPILE=0 DJANGO_TEST_DB_NAME=test_standard $(PYTEST_PASS)
+	GRAPHQL_COMPILE=0 DB_PREPARED_STATEMENTS=0 DJANGO_TEST_DB_NAME=test_standard $(PYTEST_PASS)
 
 test: lint pytest
 

@@ -86,7 +86,15 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
 
     host = config.get("HOST") or ""
     # Transaction-mode poolers (PgBouncer, Neon's -pooler endpoints) cannot keep named cursors.
-    config["DISABLE_SERVER_SIDE_CURSORS"] = _flag(env, "DB_PGBOUNCER") or is_pooler_host(host)
+    pooled = _flag(env, "DB_PGBOUNCER") or is_pooler_host(host)
+    config["DISABLE_SERVER_SIDE_CURSORS"] = pooled
+    # The API-key lookup and the compiled reads run as prepared statements (config.prepared):
+    # a pooler in transaction mode keeps them only when it tracks them (PgBouncer 1.21+ with
+    # max_prepared_statements set), so behind one they are off unless switched on.
+    config["PREPARED_STATEMENTS"] = _flag(env, "DB_PREPARED_STATEMENTS", default=not pooled)
+    if config["PREPARED_STATEMENTS"]:
+        # Runs after which psycopg prepares a statement (Django's own cursors never prepare).
+        options.setdefault("prepare_threshold", _int(env, "DB_PREPARE_THRESHOLD", 5))
 
     test_name = (env.get("DJANGO_TEST_DB_NAME") or "").strip()
     if test_name:

@@ -29,6 +29,11 @@ from config.settings import *  # noqa: E402, F403
 # Fast password hashing for fixtures that create users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Statements of config.prepared are prepared from their first run, so every test exercises the
+# prepared form (in production after DB_PREPARE_THRESHOLD runs).
+if DATABASES["default"].get("PREPARED_STATEMENTS"):  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 0  # noqa: F405
+
 # A second alias on the test database (Django's TEST MIRROR), for the replica router's tests:
 # they list it in DATABASE_REPLICAS; everywhere else no read is routed to it.
 DATABASES["replica1"] = {  # noqa: F405

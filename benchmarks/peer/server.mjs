@@ -36,28 +36,23 @@ const KEY_SCHEME = "dk";
 const KEY_PREFIX_LENGTH = 10;
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-// What Django runs for `ApiKey.objects.select_related("user").annotate(
-// user_permission_names=…).filter(prefix=…).first()` (config.auth.authenticate_api_key).
+// What the service runs to authenticate a key (config.auth.KeyLookup: the key, its user and the
+// user's permission names, by the key's prefix), prepared once per connection as the service
+// prepares it (config.prepared).
 const KEY_LOOKUP = `
-SELECT "chat_apikey"."id", "chat_apikey"."user_id", "chat_apikey"."name", "chat_apikey"."prefix",
-  "chat_apikey"."key_hash", "chat_apikey"."created_at", "chat_apikey"."expires_at",
-  "chat_apikey"."revoked_at", "chat_apikey"."last_used_at",
-  ARRAY(SELECT DISTINCT (COALESCE(U7."app_label", '') || COALESCE((COALESCE('.', '')
-          || COALESCE(U0."codename", '')), '')) AS "perm_name"
+SELECT "chat_apikey"."id" AS "id", "chat_apikey"."user_id" AS "user_id", "chat_apikey"."name" AS "name", "chat_apikey"."prefix" AS "prefix", "chat_apikey"."key_hash" AS "key_hash", "chat_apikey"."created_at" AS "created_at", "chat_apikey"."expires_at" AS "expires_at", "chat_apikey"."revoked_at" AS "revoked_at", "chat_apikey"."last_used_at" AS "last_used_at", "chat_apikey"."user_id" AS "user__id",
+  "auth_user"."password" AS "user__password", "auth_user"."last_login" AS "user__last_login", "auth_user"."is_superuser" AS "user__is_superuser", "auth_user"."username" AS "user__username", "auth_user"."first_name" AS "user__first_name", "auth_user"."last_name" AS "user__last_name", "auth_user"."email" AS "user__email", "auth_user"."is_staff" AS "user__is_staff", "auth_user"."is_active" AS "user__is_active", "auth_user"."date_joined" AS "user__date_joined",
+  ARRAY(SELECT DISTINCT (COALESCE(U7."app_label", '') || COALESCE((COALESCE('.', '') || COALESCE(U0."codename", '')), '')) AS "perm_name"
         FROM "auth_permission" U0
         LEFT OUTER JOIN "auth_user_user_permissions" U1 ON (U0."id" = U1."permission_id")
         LEFT OUTER JOIN "auth_group_permissions" U3 ON (U0."id" = U3."permission_id")
         LEFT OUTER JOIN "auth_group" U4 ON (U3."group_id" = U4."id")
         LEFT OUTER JOIN "auth_user_groups" U5 ON (U4."id" = U5."group_id")
         INNER JOIN "django_content_type" U7 ON (U0."content_type_id" = U7."id")
-        WHERE (U1."user_id" = ("chat_apikey"."user_id") OR U5."user_id" = ("chat_apikey"."user_id"))
-  ) AS "user_permission_names",
-  "auth_user"."id", "auth_user"."password", "auth_user"."last_login", "auth_user"."is_superuser",
-  "auth_user"."username", "auth_user"."first_name", "auth_user"."last_name", "auth_user"."email",
-  "auth_user"."is_staff", "auth_user"."is_active", "auth_user"."date_joined"
+        WHERE (U1."user_id" = ("chat_apikey"."user_id") OR U5."user_id" = ("chat_apikey"."user_id"))) AS "user_permission_names"
 FROM "chat_apikey" INNER JOIN "auth_user" ON ("chat_apikey"."user_id" = "auth_user"."id")
 WHERE "chat_apikey"."prefix" = $1
-ORDER BY "chat_apikey"."created_at" DESC
+ORDER BY 6 DESC
 LIMIT 1`;
 const KEY_TOUCH = `UPDATE "chat_apikey" SET "last_used_at" = $1 WHERE "chat_apikey"."id" = $2`;
 
@@ -103,21 +98,21 @@ function prefixOf(raw) {
 async function authenticate(pool, raw) {
   const presented = createHash("sha256").update(raw).digest();
   const prefix = prefixOf(raw);
-  const result = prefix === null ? null : await pool.query({ text: KEY_LOOKUP, values: [prefix], rowMode: "array" });
+  const result = prefix === null ? null : await pool.query({ name: "api_key_lookup", text: KEY_LOOKUP, values: [prefix], rowMode: "array" });
   const row = result?.rows[0];
   // Columns by position: 0 key id, 4 key_hash, 6 expires_at, 7 revoked_at, 8 last_used_at,
-  // 9 permission names, 10 user id, 13 is_superuser, 19 is_active.
+  // 9 user id, 12 is_superuser, 18 is_active, 20 permission names.
   const stored = Buffer.from(row ? row[4] : "0".repeat(64), "hex");
   const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
   if (!matches || !row) return "Invalid API key.";
   if (row[7] !== null) return "This API key has been revoked.";
   const now = new Date();
   if (row[6] !== null && row[6] <= now) return "This API key has expired.";
-  if (!row[19]) return "Invalid API key.";
+  if (!row[18]) return "Invalid API key.";
   if (row[8] === null || row[8] < new Date(now - LAST_USED_RESOLUTION_MS)) {
     await pool.query(KEY_TOUCH, [now, row[0]]);
   }
-  return { userId: row[10], isSuperuser: row[13], permissions: new Set(row[9]) };
+  return { userId: row[9], isSuperuser: row[12], permissions: new Set(row[20]) };
 }
 
 function refuse(res, status, message, code) {

@@ -25,11 +25,11 @@ import threading
 import orjson
 import strawberry
 from django.conf import settings
-from django.db import connections
 from django.db.models import F, QuerySet
 from graphql import GraphQLObjectType, OperationType, get_named_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from config import prepared
 from config.compiler import sql
 from config.compiler.plan import NotCompilable, connection_plan, object_plan
 from config.compiler.render import Renderer
@@ -96,7 +96,7 @@ def _run(renderer: Renderer, expression: str):
     """The statement's answer, as JSON text for the HTTP view (which copies it into the
     response) and as Python values for any other caller; None: the standard path answers."""
     statement, params = renderer.statement(expression)
-    with connections[renderer.using].cursor() as cursor:
+    with prepared.cursor(renderer.using) as cursor:
         cursor.execute(statement, params)
         (text,) = cursor.fetchone()
     if text is None:

@@ -53,15 +53,33 @@ def test_neon_pooler_url_keeps_ssl_options_and_disables_server_side_cursors():
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["CONN_MAX_AGE"] == 60
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert config["PREPARED_STATEMENTS"] is False
 
 
-def test_direct_neon_host_keeps_server_side_cursors():
+def test_direct_neon_host_keeps_server_side_cursors_and_prepared_statements():
     # when
     config = database.database_config(NEON_DIRECT_URL, {})
 
     # then
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is False
     assert config["OPTIONS"]["sslmode"] == "require"
+    assert config["PREPARED_STATEMENTS"] is True
+    assert config["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_switched_either_way():
+    # when
+    pooled = database.database_config(NEON_POOLER_URL, {"DB_PREPARED_STATEMENTS": "1"})
+    direct = database.database_config(
+        NEON_DIRECT_URL, {"DB_PREPARED_STATEMENTS": "0", "DB_PREPARE_THRESHOLD": "2"}
+    )
+    threshold = database.database_config(NEON_DIRECT_URL, {"DB_PREPARE_THRESHOLD": "2"})
+
+    # then
+    assert (pooled["PREPARED_STATEMENTS"], pooled["OPTIONS"]["prepare_threshold"]) == (True, 5)
+    assert direct["PREPARED_STATEMENTS"] is False
+    assert "prepare_threshold" not in direct["OPTIONS"]
+    assert threshold["OPTIONS"]["prepare_threshold"] == 2
 
 
 def test_pgbouncer_flag_disables_server_side_cursors():

@@ -1,0 +1,43 @@
+"""Statements PostgreSQL parses and plans once per connection: server-side prepared statements.
+
+Django's PostgreSQL cursors bind parameters on the client (psycopg's ClientCursor), so every
+statement is parsed and planned again; for the compiled reads that is 1-5 ms a request (a list
+on the partitioned log table plans every partition). The statements every request of one shape
+repeats word for word — the API-key lookup and the compiled reads — go through `cursor()`
+instead: parameters bound by the server, and psycopg prepares a statement once it has run
+`prepare_threshold` times (5) on the connection, keeping the `prepared_max` (100) most recent.
+They still pass through Django's cursor wrapper (execute wrappers, the queries log).
+
+The database entry's PREPARED_STATEMENTS (DB_PREPARED_STATEMENTS, config.database) switches
+them off, as it is behind a transaction-mode pooler unless it tracks prepared statements; then
+this is Django's own cursor.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from django.db import connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's debug cursor (the queries log of tests and DEBUG), which reads a statement back
+    from a client-binding cursor: here it logs the statement with its parameters in place, as
+    Django logs a server-bound statement (DatabaseOperations.compose_sql)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def cursor(using: str = "default"):
+    """A cursor of database `using` whose repeated statements are prepared."""
+    connection = connections[using]
+    if not connection.settings_dict.get("PREPARED_STATEMENTS"):
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    server_bound = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return _LoggedCursor(server_bound, connection)
+    return connection.make_cursor(server_bound)
