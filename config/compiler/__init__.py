@@ -25,14 +25,14 @@ import threading
 import orjson
 import strawberry
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from graphql import GraphQLObjectType, OperationType, get_named_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from config import prepared
 from config.compiler import sql
 from config.compiler.plan import NotCompilable, connection_plan, object_plan
-from config.compiler.render import Renderer
+from config.compiler.render import Renderer, columns
 
 logger = logging.getLogger(__name__)
 PLAN_CACHE_SIZE = 1000
@@ -150,8 +150,9 @@ def compiled_object(queryset: QuerySet, info: strawberry.Info):
         return None
     renderer = Renderer(info, queryset.db)
     try:
-        names_of = {attname: f"c{i}" for i, attname in enumerate(sorted(plan.attnames()))}
-        row = queryset.values(**{name: F(attname) for attname, name in names_of.items()})[:1]
+        attnames = plan.attnames()
+        names_of = columns(queryset.model, attnames)
+        row = queryset.values(*sorted(attnames))[:1]
         alias = renderer.alias()
         inner = renderer.object(plan, lambda attname: f'{alias}."{names_of[attname]}"')
         expression = f"(SELECT {inner} FROM ({renderer.query(row)}) {alias})"

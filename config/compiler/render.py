@@ -10,7 +10,7 @@ parent that stops after the page).
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from config.compiler import sql
@@ -109,12 +109,8 @@ class Renderer:
         attnames = {key.attname for key in keys}
         for object_plan in plan.object_plans():
             attnames |= object_plan.attnames()
-        names_of = {attname: f"c{index}" for index, attname in enumerate(sorted(attnames))}
-        window = args.window(
-            queryset.values(**{name: F(attname) for attname, name in names_of.items()}),
-            keys,
-            positions,
-        )
+        names_of = columns(queryset.model, attnames)
+        window = args.window(queryset.values(*sorted(attnames)), keys, positions)
         window_sql = self.query(window)
         alias = self.alias()
 
@@ -243,6 +239,13 @@ class Renderer:
             pieces[index] = text
             params.extend(query_params)
         return f"SELECT {''.join(pieces)}", params
+
+
+def columns(model, attnames) -> dict[str, str]:
+    """The name each value has in the rows of `queryset.values(*attnames)`: a field's column
+    (its db_column), an annotation's own name (a sort key on a relation, `_sort_0`)."""
+    fields = {field.attname: field.column for field in model._meta.concrete_fields}
+    return {attname: fields.get(attname, attname) for attname in attnames}
 
 
 def _flag(value: bool) -> str:
