@@ -32,7 +32,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from config import prepared
 from config.compiler import sql
 from config.compiler.plan import NotCompilable, connection_plan, object_plan
-from config.compiler.render import Renderer, columns
+from config.compiler.render import Renderer
 
 logger = logging.getLogger(__name__)
 PLAN_CACHE_SIZE = 1000
@@ -110,52 +110,51 @@ def _run(renderer: Renderer, expression: str):
     return Precompleted(orjson.loads(text))
 
 
-def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):
-    """The page of `queryset` (ordered by `keys`, with `args`) answered by one statement, or
-    None when the selection takes the standard path."""
+def _compiled(kind: str, queryset: QuerySet, info: strawberry.Info, plan_of, render):
+    """The current field answered by one statement, or None for the standard path: the plan
+    of its selection (`plan_of(raw_info)`, cached per document), rendered with this request's
+    arguments (`render(renderer, plan)`), then run."""
     raw_info = info._raw_info
     if not _enabled(raw_info):
         return None
-    connection_type = get_named_type(raw_info.return_type)
-    plan = _plan(
-        "connection",
-        raw_info,
-        lambda: connection_plan(raw_info, connection_type, queryset.model, raw_info.field_nodes),
-    )
+    plan = _plan(kind, raw_info, lambda: plan_of(raw_info))
     if plan is None:
         return None
     renderer = Renderer(info, queryset.db)
     try:
-        expression = renderer.connection(plan, queryset, keys, args)
+        expression = render(renderer, plan)
     except NotCompilable:
         return None
     return _run(renderer, expression)
+
+
+def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):
+    """The page of `queryset` (ordered by `keys`, with `args`) answered by one statement, or
+    None when the selection takes the standard path."""
+
+    def plan_of(raw_info):
+        connection_type = get_named_type(raw_info.return_type)
+        return connection_plan(raw_info, connection_type, queryset.model, raw_info.field_nodes)
+
+    return _compiled(
+        "connection",
+        queryset,
+        info,
+        plan_of,
+        lambda renderer, plan: renderer.connection(plan, queryset, keys, args),
+    )
 
 
 def compiled_object(queryset: QuerySet, info: strawberry.Info):
     """The first row of `queryset` (null when there is none) answered by one statement, or
     None when the selection takes the standard path."""
-    raw_info = info._raw_info
-    if not _enabled(raw_info):
-        return None
-    object_type = get_named_type(raw_info.return_type)
-    if not isinstance(object_type, GraphQLObjectType):
-        return None
-    plan = _plan(
-        "object",
-        raw_info,
-        lambda: object_plan(raw_info, object_type, queryset.model, raw_info.field_nodes),
+
+    def plan_of(raw_info):
+        object_type = get_named_type(raw_info.return_type)
+        if not isinstance(object_type, GraphQLObjectType):
+            raise NotCompilable("not an object type")
+        return object_plan(raw_info, object_type, queryset.model, raw_info.field_nodes)
+
+    return _compiled(
+        "object", queryset, info, plan_of, lambda renderer, plan: renderer.row(plan, queryset)
     )
-    if plan is None:
-        return None
-    renderer = Renderer(info, queryset.db)
-    try:
-        attnames = plan.attnames()
-        names_of = columns(queryset.model, attnames)
-        row = queryset.values(*sorted(attnames))[:1]
-        alias = renderer.alias()
-        inner = renderer.object(plan, lambda attname: f'{alias}."{names_of[attname]}"')
-        expression = f"(SELECT {inner} FROM ({renderer.query(row)}) {alias})"
-    except NotCompilable:
-        return None
-    return _run(renderer, expression)

@@ -65,6 +65,15 @@ class Renderer:
             pairs.append((entry.key, value))
         return sql.json_object(pairs)
 
+    def row(self, plan: ObjectPlan, queryset: QuerySet) -> str:
+        """The JSON text of the first row of `queryset`, or SQL NULL when it has none."""
+        attnames = plan.attnames()
+        names_of = columns(queryset.model, attnames)
+        alias = self.alias()
+        inner = self.object(plan, lambda attname: f'{alias}."{names_of[attname]}"')
+        first = self.query(queryset.values(*sorted(attnames))[:1])
+        return f"(SELECT {inner} FROM ({first}) {alias})"
+
     def related(self, entry: Related, column) -> str:
         if not self.may(entry.permission):
             return sql.NULL
