@@ -1,12 +1,13 @@
 """Statements PostgreSQL parses and plans once per connection: server-side prepared statements.
 
 Django's PostgreSQL cursors bind parameters on the client (psycopg's ClientCursor), so every
-statement is parsed and planned again; for the compiled reads that is 1-5 ms a request (a list
-on the partitioned log table plans every partition). The statements every request of one shape
-repeats word for word — the API-key lookup and the compiled reads — go through `cursor()`
-instead: parameters bound by the server, and psycopg prepares a statement once it has run
-`prepare_threshold` times (5) on the connection, keeping the `prepared_max` (100) most recent.
-They still pass through Django's cursor wrapper (execute wrappers, the queries log).
+statement is parsed and planned again; for the compiled reads that is 1-2 ms a request, more
+on the partitioned log table, which plans each partition it reads. The statements every
+request of one shape repeats word for word — the API-key lookup and the compiled reads — go
+through `cursor()` instead: parameters bound by the server, and psycopg prepares a statement
+once it has run `prepare_threshold` times (5) on the connection, keeping the `prepared_max`
+(100) most recent. They still pass through Django's cursor wrapper (execute wrappers, the
+queries log).
 
 The database entry's PREPARED_STATEMENTS (DB_PREPARED_STATEMENTS, config.database) switches
 them off, as it is behind a transaction-mode pooler unless it tracks prepared statements; then

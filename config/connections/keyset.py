@@ -209,17 +209,31 @@ def after_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
     """Rows strictly after the row whose sort-key values are `values`, in the order of `keys`."""
     directions = {key.descending for key in keys}
     if len(directions) == 1 and not any(key.nullable for key in keys):
-        descending = directions.pop()
-        row = RowAfter(
-            [F(key.attname) for key in keys],
-            [Value(value, output_field=key.field) for key, value in zip(keys, values, strict=True)],
-            "<" if descending else ">",
-        )
-        # Redundant, but PostgreSQL prunes partitions by it (never by a row comparison):
-        # a deep page of the partitioned log table plans and opens only the partitions at and
-        # before the cursor.
-        bound = Q(**{f"{keys[0].attname}__{'lte' if descending else 'gte'}": values[0]})
-        return Q(row) & bound
+        condition = _row_after(keys, values, descending=next(iter(directions)))
+    else:
+        condition = _expanded_after(keys, values)
+    first_key, first_value = keys[0], values[0]
+    if first_value is not None and not first_key.nullable:
+        # Redundant, but it lets PostgreSQL start the index scan at the cursor, and prune
+        # partitions (never done by a row comparison): a deep page of the partitioned log table
+        # plans and opens only the partitions at and before the cursor.
+        lookup = "lte" if first_key.descending else "gte"
+        condition &= Q(**{f"{first_key.attname}__{lookup}": first_value})
+    return condition
+
+
+def _row_after(keys: tuple[Key, ...], values: list[Any], *, descending: bool) -> Q:
+    """`(a, b, …) > (x, y, …)` (or `<`): one index condition when every key sorts one way."""
+    row = RowAfter(
+        [F(key.attname) for key in keys],
+        [Value(value, output_field=key.field) for key, value in zip(keys, values, strict=True)],
+        "<" if descending else ">",
+    )
+    return Q(row)
+
+
+def _expanded_after(keys: tuple[Key, ...], values: list[Any]) -> Q:
+    """`a > x OR (a = x AND (b > y OR …))`, with each key's direction and nulls."""
     condition: Q | None = None
     for key, value in reversed(list(zip(keys, values, strict=True))):
         later = _later(key, value)
@@ -228,11 +242,6 @@ def after_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
             condition = later if later is not None else Q(pk__in=[])
         else:
             condition = (later | (same & condition)) if later is not None else (same & condition)
-    first_key, first_value = keys[0], values[0]
-    if first_value is not None and not first_key.nullable:
-        # Redundant, but it lets PostgreSQL start the index scan at the cursor.
-        lookup = "lte" if first_key.descending else "gte"
-        condition &= Q(**{f"{first_key.attname}__{lookup}": first_value})
     return condition
 
 
