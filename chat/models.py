@@ -20,6 +20,7 @@ from config.text import validate_storable_json, validate_storable_text
 
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 KEY_PREFIX_LENGTH = 10
+_PREFIX_CHARACTERS = frozenset(KEY_PREFIX_ALPHABET)
 KEY_SCHEME = "dk"
 
 # Message content is searched with this text-search configuration (no stemming: chats mix
@@ -44,6 +45,10 @@ def split_api_key(raw_key: str) -> str | None:
     scheme, _, rest = raw_key.partition("_")
     prefix, _, secret = rest.partition("_")
     if scheme != KEY_SCHEME or len(prefix) != KEY_PREFIX_LENGTH or not secret:
+        return None
+    # Only what generate_api_key draws from: anything else (a NUL, which no text parameter
+    # may hold) matches no key and never reaches the database.
+    if not set(prefix) <= _PREFIX_CHARACTERS:
         return None
     return prefix
 

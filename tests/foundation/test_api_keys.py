@@ -47,7 +47,18 @@ def test_valid_key_as_x_api_key_authenticates_and_records_last_use(make_user, ma
 
 @pytest.mark.parametrize(
     "presented",
-    ["dk_aaaaaaaaaa_wrongsecret", "not-a-key", "dk__", "Bearer"],
+    [
+        "dk_aaaaaaaaaa_wrongsecret",
+        "not-a-key",
+        "dk__",
+        "Bearer",
+        # A prefix outside the keys' alphabet matches none, and a NUL never reaches the
+        # database (no text parameter may hold one: it answered a 500).
+        "dk_aaaa\x00aaaaa_secret",
+        "dk_AAAAAAAAAA_secret",
+        "dk_éééééééééé_secret",
+    ],
+    ids=["wrong secret", "not a key", "empty", "no key", "NUL", "upper case", "non-ASCII"],
 )
 def test_wrong_or_malformed_key_is_refused(make_user, make_api_key, presented):
     # given
