@@ -68,7 +68,7 @@ class MessageType:
 
 # A thread's messages in their order, served by the index chat_message_thread_order.
 THREAD_MESSAGES = NestedList(
-    rows=lambda info: Message.objects.order_by("created_at", "seq"), link="thread_id"
+    rows=lambda: Message.objects.order_by("created_at", "seq"), link="thread_id"
 )
 
 

@@ -234,7 +234,7 @@ class DropoutPredictionType:
 def _rows(model, perm: str | None = None):
     """Every row of `model` in its own order; without `perm`, none (the list reads empty)."""
     return NestedList(
-        rows=lambda info: model.objects.order_by(*model._meta.ordering),
+        rows=lambda: model.objects.order_by(*model._meta.ordering),
         link="student_id",
         permission=perm,
     )

@@ -12,6 +12,7 @@ standard path.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -75,7 +76,10 @@ class Nested:
     field: object  # the GraphQLField (its arguments)
     node: FieldNode
     parent_attname: str  # the parent's column the children point at
+    model: type[models.Model]  # the children's
     plan: ConnectionPlan
+    # The SQL of its pages by shape, reused by every request (config.compiler.render).
+    templates: dict = dataclasses.field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -320,7 +324,7 @@ def _nested(info, key, gfield, group, nested, parent_model) -> Nested:
     if len(group) != 1:
         raise NotCompilable("a nested list selected twice under one key")
     connection_type = get_named_type(gfield.type)
-    child_model = nested.rows(info).model
+    child_model = nested.rows().model
     link = _model_field(child_model, nested.link)
     if link.related_model is not parent_model:
         raise NotCompilable("nested list of another parent")
@@ -330,6 +334,7 @@ def _nested(info, key, gfield, group, nested, parent_model) -> Nested:
         field=gfield,
         node=group[0],
         parent_attname=link.target_field.attname,
+        model=child_model,
         plan=connection_plan(info, connection_type, child_model, group),
     )
 

@@ -5,11 +5,18 @@ keyset cursor, the order and the page's limit, exactly the query the standard pa
 the columns the selection needs; around it, `json_build_object` / `json_agg` build the answer,
 and every nested list is a correlated subquery of its parent row (one index range scan per
 parent that stops after the page).
+
+A root list's query is the resolver's queryset, compiled for each request. A nested list's
+rows are the same for every caller (`NestedList.rows`), so the SQL of its page is compiled
+once per shape (page size, direction, offset, which cursor values are null, the parent's
+column) and kept with the plan; the values of this request's cursor fill its parameter slots
+(`Slot`), as the ORM would have bound them.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections, models
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -28,6 +35,50 @@ from config.connections.pages import ROW_FIELDS, PageArgs
 from config.connections.selection import argument_values
 
 QUERY_MARK = "\x00"  # never in SQL text
+TEMPLATES_PER_LIST = 64  # shapes of one nested list's pages kept (a bound on memory)
+
+
+class SlotParam:
+    """Where a value of the request goes in a compiled statement's parameters."""
+
+    __slots__ = ("field", "index")
+
+    def __init__(self, index: int, field: models.Field):
+        self.index = index
+        self.field = field
+
+
+class Slot(models.Expression):
+    """A value of the request (a cursor's sort key) in SQL compiled once for many requests:
+    `%s`, bound to that request's value, prepared for `field` as the ORM prepares a value."""
+
+    def __init__(self, index: int, field: models.Field):
+        super().__init__(output_field=field)
+        self.index = index
+
+    def as_sql(self, compiler, connection):
+        return "%s", [SlotParam(self.index, self.output_field)]
+
+
+def slotted(positions, keys: tuple[Key, ...]) -> tuple[tuple, list, tuple]:
+    """The decoded cursors (`after`, `before`) with a Slot for each value, the values in slot
+    order, and their shape: which values are null (a null changes the SQL, not a slot)."""
+    slotted_positions, values, shape = [], [], []
+    for decoded in positions:
+        if decoded is None:
+            slotted_positions.append(None)
+            shape.append(None)
+            continue
+        row = []
+        for key, value in zip(keys, decoded, strict=True):
+            if value is None:
+                row.append(None)
+            else:
+                row.append(Slot(len(values), key.field))
+                values.append(value)
+        slotted_positions.append(row)
+        shape.append(tuple(value is None for value in decoded))
+    return tuple(slotted_positions), values, tuple(shape)
 
 
 class Renderer:
@@ -99,28 +150,65 @@ class Renderer:
             raise NotCompilable("page arguments") from None
         if entry.nested.permission and not self.may(entry.nested.permission):
             return self.constant_connection(entry.plan, args, None, rows_read=False)
-        queryset, keys = order_keys(entry.nested.rows(self.info))
-        parent = RawSQL(column(entry.parent_attname), ())  # noqa: S611 (an alias of ours)
-        children = queryset.filter(**{entry.nested.link: parent})
-        return self.connection(entry.plan, children, keys, args)
-
-    # --- connections ---
-
-    def connection(self, plan: ConnectionPlan, queryset: QuerySet, keys, args: PageArgs) -> str:
+        templates = entry.templates
+        keys = templates.get("keys")
+        if keys is None:
+            keys = templates["keys"] = order_keys(entry.nested.rows())[1]
         try:
             positions = args.positions(keys)
         except ValidationError:
             raise NotCompilable("cursor") from None
+        positions, values, shape = slotted(positions, keys)
+        parent_column = column(entry.parent_attname)
+        shape = (self.using, parent_column, args.size, args.from_end, args.offset, shape)
+
+        def children() -> QuerySet:
+            queryset, _keys = order_keys(entry.nested.rows())
+            parent = RawSQL(parent_column, ())  # noqa: S611 (an alias of ours)
+            return queryset.filter(**{entry.nested.link: parent})
+
+        def reused(kind: str, build) -> str:
+            return self.reused(templates, (kind, *shape), build, values)
+
+        rows = _Rows(
+            entry.model,
+            count=lambda: reused("count", lambda: children().order_by().values("pk")),
+            window=lambda attnames: reused(
+                "window",
+                lambda: args.window(children().values(*sorted(attnames)), keys, positions),
+            ),
+        )
+        return self._connection(entry.plan, rows, keys, args)
+
+    # --- connections ---
+
+    def connection(self, plan: ConnectionPlan, queryset: QuerySet, keys, args: PageArgs) -> str:
+        """A root list: the page of `queryset`, compiled for this request."""
+        try:
+            positions = args.positions(keys)
+        except ValidationError:
+            raise NotCompilable("cursor") from None
+        rows = _Rows(
+            queryset.model,
+            count=lambda: self.query(queryset.order_by().values("pk")),
+            window=lambda attnames: self.query(
+                args.window(queryset.values(*sorted(attnames)), keys, positions)
+            ),
+        )
+        return self._connection(plan, rows, keys, args)
+
+    def _connection(self, plan: ConnectionPlan, rows: _Rows, keys, args: PageArgs) -> str:
         names = plan.names()
-        total = self.count(queryset) if "totalCount" in names else "'0'"
+        total = "'0'"
+        if "totalCount" in names:
+            total = f"(SELECT count(*) FROM ({rows.count()}) _count)::text"
         if not names & ROW_FIELDS or args.size == 0:
             return self.constant_connection(plan, args, total, rows_read=args.size == 0)
         attnames = {key.attname for key in keys}
         for object_plan in plan.object_plans():
             attnames |= object_plan.attnames()
-        names_of = columns(queryset.model, attnames)
-        window = args.window(queryset.values(*sorted(attnames)), keys, positions)
-        window_sql = self.query(window)
+        names_of = columns(rows.model, attnames)
+        window_sql = rows.window(attnames)
         alias = self.alias()
 
         def column(attname: str) -> str:
@@ -216,10 +304,6 @@ class Renderer:
             pairs.append((key, value))
         return sql.json_object(pairs)
 
-    def count(self, queryset: QuerySet) -> str:
-        counted = self.query(queryset.order_by().values("pk"))
-        return f"(SELECT count(*) FROM ({counted}) _count)::text"
-
     def cursor(self, keys: tuple[Key, ...], column) -> str:
         values = []
         for key in keys:
@@ -238,6 +322,30 @@ class Renderer:
             raise NotCompilable("empty") from None
         return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
 
+    def reused(self, templates: dict, key: tuple, build, values: list) -> str:
+        """A mark standing for the SQL of `build()`, compiled once per `key` and kept in
+        `templates`; `values` fill its slots."""
+        template = templates.get(key)
+        if template is None:
+            try:
+                template = build().query.get_compiler(using=self.using).as_sql()
+            except EmptyResultSet:
+                raise NotCompilable("empty") from None
+            if len(templates) >= TEMPLATES_PER_LIST:
+                templates.clear()
+            templates[key] = template
+        text, params = template
+        if values:
+            connection = connections[self.using]
+            params = [
+                param.field.get_db_prep_value(values[param.index], connection, prepared=False)
+                if type(param) is SlotParam
+                else param
+                for param in params
+            ]
+        self.queries.append((text, params))
+        return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
+
     def statement(self, expression: str) -> tuple[str, list]:
         """`SELECT expression::text` with the ORM's queries in place and their parameters in
         the order of the text."""
@@ -248,6 +356,18 @@ class Renderer:
             pieces[index] = text
             params.extend(query_params)
         return f"SELECT {''.join(pieces)}", params
+
+
+class _Rows:
+    """The rows of one list in a statement: `count()` and `window(attnames)` give marks for
+    the SQL of its count and of its page (with the columns `attnames`)."""
+
+    __slots__ = ("count", "model", "window")
+
+    def __init__(self, model, *, count, window):
+        self.model = model
+        self.count = count
+        self.window = window
 
 
 def columns(model, attnames) -> dict[str, str]:

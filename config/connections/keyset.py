@@ -206,7 +206,8 @@ class RowAfter(models.Expression):
 
 
 def after_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
-    """Rows strictly after the row whose sort-key values are `values`, in the order of `keys`."""
+    """Rows strictly after the row whose sort-key values are `values`, in the order of `keys`
+    (a value may be an expression that stands for it)."""
     directions = {key.descending for key in keys}
     if len(directions) == 1 and not any(key.nullable for key in keys):
         condition = _row_after(keys, values, descending=next(iter(directions)))
@@ -226,10 +227,18 @@ def _row_after(keys: tuple[Key, ...], values: list[Any], *, descending: bool) ->
     """`(a, b, …) > (x, y, …)` (or `<`): one index condition when every key sorts one way."""
     row = RowAfter(
         [F(key.attname) for key in keys],
-        [Value(value, output_field=key.field) for key, value in zip(keys, values, strict=True)],
+        [_value(key, value) for key, value in zip(keys, values, strict=True)],
         "<" if descending else ">",
     )
     return Q(row)
+
+
+def _value(key: Key, value: Any):
+    """A sort key's value in a row comparison (an expression stays itself: the compiler's
+    parameter slots, config.compiler.render.Slot)."""
+    if hasattr(value, "resolve_expression"):
+        return value
+    return Value(value, output_field=key.field)
 
 
 def _expanded_after(keys: tuple[Key, ...], values: list[Any]) -> Q:

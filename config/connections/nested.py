@@ -37,11 +37,13 @@ PAGE_ARGUMENTS = ("first", "after", "last", "before", "offset")
 
 @dataclass(frozen=True)
 class NestedList:
-    """A parent's children as a connection: `rows(info)` is every child in its order (the
-    visibility rules included), `link` the child's column holding the parent's id, and
-    `permission` the one the caller needs (without it, the list is empty)."""
+    """A parent's children as a connection: `rows()` is every child in its order, `link` the
+    child's column holding the parent's id, and `permission` the one the caller needs (without
+    it, the list is empty). The rows are the same for every caller: who may see them is the
+    parent's visibility and `permission`, so the compiler reuses the SQL of a nested page for
+    every request of the same shape (config.compiler.render)."""
 
-    rows: Callable[[strawberry.Info], QuerySet]
+    rows: Callable[[], QuerySet]
     link: str
     permission: str | None = None
 
@@ -79,13 +81,12 @@ class NestedList:
                     *(arguments.get(n) for n in ("first", "after", "last", "before"))
                 )
                 key = (self, args, tuple(id(node) for node in field_info.field_nodes))
-                batch.loaded[key] = self._load(batch, field_info, args, self.rows(info))
+                batch.loaded[key] = self._load(batch, field_info, args)
             except ValidationError:
                 continue  # the field reports it when it resolves
 
-    def _load(self, batch: Batch, info, args: PageArgs, queryset=None):
-        queryset = self.rows(info) if queryset is None else queryset
-        queryset, keys = order_keys(queryset)
+    def _load(self, batch: Batch, info, args: PageArgs):
+        queryset, keys = order_keys(self.rows())
         positions = args.positions(keys)
         names = selected(info)
         parents = list(dict.fromkeys(row.pk for row in batch.rows))

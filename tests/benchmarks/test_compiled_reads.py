@@ -2,12 +2,14 @@
 benchmark's read queries, on selections generated over every list of the schema, and on
 stored values at the edges of their types; a compiled list costs one statement."""
 
+import json
 import random
 from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from graphql import (
     GraphQLEnumType,
@@ -20,6 +22,7 @@ from graphql import (
 from benchmarks.scenarios import GRAPHQL, SCENARIOS
 from chat.models import Message, Thread
 from chat.services import api_key_create
+from config.compiler import _plans
 from config.schema import schema
 from learn.models import LearnItem
 from monitoring.models import MonitoringLog
@@ -300,3 +303,72 @@ def test_json_values_answer_the_same_bytes_compacted_either_way(bench, bench_cli
         in compiled
     )
     assert b'{"metadata":{"text":"x: null","member":null}}' in compiled
+
+
+NESTED_PAGE_QUERY = """
+query Page($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  thread(id: $id) {
+    messages(first: $first, after: $after, last: $last, before: $before) {
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      nodes { id createdAt }
+    }
+  }
+}
+"""
+
+
+def _walk(client, settings, thread_id: str, *, forwards: bool) -> list[str]:
+    """The thread's message ids, read in pages of 7 from either end with the cursors the
+    answers give; each page answered the same both ways."""
+    ids, cursor = [], None
+    for _page in range(100):
+        if forwards:
+            variables = {"id": thread_id, "first": 7, "after": cursor}
+        else:
+            variables = {"id": thread_id, "last": 7, "before": cursor}
+        compiled, statements, standard = both(client, settings, NESTED_PAGE_QUERY, variables)
+        assert compiled == standard, variables
+        assert statements == COMPILED_STATEMENTS, compiled
+        page = json.loads(compiled)["data"]["thread"]["messages"]
+        found = [node["id"] for node in page["nodes"]]
+        ids = ids + found if forwards else found + ids
+        more = page["pageInfo"]["hasNextPage" if forwards else "hasPreviousPage"]
+        if not more:
+            return ids
+        cursor = page["pageInfo"]["endCursor" if forwards else "startCursor"]
+    raise AssertionError("the walk did not end")
+
+
+def _nested_templates(field: str) -> dict:
+    """The SQL kept for the nested list `field` by the plans of the cached documents."""
+    found = {}
+    for _nodes, plan in _plans.values():
+        for entry in getattr(plan, "entries", ()):
+            if getattr(entry, "key", None) == field and hasattr(entry, "templates"):
+                found.update({k: v for k, v in entry.templates.items() if k != "keys"})
+    return found
+
+
+def test_a_nested_list_walked_with_cursors_reads_every_row_once_in_order(
+    bench, bench_client, settings
+):
+    # given: the thread with the most messages
+    thread = Thread.objects.annotate(n=Count("messages")).order_by("-n", "id").first()
+    expected = list(
+        Message.objects.filter(thread=thread)
+        .order_by("created_at", "seq", "id")
+        .values_list("id", flat=True)
+    )
+    _plans.clear()
+
+    # when
+    forwards = _walk(bench_client, settings, thread.id, forwards=True)
+    backwards = _walk(bench_client, settings, thread.id, forwards=False)
+
+    # then: each cursor's values went into the SQL compiled once per shape of page: from the
+    # start or from the end, with or without a cursor (4 shapes for all the pages)
+    assert len(expected) > 3 * 7
+    assert forwards == expected
+    assert backwards == expected
+    windows = [key for key in _nested_templates("messages") if key[0] == "window"]
+    assert len(windows) == 4
