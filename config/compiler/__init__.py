@@ -96,7 +96,7 @@ def _run(renderer: Renderer, expression: str):
     """The statement's answer, as JSON text for the HTTP view (which copies it into the
     response) and as Python values for any other caller; None: the standard path answers."""
     statement, params = renderer.statement(expression)
-    with prepared.cursor(renderer.using) as cursor:
+    with prepared.cursor(renderer.using, tables=renderer.tables) as cursor:
         cursor.execute(statement, params)
         (text,) = cursor.fetchone()
     if text is None:

@@ -91,6 +91,7 @@ class Renderer:
         self.user = info.context.request.user
         self.aliases = 0
         self.queries: list[tuple[str, tuple]] = []
+        self.tables: set[str] = set()  # what the statement reads (config.prepared)
 
     def alias(self) -> str:
         self.aliases += 1
@@ -130,6 +131,7 @@ class Renderer:
             return sql.NULL
         alias = self.alias()
         meta = entry.model._meta
+        self.tables.add(meta.db_table)
         columns = {field.attname: field.column for field in meta.concrete_fields}
         inner = self.object(entry.plan, lambda attname: f'{alias}."{columns[attname]}"')
         value = (
@@ -150,6 +152,7 @@ class Renderer:
             raise NotCompilable("page arguments") from None
         if entry.nested.permission and not self.may(entry.nested.permission):
             return self.constant_connection(entry.plan, args, None, rows_read=False)
+        self.tables.add(entry.model._meta.db_table)
         templates = entry.templates
         keys = templates.get("keys")
         if keys is None:
@@ -316,6 +319,7 @@ class Renderer:
     def query(self, queryset: QuerySet) -> str:
         """A mark standing for the ORM's SQL of `queryset` (its parameters join the statement's
         where its text goes: `statement` puts both in place)."""
+        self.tables.add(queryset.model._meta.db_table)
         try:
             self.queries.append(queryset.query.get_compiler(using=self.using).as_sql())
         except EmptyResultSet:
