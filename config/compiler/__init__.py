@@ -32,7 +32,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from config import prepared
 from config.compiler import sql
 from config.compiler.plan import NotCompilable, connection_plan, object_plan
-from config.compiler.render import Renderer
+from config.compiler.render import Renderer, forget_templates
 
 logger = logging.getLogger(__name__)
 PLAN_CACHE_SIZE = 1000
@@ -88,6 +88,7 @@ def _plan(kind: str, raw_info, build):
     with _plans_lock:
         if len(_plans) >= PLAN_CACHE_SIZE:
             _plans.clear()
+            forget_templates()  # they were kept with the plans
         _plans[key] = (nodes, plan)  # the nodes kept alive: their ids stay theirs
     return plan
 

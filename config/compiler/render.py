@@ -15,6 +15,9 @@ column) and kept with the plan; the values of this request's cursor fill its par
 
 from __future__ import annotations
 
+import threading
+
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models
 from django.db.models import QuerySet
@@ -35,7 +38,27 @@ from config.connections.pages import ROW_FIELDS, PageArgs
 from config.connections.selection import argument_values
 
 QUERY_MARK = "\x00"  # never in SQL text
-TEMPLATES_PER_LIST = 64  # shapes of one nested list's pages kept (a bound on memory)
+
+# Nested pages' SQL kept by all plans together, at most settings.GRAPHQL_COMPILE_TEMPLATES (a
+# bound on memory whatever shapes clients send); past it, a new shape is compiled per request.
+_kept = 0
+_kept_lock = threading.Lock()
+
+
+def _keep() -> bool:
+    global _kept
+    with _kept_lock:
+        if _kept >= settings.GRAPHQL_COMPILE_TEMPLATES:
+            return False
+        _kept += 1
+        return True
+
+
+def forget_templates() -> None:
+    """The plans holding the kept SQL were dropped (config.compiler._plan)."""
+    global _kept
+    with _kept_lock:
+        _kept = 0
 
 
 class SlotParam:
@@ -335,9 +358,8 @@ class Renderer:
                 template = build().query.get_compiler(using=self.using).as_sql()
             except EmptyResultSet:
                 raise NotCompilable("empty") from None
-            if len(templates) >= TEMPLATES_PER_LIST:
-                templates.clear()
-            templates[key] = template
+            if _keep():
+                templates[key] = template
         text, params = template
         if values:
             connection = connections[self.using]

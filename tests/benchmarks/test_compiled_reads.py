@@ -23,6 +23,7 @@ from benchmarks.scenarios import GRAPHQL, SCENARIOS
 from chat.models import Message, Thread
 from chat.services import api_key_create
 from config.compiler import _plans
+from config.compiler.render import forget_templates
 from config.schema import schema
 from learn.models import LearnItem
 from monitoring.models import MonitoringLog
@@ -360,6 +361,7 @@ def test_a_nested_list_walked_with_cursors_reads_every_row_once_in_order(
         .values_list("id", flat=True)
     )
     _plans.clear()
+    forget_templates()
 
     # when
     forwards = _walk(bench_client, settings, thread.id, forwards=True)
@@ -372,3 +374,28 @@ def test_a_nested_list_walked_with_cursors_reads_every_row_once_in_order(
     assert backwards == expected
     windows = [key for key in _nested_templates("messages") if key[0] == "window"]
     assert len(windows) == 4
+
+
+def test_past_the_bound_on_kept_sql_a_new_shape_is_compiled_for_its_request(
+    bench, bench_client, settings
+):
+    # given: room for one nested page's SQL
+    thread = Thread.objects.annotate(n=Count("messages")).order_by("-n", "id").first()
+    expected = list(
+        Message.objects.filter(thread=thread)
+        .order_by("created_at", "seq", "id")
+        .values_list("id", flat=True)
+    )
+    _plans.clear()
+    forget_templates()
+    settings.GRAPHQL_COMPILE_TEMPLATES = 1
+
+    # when
+    forwards = _walk(bench_client, settings, thread.id, forwards=True)
+    backwards = _walk(bench_client, settings, thread.id, forwards=False)
+
+    # then: every page right, and only the first shape's SQL kept
+    assert forwards == expected
+    assert backwards == expected
+    assert len(_nested_templates("messages")) == 1
+    forget_templates()
