@@ -12,7 +12,7 @@ queries log).
 A statement that reads a table declared with `plan_with_values` (the partitioned log table)
 is never prepared: PostgreSQL's generic plan of a prepared statement prunes no partition when
 it is planned and misjudges the filters over a partitioned table, and on the first log page it
-ran in 9.4 ms against 4.3 ms planned with the request's values.
+ran in 9.4 ms against 3.7 ms planned with the request's values.
 
 The database entry's PREPARED_STATEMENTS (DB_PREPARED_STATEMENTS, config.database) switches
 them off, as it is behind a transaction-mode pooler unless it tracks prepared statements; then

@@ -324,7 +324,7 @@ def _nested(info, key, gfield, group, nested, parent_model) -> Nested:
     if len(group) != 1:
         raise NotCompilable("a nested list selected twice under one key")
     connection_type = get_named_type(gfield.type)
-    child_model = nested.rows().model
+    child_model = nested.ordered[0].model
     link = _model_field(child_model, nested.link)
     if link.related_model is not parent_model:
         raise NotCompilable("nested list of another parent")

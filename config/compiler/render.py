@@ -33,7 +33,7 @@ from config.compiler.plan import (
     ObjectPlan,
     Related,
 )
-from config.connections.keyset import Key, order_keys, signature
+from config.connections.keyset import Key, signature
 from config.connections.pages import ROW_FIELDS, PageArgs
 from config.connections.selection import argument_values
 
@@ -177,9 +177,7 @@ class Renderer:
             return self.constant_connection(entry.plan, args, None, rows_read=False)
         self.tables.add(entry.model._meta.db_table)
         templates = entry.templates
-        keys = templates.get("keys")
-        if keys is None:
-            keys = templates["keys"] = order_keys(entry.nested.rows())[1]
+        base, keys = entry.nested.ordered
         try:
             positions = args.positions(keys)
         except ValidationError:
@@ -189,9 +187,8 @@ class Renderer:
         shape = (self.using, parent_column, args.size, args.from_end, args.offset, shape)
 
         def children() -> QuerySet:
-            queryset, _keys = order_keys(entry.nested.rows())
             parent = RawSQL(parent_column, ())  # noqa: S611 (an alias of ours)
-            return queryset.filter(**{entry.nested.link: parent})
+            return base.filter(**{entry.nested.link: parent})
 
         def reused(kind: str, build) -> str:
             return self.reused(templates, (kind, *shape), build, values)

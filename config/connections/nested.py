@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import strawberry
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.db import connection as db
 from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
 
-from config.connections.keyset import order_keys, with_keys
+from config.connections.keyset import Key, order_keys, with_keys
 from config.connections.pages import BATCH_ATTR, Batch, PageArgs, build
 from config.connections.selection import nested_info, optimized, raw, selected
 from config.connections.types import EMPTY_PAGE_INFO, Connection
@@ -46,6 +47,12 @@ class NestedList:
     rows: Callable[[], QuerySet]
     link: str
     permission: str | None = None
+
+    @cached_property
+    def ordered(self) -> tuple[QuerySet, tuple[Key, ...]]:
+        """`rows()` with its sort keys (keyset.order_keys), built once: the queryset is only
+        ever cloned (filtered, paged), never read itself."""
+        return order_keys(self.rows())
 
     def resolve(
         self,
@@ -86,7 +93,7 @@ class NestedList:
                 continue  # the field reports it when it resolves
 
     def _load(self, batch: Batch, info, args: PageArgs):
-        queryset, keys = order_keys(self.rows())
+        queryset, keys = self.ordered
         positions = args.positions(keys)
         names = selected(info)
         parents = list(dict.fromkeys(row.pk for row in batch.rows))

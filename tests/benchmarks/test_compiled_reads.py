@@ -346,14 +346,13 @@ def _nested_templates(field: str) -> dict:
     for _nodes, plan in _plans.values():
         for entry in getattr(plan, "entries", ()):
             if getattr(entry, "key", None) == field and hasattr(entry, "templates"):
-                found.update({k: v for k, v in entry.templates.items() if k != "keys"})
+                found.update(entry.templates)
     return found
 
 
-def test_a_nested_list_walked_with_cursors_reads_every_row_once_in_order(
-    bench, bench_client, settings
-):
-    # given: the thread with the most messages
+def _longest_thread() -> tuple[Thread, list[str]]:
+    """The thread with the most messages and their ids in order, with no plan or nested SQL
+    kept yet."""
     thread = Thread.objects.annotate(n=Count("messages")).order_by("-n", "id").first()
     expected = list(
         Message.objects.filter(thread=thread)
@@ -362,6 +361,14 @@ def test_a_nested_list_walked_with_cursors_reads_every_row_once_in_order(
     )
     _plans.clear()
     forget_templates()
+    return thread, expected
+
+
+def test_a_nested_list_walked_with_cursors_reads_every_row_once_in_order(
+    bench, bench_client, settings
+):
+    # given: the thread with the most messages
+    thread, expected = _longest_thread()
 
     # when
     forwards = _walk(bench_client, settings, thread.id, forwards=True)
@@ -380,14 +387,7 @@ def test_past_the_bound_on_kept_sql_a_new_shape_is_compiled_for_its_request(
     bench, bench_client, settings
 ):
     # given: room for one nested page's SQL
-    thread = Thread.objects.annotate(n=Count("messages")).order_by("-n", "id").first()
-    expected = list(
-        Message.objects.filter(thread=thread)
-        .order_by("created_at", "seq", "id")
-        .values_list("id", flat=True)
-    )
-    _plans.clear()
-    forget_templates()
+    thread, expected = _longest_thread()
     settings.GRAPHQL_COMPILE_TEMPLATES = 1
 
     # when
