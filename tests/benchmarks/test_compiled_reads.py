@@ -306,6 +306,38 @@ def test_json_values_answer_the_same_bytes_compacted_either_way(bench, bench_cli
     assert b'{"metadata":{"text":"x: null","member":null}}' in compiled
 
 
+# Numbers at the edges of 64 bits, and digits that only look like numbers (inside strings).
+IN_64_BITS = [
+    {"a": 18446744073709551615, "b": -9223372036854775808, "c": 1234567890123456789},
+    ["id 12345678901234567890", "v1.5", 1],
+]
+BEYOND_64_BITS = [[18446744073709551616], {"b": -9223372036854775809}]
+
+
+@pytest.mark.parametrize(
+    ("values", "compiles"), [(IN_64_BITS, True), *(([value], False) for value in BEYOND_64_BITS)]
+)
+def test_json_numbers_at_the_edges_of_64_bits_answer_the_same_bytes(
+    bench, bench_client, settings, values, compiles
+):
+    # given
+    student = Student.objects.order_by("code", "id").first()
+    events = list(LearningEvent.objects.filter(student=student).order_by("-occurred_at", "-id"))
+    for event, value in zip(events, values, strict=False):
+        LearningEvent.objects.filter(pk=event.pk).update(metadata=value)
+    query = "{ students(first: 1) { nodes { events(first: 2) { nodes { metadata } } } } }"
+
+    # when
+    compiled, statements, standard = both(bench_client, settings, query)
+
+    # then: numbers orjson prints are compiled; one beyond 64 bits is left to the standard path
+    assert compiled == standard
+    assert b'"errors"' not in compiled
+    assert (statements == COMPILED_STATEMENTS) is compiles
+    for value in values:  # (keys of one length: jsonb keeps them in this order)
+        assert json.dumps(value, separators=(",", ":")).encode() in compiled
+
+
 NESTED_PAGE_QUERY = """
 query Page($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
   thread(id: $id) {
