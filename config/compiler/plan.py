@@ -192,7 +192,7 @@ def _leaf(gtype, field: models.Field, nonnull: bool) -> Callable[[str], str]:
             lambda col: (
                 f"CASE WHEN {col} IS NULL OR {col} = 'null'::jsonb THEN NULL "
                 f"WHEN jsonb_typeof({col}) = 'array' AND NOT jsonb_path_exists({col}, {check}) "
-                f"THEN {sql.json_text(col)} ELSE {sql.SENTINEL_SQL} END"
+                f"THEN {sql.string_list_text(col)} ELSE {sql.SENTINEL_SQL} END"
             )
         )
     if isinstance(gtype, GraphQLEnumType):

@@ -132,6 +132,13 @@ def json_text(expr: str) -> str:
     )
 
 
+def string_list_text(expr: str) -> str:
+    """A jsonb array of strings and nulls as compact JSON text: `json_strip_nulls` drops
+    only object members, so it compacts such an array whatever its strings hold, and no
+    number can need the checks of `json_text`."""
+    return f"json_strip_nulls(({expr})::json)::text"
+
+
 def cursor(signature: str, values: list[str]) -> str:
     """A row's cursor as config.connections.keyset.cursor_of makes it: URL-safe base64 without
     padding of the compact JSON array `[signature, *values]`; each value is an expression of

@@ -273,6 +273,27 @@ def test_a_stored_value_only_the_standard_path_prints_is_left_to_it(bench, bench
     assert statements > COMPILED_STATEMENTS
 
 
+def test_tags_with_separators_and_nulls_inside_their_strings_answer_the_same_bytes(
+    bench, bench_client, settings
+):
+    # given: a list of strings compacted without the number checks (it holds no number)
+    item = LearnItem.objects.order_by("-created_at", "-id").first()
+    tags = ["a, b: null", "c:d", 'quote " \\ é', ""]
+    LearnItem.objects.filter(pk=item.pk).update(tags=tags)
+    query = "{ learnItems(first: 2) { nodes { id tags } } }"
+
+    # when
+    compiled, statements, standard = both(bench_client, settings, query)
+
+    # then
+    assert compiled == standard
+    assert statements == COMPILED_STATEMENTS
+    assert (
+        b'"tags":' + json.dumps(tags, ensure_ascii=False, separators=(",", ":")).encode()
+        in compiled
+    )
+
+
 JSON_VALUES = [
     {"text": 'a, b: c ", d": e \\', "list": [1, None, {"k": "v"}], "e": {}, "a": []},
     {"member": None, "text": "x: null"},
