@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,22 +32,12 @@ from graphql.language import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from config.errors import LIST_TOO_LONG, PAGE_SIZE_TOO_LARGE, VALIDATION_ERROR
-
-
-class IntrospectionSwitch(SchemaExtension):
-    """Refuse introspection (`__schema`, `__type`) unless settings.GRAPHQL_INTROSPECTION."""
-
-    def on_operation(self) -> Iterator[None]:
-        if not settings.GRAPHQL_INTROSPECTION:
-            self.execution_context.validation_rules = (
-                *self.execution_context.validation_rules,
-                NoSchemaIntrospectionCustomRule,
-            )
-        yield
 
 
 class MutationsAllOrNothing(SchemaExtension):
@@ -121,25 +113,13 @@ def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQ
     return None
 
 
-class PageSizeLimit(SchemaExtension):
-    """Refuse page sizes above settings.GRAPHQL_PAGE_SIZE before anything runs.
+class _PageSizes(ValidationRule):
+    """`first`, `last` and `offset` of every list, inline or from this request's variables."""
 
-    Checks the `first`, `last` and `offset` arguments of every list, whether written inline or
-    passed as variables, and reports the argument by name.
-    """
-
-    def on_operation(self) -> Iterator[None]:
-        variables = self.execution_context.variables or {}
-        maximum = settings.GRAPHQL_PAGE_SIZE
-
-        class Rule(ValidationRule):
-            def enter_argument(self, node: ArgumentNode, *_args) -> None:
-                error = page_size_error(node, variables, maximum)
-                if error is not None:
-                    self.report_error(error)
-
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, Rule)
-        yield
+    def enter_argument(self, node: ArgumentNode, *_args) -> None:
+        error = page_size_error(node, _variables.get() or {}, settings.GRAPHQL_PAGE_SIZE)
+        if error is not None:
+            self.report_error(error)
 
 
 # The longest list any argument or input field accepts unless LIST_CAPS says otherwise.
@@ -209,26 +189,57 @@ class _Argument:
     coordinate: str
 
 
-class ListLengthLimit(SchemaExtension):
-    """Refuse any list argument or input list field longer than its declared cap (LIST_CAPS,
-    else DEFAULT_LIST_MAX) before anything runs, with code LIST_TOO_LONG naming its path.
+class _ListLengths(ValidationRule):
+    """Every list argument and input list field against its cap (LIST_CAPS, else
+    DEFAULT_LIST_MAX), inline or from this request's variables, nested inputs included."""
 
-    Inline lists and lists passed as variables are both checked, nested inputs included.
-    """
+    def enter_argument(self, node: ArgumentNode, *_args) -> None:
+        argument = _argument(node, self.context)
+        if argument.definition is None:
+            return
+        variables = _variables.get() or {}
+        error = list_length_error(node, argument.definition, argument.coordinate, variables)
+        if error is not None:
+            self.report_error(error)
+
+
+# The variables of the operation being validated (the rules above check their values).
+_variables: ContextVar[dict | None] = ContextVar("graphql_variables", default=None)
+
+
+@functools.cache
+def _rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple[type, ...]:
+    rules = (
+        depth_validator(max_depth, None, None),
+        aliases_validator(max_aliases),
+        _PageSizes,
+        _ListLengths,
+    )
+    return rules if introspection else (*rules, NoSchemaIntrospectionCustomRule)
+
+
+class RequestLimits(SchemaExtension):
+    """Every operation's limits, as validation rules, so a refused request never reaches the
+    database: its depth (settings.GRAPHQL_MAX_DEPTH), its aliases (GRAPHQL_MAX_ALIASES), its
+    tokens (GRAPHQL_MAX_TOKENS, counted while parsing), its page sizes (GRAPHQL_PAGE_SIZE,
+    PAGE_SIZE_TOO_LARGE) and list lengths (LIST_CAPS, LIST_TOO_LONG) with this request's
+    variables, and no introspection (`__schema`, `__type`) unless GRAPHQL_INTROSPECTION.
+    Errors name the argument (`extensions.field`).
+
+    One extension whose rule classes are built once per setting value: Strawberry calls every
+    extension's hooks on every request, and a rule class built per request costs more than the
+    check itself once DocumentCache has validated the text."""
 
     def on_operation(self) -> Iterator[None]:
-        variables = self.execution_context.variables or {}
-
-        class Rule(ValidationRule):
-            def enter_argument(self, node: ArgumentNode, *_args) -> None:
-                argument = _argument(node, self.context)
-                if argument.definition is None:
-                    return
-                error = list_length_error(node, argument.definition, argument.coordinate, variables)
-                if error is not None:
-                    self.report_error(error)
-
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, Rule)
+        context = self.execution_context
+        context.parse_options["max_tokens"] = settings.GRAPHQL_MAX_TOKENS
+        rules = _rules(
+            settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_INTROSPECTION
+        )
+        context.validation_rules = (*context.validation_rules, *rules)
+        # Read by the rules while this operation is validated, in this same context (a thread,
+        # or the task of an async operation); the next operation sets its own.
+        _variables.set(context.variables or {})
         yield
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 from django.conf import settings
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -18,10 +17,8 @@ from config.descriptions import describe
 from config.errors import ClientErrors
 from config.extensions import (
     DocumentCache,
-    IntrospectionSwitch,
-    ListLengthLimit,
     MutationsAllOrNothing,
-    PageSizeLimit,
+    RequestLimits,
     declare_list_caps,
 )
 from config.operation_info import declare_vocabulary_codes
@@ -73,14 +70,9 @@ declare_list_caps(
 )
 
 # Limits first: they are validation rules, so a refused request never reaches the database.
-# Factories, not instances: each request gets fresh extension objects.
+# Classes, not instances: each request gets fresh extension objects.
 EXTENSIONS = [
-    lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
-    lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
-    lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-    PageSizeLimit,
-    ListLengthLimit,
-    IntrospectionSwitch,
+    RequestLimits,
     # After the rules above are added: it validates with them once per distinct query text.
     DocumentCache,
     ClientErrors,

@@ -30,7 +30,7 @@ ROW_FIELDS = frozenset({"edges", "nodes", "pageInfo"})
 @dataclass(frozen=True)
 class PageArgs:
     """`first`/`after`/`last`/`before`/`offset` of one list field. Their ranges were checked
-    before execution (config.extensions.PageSizeLimit); here only their combination."""
+    before execution (config.extensions.RequestLimits); here only their combination."""
 
     size: int
     from_end: bool
