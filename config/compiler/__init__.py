@@ -129,9 +129,10 @@ def _compiled(kind: str, queryset: QuerySet, info: strawberry.Info, plan_of, ren
     return _run(renderer, expression)
 
 
-def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):
-    """The page of `queryset` (ordered by `keys`, with `args`) answered by one statement, or
-    None when the selection takes the standard path."""
+def compiled_connection(queryset: QuerySet, keys, args, positions, info: strawberry.Info):
+    """The page of `queryset` (ordered by `keys`, with `args` and their decoded cursors,
+    `positions`) answered by one statement, or None when the selection takes the standard
+    path."""
 
     def plan_of(raw_info):
         connection_type = get_named_type(raw_info.return_type)
@@ -142,7 +143,7 @@ def compiled_connection(queryset: QuerySet, keys, args, info: strawberry.Info):
         queryset,
         info,
         plan_of,
-        lambda renderer, plan: renderer.connection(plan, queryset, keys, args),
+        lambda renderer, plan: renderer.connection(plan, queryset, keys, args, positions),
     )
 
 

@@ -205,12 +205,11 @@ class Renderer:
 
     # --- connections ---
 
-    def connection(self, plan: ConnectionPlan, queryset: QuerySet, keys, args: PageArgs) -> str:
-        """A root list: the page of `queryset`, compiled for this request."""
-        try:
-            positions = args.positions(keys)
-        except ValidationError:
-            raise NotCompilable("cursor") from None
+    def connection(
+        self, plan: ConnectionPlan, queryset: QuerySet, keys, args: PageArgs, positions
+    ) -> str:
+        """A root list: the page of `queryset`, compiled for this request (`positions`: the
+        decoded cursors, checked by the resolver)."""
         rows = _Rows(
             queryset.model,
             count=lambda: self.query(queryset.order_by().values("pk")),

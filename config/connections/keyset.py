@@ -142,35 +142,38 @@ def cursor_of(row: Any, keys: tuple[Key, ...]) -> str:
 def decode_cursor(cursor: str, keys: tuple[Key, ...], argument: str) -> list[Any]:
     """The sort-key values a cursor holds, refused (VALIDATION_ERROR naming `argument`) when it
     is not a cursor of this list in this order."""
-    invalid = ValidationError(
+    if len(cursor) > CURSOR_MAX_LENGTH:
+        raise _not_a_cursor(argument)
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        values = json.loads(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise _not_a_cursor(argument) from None
+    if not isinstance(values, list) or len(values) != len(keys) + 1 or values[0] != signature(keys):
+        raise _not_a_cursor(argument)
+    decoded = []
+    for key, value in zip(keys, values[1:], strict=True):
+        if value is None:
+            if not key.nullable:
+                raise _not_a_cursor(argument)
+            decoded.append(None)
+            continue
+        if isinstance(value, dict | list | bool) and not isinstance(key.field, models.BooleanField):
+            raise _not_a_cursor(argument)
+        try:
+            decoded.append(key.field.to_python(value))
+        except (ValidationError, TypeError, ValueError):
+            raise _not_a_cursor(argument) from None
+    return decoded
+
+
+def _not_a_cursor(argument: str) -> ValidationError:
+    return ValidationError(
         {
             argument: "Not a cursor of this list (cursors come from `cursor`, `startCursor` or "
             "`endCursor` of the same list with the same ordering)."
         }
     )
-    if len(cursor) > CURSOR_MAX_LENGTH:
-        raise invalid
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        values = json.loads(text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid from None
-    if not isinstance(values, list) or len(values) != len(keys) + 1 or values[0] != signature(keys):
-        raise invalid
-    decoded = []
-    for key, value in zip(keys, values[1:], strict=True):
-        if value is None:
-            if not key.nullable:
-                raise invalid
-            decoded.append(None)
-            continue
-        if isinstance(value, dict | list | bool) and not isinstance(key.field, models.BooleanField):
-            raise invalid
-        try:
-            decoded.append(key.field.to_python(value))
-        except (ValidationError, TypeError, ValueError):
-            raise invalid from None
-    return decoded
 
 
 class RowAfter(models.Expression):

@@ -151,7 +151,7 @@ def connection(
     positions = args.positions(keys)
     from config.compiler import compiled_connection  # the compiler builds on this module
 
-    compiled = compiled_connection(queryset, keys, args, info)
+    compiled = compiled_connection(queryset, keys, args, positions, info)
     if compiled is not None:
         return compiled
     names = selected(info)
