@@ -113,6 +113,10 @@ def page_size_error(node: ArgumentNode, variables: dict, maximum: int) -> GraphQ
     return None
 
 
+# The variables of the operation being validated (the rules below check their values).
+_variables: ContextVar[dict | None] = ContextVar("graphql_variables", default=None)
+
+
 class _PageSizes(ValidationRule):
     """`first`, `last` and `offset` of every list, inline or from this request's variables."""
 
@@ -201,10 +205,6 @@ class _ListLengths(ValidationRule):
         error = list_length_error(node, argument.definition, argument.coordinate, variables)
         if error is not None:
             self.report_error(error)
-
-
-# The variables of the operation being validated (the rules above check their values).
-_variables: ContextVar[dict | None] = ContextVar("graphql_variables", default=None)
 
 
 @functools.cache

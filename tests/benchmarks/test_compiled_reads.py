@@ -304,12 +304,18 @@ JSON_VALUES = [
 ]
 
 
-def test_json_values_answer_the_same_bytes_compacted_either_way(bench, bench_client, settings):
-    # given: JSON with separators inside strings, nulls as members and as elements
+def first_student_metadata(values: list) -> list:
+    """The first student's events, newest first, given `values` as their metadata in turn."""
     student = Student.objects.order_by("code", "id").first()
     events = list(LearningEvent.objects.filter(student=student).order_by("-occurred_at", "-id"))
-    for event, value in zip(events, JSON_VALUES, strict=False):
+    for event, value in zip(events, values, strict=False):
         LearningEvent.objects.filter(pk=event.pk).update(metadata=value)
+    return events
+
+
+def test_json_values_answer_the_same_bytes_compacted_either_way(bench, bench_client, settings):
+    # given: JSON with separators inside strings, nulls as members and as elements
+    events = first_student_metadata(JSON_VALUES)
     query = "{ students(first: 1) { nodes { events(first: 6) { nodes { metadata } } } } }"
 
     # when
@@ -342,10 +348,7 @@ def test_json_numbers_at_the_edges_of_64_bits_answer_the_same_bytes(
     bench, bench_client, settings, values, compiles
 ):
     # given
-    student = Student.objects.order_by("code", "id").first()
-    events = list(LearningEvent.objects.filter(student=student).order_by("-occurred_at", "-id"))
-    for event, value in zip(events, values, strict=False):
-        LearningEvent.objects.filter(pk=event.pk).update(metadata=value)
+    first_student_metadata(values)
     query = "{ students(first: 1) { nodes { events(first: 2) { nodes { metadata } } } } }"
 
     # when
