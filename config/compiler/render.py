@@ -1,16 +1,18 @@
 """A plan with this request's arguments, as one SQL expression that builds its JSON.
 
 The rows of every list come from the ORM (the list's own queryset: visibility, filters, the
-keyset cursor, the order and the page's limit, exactly the query the standard path runs), with
-the columns the selection needs; around it, `json_build_object` / `json_agg` build the answer,
-and every nested list is a correlated subquery of its parent row (one index range scan per
-parent that stops after the page).
+keyset cursor, the order and the page's limit: the rows the standard path reads), with the
+columns the selection needs; around it, `json_build_object` / `json_agg` build the answer, and
+every nested list is a correlated subquery of its parent row (one index range scan per parent
+that stops after the page).
 
-A root list's query is the resolver's queryset, compiled for each request. A nested list's
-rows are the same for every caller (`NestedList.rows`), so the SQL of its page is compiled
-once per shape (page size, direction, offset, which cursor values are null, the parent's
-column) and kept with the plan; the values of this request's cursor fill its parameter slots
-(`Slot`), as the ORM would have bound them.
+A root list's rows are the resolver's queryset, compiled once for each request: its count and
+its page (the cursor's condition, the order, the limit) are SQL around that query
+(`Renderer.page`, the conditions of config.connections.keyset in SQL's words), which PostgreSQL
+plans as the one query with them. A nested list's rows are the same for every caller
+(`NestedList.rows`), so the SQL of its page is compiled once per shape (page size, direction,
+offset, which cursor values are null, the parent's column) and kept with the plan; the values
+of this request's cursor fill its parameter slots (`Slot`), as the ORM would have bound them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from config.compiler.plan import (
     ObjectPlan,
     Related,
 )
-from config.connections.keyset import Key, signature
+from config.connections.keyset import Key, after, before, signature
 from config.connections.pages import ROW_FIELDS, PageArgs
 from config.connections.selection import argument_values
 
@@ -195,7 +197,7 @@ class Renderer:
 
         rows = _Rows(
             entry.model,
-            count=lambda: reused("count", lambda: children().order_by().values("pk")),
+            count=lambda attnames: reused("count", lambda: children().order_by().values("pk")),
             window=lambda attnames: reused(
                 "window",
                 lambda: args.window(children().values(*sorted(attnames)), keys, positions),
@@ -210,25 +212,74 @@ class Renderer:
     ) -> str:
         """A root list: the page of `queryset`, compiled for this request (`positions`: the
         decoded cursors, checked by the resolver)."""
+        if not _flattened(queryset.query):
+            rows = _Rows(
+                queryset.model,
+                count=lambda attnames: self.query(queryset.order_by().values("pk")),
+                window=lambda attnames: self.query(
+                    args.window(queryset.values(*sorted(attnames)), keys, positions)
+                ),
+            )
+            return self._connection(plan, rows, keys, args)
+        # The ORM compiles the rows once (the caller's visibility and filters); their count
+        # and the page's cursor, order and limit are SQL around that query, which PostgreSQL
+        # plans as the one query with them (it pulls a plain subquery up into its reader).
+        compiled: list[tuple[str, list]] = []
+
+        def rows_of(attnames) -> tuple[str, list]:
+            if not compiled:
+                rows = queryset.order_by().values(*sorted(attnames))
+                try:
+                    compiled.append(rows.query.get_compiler(using=self.using).as_sql())
+                except EmptyResultSet:
+                    raise NotCompilable("empty") from None
+            return compiled[0]
+
+        def window(attnames) -> str:
+            text, params = rows_of(attnames)
+            text, params = self.page(
+                text, list(params), queryset.model, attnames, keys, args, positions
+            )
+            return self.mark(queryset.model, text, params)
+
         rows = _Rows(
             queryset.model,
-            count=lambda: self.query(queryset.order_by().values("pk")),
-            window=lambda attnames: self.query(
-                args.window(queryset.values(*sorted(attnames)), keys, positions)
-            ),
+            count=lambda attnames: self.mark(queryset.model, *rows_of(attnames)),
+            window=window,
         )
         return self._connection(plan, rows, keys, args)
 
+    def page(self, text, params, model, attnames, keys, args: PageArgs, positions):
+        """The SQL of `args.window` over the rows of `text`: the rows after (or before) the
+        cursors, in the list's order (or its reverse, from the end), and one more."""
+        alias = self.alias()
+        names_of = columns(model, attnames)
+        terms = _SQLTerms(lambda attname: f'{alias}."{names_of[attname]}"', connections[self.using])
+        conditions = []
+        for decoded, compare in zip(positions, (after, before), strict=True):
+            if decoded is not None:
+                condition, condition_params = compare(keys, decoded, terms)
+                conditions.append(condition)
+                params += condition_params
+        read = [key.reversed() for key in keys] if args.from_end else list(keys)
+        order = ", ".join(_index_order(key, terms.column(key.attname)) for key in read)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        offset = f" OFFSET {args.offset}" if args.offset else ""
+        text = (
+            f"SELECT * FROM ({text}) {alias}{where} ORDER BY {order} LIMIT {args.size + 1}{offset}"
+        )
+        return text, params
+
     def _connection(self, plan: ConnectionPlan, rows: _Rows, keys, args: PageArgs) -> str:
         names = plan.names()
-        total = "'0'"
-        if "totalCount" in names:
-            total = f"(SELECT count(*) FROM ({rows.count()}) _count)::text"
-        if not names & ROW_FIELDS or args.size == 0:
-            return self.constant_connection(plan, args, total, rows_read=args.size == 0)
         attnames = {key.attname for key in keys}
         for object_plan in plan.object_plans():
             attnames |= object_plan.attnames()
+        total = "'0'"
+        if "totalCount" in names:
+            total = f"(SELECT count(*) FROM ({rows.count(attnames)}) _count)::text"
+        if not names & ROW_FIELDS or args.size == 0:
+            return self.constant_connection(plan, args, total, rows_read=args.size == 0)
         names_of = columns(rows.model, attnames)
         window_sql = rows.window(attnames)
         alias = self.alias()
@@ -338,11 +389,16 @@ class Renderer:
     def query(self, queryset: QuerySet) -> str:
         """A mark standing for the ORM's SQL of `queryset` (its parameters join the statement's
         where its text goes: `statement` puts both in place)."""
-        self.tables.add(queryset.model._meta.db_table)
         try:
-            self.queries.append(queryset.query.get_compiler(using=self.using).as_sql())
+            text, params = queryset.query.get_compiler(using=self.using).as_sql()
         except EmptyResultSet:
             raise NotCompilable("empty") from None
+        return self.mark(queryset.model, text, params)
+
+    def mark(self, model, text: str, params) -> str:
+        """A mark standing for the SQL `text` (reading `model`'s table) and its `params`."""
+        self.tables.add(model._meta.db_table)
+        self.queries.append((text, params))
         return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
 
     def reused(self, templates: dict, key: tuple, build, values: list) -> str:
@@ -381,8 +437,8 @@ class Renderer:
 
 
 class _Rows:
-    """The rows of one list in a statement: `count()` and `window(attnames)` give marks for
-    the SQL of its count and of its page (with the columns `attnames`)."""
+    """The rows of one list in a statement: `count(attnames)` and `window(attnames)` give
+    marks for the SQL of the rows to count and of the page (with the columns `attnames`)."""
 
     __slots__ = ("count", "model", "window")
 
@@ -401,6 +457,67 @@ def columns(model, attnames) -> dict[str, str]:
 
 def _flag(value: bool) -> str:
     return "'true'" if value else "'false'"
+
+
+def _flattened(query) -> bool:
+    """Whether `SELECT * FROM (query) WHERE … ORDER BY … LIMIT …` means the query with that
+    condition, order and limit, and PostgreSQL plans it so: it pulls up a subquery without
+    DISTINCT, grouping, aggregates, window functions, limit or set operations."""
+    if query.distinct or query.is_sliced or query.combinator or query.group_by is not None:
+        return False
+    return not any(
+        annotation.contains_aggregate or annotation.contains_over_clause
+        for annotation in query.annotations.values()
+    )
+
+
+class _SQLTerms:
+    """Keyset conditions (config.connections.keyset.after) as SQL over a page's columns: each
+    term is its text and its parameters, the values prepared as the ORM prepares them for the
+    key's field."""
+
+    OPERATORS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
+
+    def __init__(self, column, connection):
+        self.column = column  # attname -> the column's SQL
+        self.connection = connection
+
+    def _value(self, key: Key, value):
+        return key.field.get_db_prep_value(value, self.connection, prepared=False)
+
+    def row(self, keys, values, operator):
+        columns = ", ".join(self.column(key.attname) for key in keys)
+        slots = ", ".join("%s" for _ in keys)
+        params = [self._value(key, value) for key, value in zip(keys, values, strict=True)]
+        return f"({columns}) {operator} ({slots})", params
+
+    def compare(self, key, lookup, value):
+        operator = self.OPERATORS[lookup]
+        return f"{self.column(key.attname)} {operator} %s", [self._value(key, value)]
+
+    def equal(self, key, value):
+        return f"{self.column(key.attname)} = %s", [self._value(key, value)]
+
+    def isnull(self, key, isnull):
+        return f"{self.column(key.attname)} IS {'' if isnull else 'NOT '}NULL", []
+
+    def both(self, left, right):
+        return f"({left[0]} AND {right[0]})", left[1] + right[1]
+
+    def either(self, left, right):
+        return f"({left[0]} OR {right[0]})", left[1] + right[1]
+
+    def nothing(self):
+        return "FALSE", []
+
+
+def _index_order(key: Key, column: str) -> str:
+    """`key.order_by()` in SQL: where nulls sort said only for a nullable key (the index's
+    order for the others)."""
+    direction = "DESC" if key.descending else "ASC"
+    if not key.nullable:
+        return f"{column} {direction}"
+    return f"{column} {direction} {'NULLS FIRST' if key.nulls_first else 'NULLS LAST'}"
 
 
 def _order(key: Key, column: str) -> str:

@@ -14,7 +14,7 @@ import decimal
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -208,32 +208,70 @@ class RowAfter(models.Expression):
         return f"{sqls[0]} {self.operator} {sqls[1]}", params
 
 
+class Terms(Protocol):
+    """The words a keyset condition is written in: Q objects for the ORM (`after_q`), or SQL
+    over a page's columns (config.compiler.render)."""
+
+    def row(self, keys: tuple[Key, ...], values: list[Any], operator: str): ...
+    def compare(self, key: Key, lookup: str, value: Any): ...
+    def equal(self, key: Key, value: Any): ...
+    def isnull(self, key: Key, isnull: bool): ...
+    def both(self, left, right): ...
+    def either(self, left, right): ...
+    def nothing(self): ...
+
+
+class _Q:
+    """Keyset conditions as Q objects."""
+
+    def row(self, keys, values, operator):
+        columns = [F(key.attname) for key in keys]
+        return Q(RowAfter(columns, list(map(_value, keys, values)), operator))
+
+    def compare(self, key, lookup, value):
+        return Q(**{f"{key.attname}__{lookup}": value})
+
+    def equal(self, key, value):
+        return Q(**{key.attname: value})
+
+    def isnull(self, key, isnull):
+        return Q(**{f"{key.attname}__isnull": isnull})
+
+    def both(self, left, right):
+        return left & right
+
+    def either(self, left, right):
+        return left | right
+
+    def nothing(self):
+        return Q(pk__in=[])
+
+
+Q_TERMS = _Q()
+
+
 def after_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
     """Rows strictly after the row whose sort-key values are `values`, in the order of `keys`
     (a value may be an expression that stands for it)."""
+    return after(keys, values, Q_TERMS)
+
+
+def after(keys: tuple[Key, ...], values: list[Any], terms: Terms):
+    """`after_q` in the words of `terms`."""
     directions = {key.descending for key in keys}
     if len(directions) == 1 and not any(key.nullable for key in keys):
-        condition = _row_after(keys, values, descending=next(iter(directions)))
+        # `(a, b, …) > (x, y, …)` (or `<`): one index condition when every key sorts one way.
+        condition = terms.row(keys, values, "<" if next(iter(directions)) else ">")
     else:
-        condition = _expanded_after(keys, values)
+        condition = _expanded_after(keys, values, terms)
     first_key, first_value = keys[0], values[0]
     if first_value is not None and not first_key.nullable:
         # Redundant, but it lets PostgreSQL start the index scan at the cursor, and prune
         # partitions (never done by a row comparison): a deep page of the partitioned log table
         # plans and opens only the partitions at and before the cursor.
         lookup = "lte" if first_key.descending else "gte"
-        condition &= Q(**{f"{first_key.attname}__{lookup}": first_value})
+        condition = terms.both(condition, terms.compare(first_key, lookup, first_value))
     return condition
-
-
-def _row_after(keys: tuple[Key, ...], values: list[Any], *, descending: bool) -> Q:
-    """`(a, b, …) > (x, y, …)` (or `<`): one index condition when every key sorts one way."""
-    row = RowAfter(
-        [F(key.attname) for key in keys],
-        [_value(key, value) for key, value in zip(keys, values, strict=True)],
-        "<" if descending else ">",
-    )
-    return Q(row)
 
 
 def _value(key: Key, value: Any):
@@ -244,30 +282,36 @@ def _value(key: Key, value: Any):
     return Value(value, output_field=key.field)
 
 
-def _expanded_after(keys: tuple[Key, ...], values: list[Any]) -> Q:
+def _expanded_after(keys: tuple[Key, ...], values: list[Any], terms: Terms):
     """`a > x OR (a = x AND (b > y OR …))`, with each key's direction and nulls."""
-    condition: Q | None = None
+    condition = None
     for key, value in reversed(list(zip(keys, values, strict=True))):
-        later = _later(key, value)
-        same = Q(**{f"{key.attname}__isnull": True}) if value is None else Q(**{key.attname: value})
+        later = _later(key, value, terms)
+        same = terms.isnull(key, True) if value is None else terms.equal(key, value)
         if condition is None:
-            condition = later if later is not None else Q(pk__in=[])
+            condition = later if later is not None else terms.nothing()
+        elif later is not None:
+            condition = terms.either(later, terms.both(same, condition))
         else:
-            condition = (later | (same & condition)) if later is not None else (same & condition)
+            condition = terms.both(same, condition)
     return condition
 
 
-def _later(key: Key, value: Any) -> Q | None:
+def _later(key: Key, value: Any, terms: Terms):
     """Rows whose `key` sorts strictly after `value`; None when none can."""
-    isnull = f"{key.attname}__isnull"
     if value is None:
-        return Q(**{isnull: False}) if key.nulls_first else None
-    later = Q(**{f"{key.attname}__{'lt' if key.descending else 'gt'}": value})
+        return terms.isnull(key, False) if key.nulls_first else None
+    later = terms.compare(key, "lt" if key.descending else "gt", value)
     if key.nullable and not key.nulls_first:
-        later |= Q(**{isnull: True})
+        later = terms.either(later, terms.isnull(key, True))
     return later
 
 
 def before_q(keys: tuple[Key, ...], values: list[Any]) -> Q:
     """Rows strictly before the row whose sort-key values are `values`."""
-    return after_q(tuple(key.reversed() for key in keys), values)
+    return before(keys, values, Q_TERMS)
+
+
+def before(keys: tuple[Key, ...], values: list[Any], terms: Terms):
+    """`before_q` in the words of `terms`."""
+    return after(tuple(key.reversed() for key in keys), values, terms)

@@ -455,3 +455,61 @@ def test_past_the_bound_on_kept_sql_a_new_shape_is_compiled_for_its_request(
     assert backwards == expected
     assert len(_nested_templates("messages")) == 1
     forget_templates()
+
+
+ORDERED_ITEMS = """
+query ($ordering: [LearnItemOrder!], $first: Int, $after: String, $last: Int, $before: String) {
+  learnItems(ordering: $ordering, first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { id filename kind } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+def _walk_items(client, settings, ordering: list, *, forwards: bool) -> list[str]:
+    """The ids of every learn item in `ordering`, read in pages of 40 from either end with the
+    answers' cursors; each page answered the same both ways, in one statement."""
+    ids, cursor = [], None
+    for _page in range(100):
+        page_args = {"first": 40, "after": cursor} if forwards else {"last": 40, "before": cursor}
+        variables = {"ordering": ordering, **page_args}
+        compiled, statements, standard = both(client, settings, ORDERED_ITEMS, variables)
+        assert compiled == standard, variables
+        assert statements == COMPILED_STATEMENTS, compiled
+        page = json.loads(compiled)["data"]["learnItems"]
+        found = [edge["node"]["id"] for edge in page["edges"]]
+        ids = ids + found if forwards else found + ids
+        if not page["pageInfo"]["hasNextPage" if forwards else "hasPreviousPage"]:
+            return ids
+        cursor = page["pageInfo"]["endCursor" if forwards else "startCursor"]
+    raise AssertionError("the walk did not end")
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        [{"filename": "ASC"}],
+        [{"filename": "DESC_NULLS_LAST"}, {"createdAt": "ASC"}],
+        [{"filename": "ASC_NULLS_FIRST"}, {"kind": "DESC"}],
+        [{"kind": "DESC"}, {"createdAt": "ASC"}],
+    ],
+    ids=["nullable", "nullable-then-other-way", "nulls-first-then-desc", "mixed-directions"],
+)
+def test_a_root_list_walked_with_cursors_in_any_ordering_reads_every_row_once(
+    bench, bench_client, settings, ordering
+):
+    # given: filenames that repeat and filenames that are null
+    items = list(LearnItem.objects.order_by("pk").values_list("pk", flat=True))
+    LearnItem.objects.filter(pk__in=items[::5]).update(filename=None)
+    LearnItem.objects.filter(pk__in=items[1::5]).update(filename="same.txt")
+
+    # when
+    forwards = _walk_items(bench_client, settings, ordering, forwards=True)
+    backwards = _walk_items(bench_client, settings, ordering, forwards=False)
+
+    # then: the cursor's conditions around the list's rows (config.compiler.render.page) find
+    # the ORM's rows: every item once, the same order from either end
+    assert sorted(forwards) == sorted(str(pk) for pk in items)
+    assert backwards == forwards

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chat.models import Message, Thread
 from config.connections.keyset import after_q, before_q, cursor_of, order_keys
@@ -417,6 +418,63 @@ def test_a_deep_log_page_plans_only_the_partitions_it_can_read(make_user):
     next_day = f"monitoring_monitoringlog_p{(T0 + timedelta(days=1)):%Y%m%d}"
     assert f"monitoring_monitoringlog_p{T0:%Y%m%d}" in plan
     assert next_day not in plan
+
+
+DEEP_LOGS = """
+query ($after: String) { logs(first: 50, after: $after) { nodes { id timestamp } } }
+"""
+
+
+def test_a_deep_log_page_asked_through_the_api_reads_the_page_alone(make_user, api_client):
+    # given: a cursor deep in 20,000 logs, and a day partition after it holding newer logs
+    from monitoring.partitions import partitions_ensure
+
+    partitions_ensure(start=T0.date(), end=T0.date() + timedelta(days=2))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO monitoring_monitoringlog (client_id, timestamp, level, source, message, "
+            "context, received_at) SELECT 'c' || g, %s::timestamptz + g * interval '1 second', "
+            "20, 'api', 'm', '{}', now() FROM generate_series(1, 20000) g",
+            [T0],
+        )
+    for n in range(5):
+        MonitoringLogFactory(timestamp=T0 + timedelta(days=1, seconds=n))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitoring_monitoringlog")
+    deep = MonitoringLog.objects.newest_first()[15000]
+    _, keys = order_keys(MonitoringLog.objects.newest_first())
+    client = api_client(make_user("viewer", perms=["monitoring.view_monitoringlog"]))
+    client.execute("{ viewer { id } }")  # the key's first use
+
+    # when: the statement the request runs for the page, explained
+    with CaptureQueriesContext(connection) as queries:
+        result = client.execute(DEEP_LOGS, {"after": cursor_of(deep, keys)})
+    statement = queries.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + statement)
+        plan = [row[0].strip() for row in cursor.fetchall()]
+
+    # then: the right page, read by index range scans starting at the cursor of the partitions
+    # at and before it only (a compiled statement wraps the page's rows in SQL of its own:
+    # PostgreSQL still plans them as the one query), 51 rows read, none scanned whole, and
+    # nothing sorted but the page's 51 rows by their place in it
+    nodes = result["data"]["logs"]["nodes"]
+    assert nodes[0]["timestamp"] == (deep.timestamp - timedelta(seconds=1)).isoformat()
+    assert len(nodes) == 50
+    assert len(queries) == 2
+    scans = [line for line in plan if "Scan" in line and "monitoringlog" in line]
+    assert scans and all(
+        line.startswith(("->  Index Scan using ", "->  Index Only Scan using "))
+        and "_timestamp_id_idx on " in line
+        for line in scans
+    ), plan
+    read = sum(int(line.split("actual rows=")[1].split()[0]) for line in scans)
+    assert read <= 51 + len(scans), plan
+    sorted_by = [plan[n + 1] for n, line in enumerate(plan) if line.startswith("->  Sort ")]
+    assert all(key.startswith("Sort Key: ") and key.endswith("._n") for key in sorted_by), plan
+    assert not [line for line in plan if "Seq Scan" in line], plan
+    next_day = f"monitoring_monitoringlog_p{(T0 + timedelta(days=1)):%Y%m%d}"
+    assert not [line for line in plan if next_day in line], plan
 
 
 def test_the_schema_has_one_connection_shape_and_one_page_info():
