@@ -513,3 +513,49 @@ def test_a_root_list_walked_with_cursors_in_any_ordering_reads_every_row_once(
     # the ORM's rows: every item once, the same order from either end
     assert sorted(forwards) == sorted(str(pk) for pk in items)
     assert backwards == forwards
+
+
+FILTERED_ITEMS = """
+query ($filters: LearnItemFilter, $first: Int, $after: String, $last: Int, $before: String,
+       $offset: Int) {
+  learnItems(filters: $filters, ordering: [{filename: ASC_NULLS_FIRST}], first: $first,
+             after: $after, last: $last, before: $before, offset: $offset) {
+    totalCount
+    edges { cursor node { id filename } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+def test_a_root_page_between_cursors_past_an_offset_or_of_distinct_rows_answers_the_same(
+    bench, bench_client, settings
+):
+    # given: two cursors of the list
+    LearnItem.objects.filter(pk__in=LearnItem.objects.order_by("pk")[:40]).update(filename=None)
+    first, _, _ = both(bench_client, settings, FILTERED_ITEMS, {"first": 30})
+    edges = json.loads(first)["data"]["learnItems"]["edges"]
+    early, late = edges[10]["cursor"], edges[-1]["cursor"]
+    good = {"kind": "GOOD"}
+    cases = [
+        {"first": 5, "after": late, "offset": 3},
+        {"last": 5, "before": late, "offset": 2},
+        {"first": 0, "after": late},
+        {"last": 0, "before": late},
+        {"first": 5, "after": early, "before": late},
+        {"last": 5, "after": early, "before": late},
+        {"first": 5, "filters": {"tagsAny": []}},
+        {"first": 5, "after": late, "filters": {**good, "OR": {"kind": "BAD"}}},
+        # distinct rows are not pulled up from a subquery: the ORM's page
+        {"first": 5, "after": late, "filters": {**good, "DISTINCT": True}},
+        {"last": 5, "before": late, "offset": 1, "filters": {**good, "DISTINCT": True}},
+    ]
+
+    for variables in cases:
+        # when
+        compiled, statements, standard = both(bench_client, settings, FILTERED_ITEMS, variables)
+
+        # then
+        assert compiled == standard, variables
+        assert b'"errors"' not in compiled, variables
+        assert statements == COMPILED_STATEMENTS, variables
