@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
-from gql import Client
+from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from chat import services as chat_services
@@ -27,7 +27,9 @@ async def _subscribe_then(base, api_key, thread_id, steps):
     )
     collected = []
     async with Client(transport=transport) as session:
-        stream = session.subscribe(MESSAGE_ADDED, variable_values={"threadId": thread_id})
+        stream = session.subscribe(
+            GraphQLRequest(MESSAGE_ADDED, variable_values={"threadId": thread_id})
+        )
         pending = asyncio.ensure_future(stream.__anext__())
         await sync_to_async(wait_for_backends)("realtime-poller")
         for action, count in steps:

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
-from gql import Client, gql
+from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
@@ -36,7 +36,7 @@ async def _collect(base, api_key, variables, count, *, on_ready=None, timeout=15
     """Subscribe and return the first `count` events (calling on_ready once subscribed)."""
     events = []
     async with _client(base, api_key) as session:
-        stream = session.subscribe(MESSAGE_ADDED, variable_values=variables)
+        stream = session.subscribe(GraphQLRequest(MESSAGE_ADDED, variable_values=variables))
         first = asyncio.ensure_future(stream.__anext__())
         await asyncio.sleep(0.5)  # the subscription is registered on the server
         if on_ready:

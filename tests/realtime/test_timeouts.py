@@ -10,7 +10,7 @@ import json
 
 import pytest
 import websockets
-from gql import Client
+from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from chat import services as chat_services
@@ -53,7 +53,9 @@ def test_an_idle_websocket_is_closed_but_not_while_it_subscribes(
             url=f"ws://{base}/graphql/", init_payload={"Authorization": f"Bearer {key}"}
         )
         async with Client(transport=transport) as session:
-            stream = session.subscribe(MESSAGE_ADDED, variable_values={"threadId": thread.pk})
+            stream = session.subscribe(
+                GraphQLRequest(MESSAGE_ADDED, variable_values={"threadId": thread.pk})
+            )
             first = asyncio.ensure_future(stream.__anext__())
             await asyncio.sleep(2.5)  # subscribed for longer than the idle timeout
             await in_thread(_append)(thread, "still open")
