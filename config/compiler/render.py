@@ -212,7 +212,9 @@ class Renderer:
     ) -> str:
         """A root list: the page of `queryset`, compiled for this request (`positions`: the
         decoded cursors, checked by the resolver)."""
-        if not _flattened(queryset.query):
+        if _flattened(queryset.query):
+            rows = self._rows_around(queryset, keys, args, positions)
+        else:
             rows = _Rows(
                 queryset.model,
                 count=lambda attnames: self.query(queryset.order_by().values("pk")),
@@ -220,10 +222,12 @@ class Renderer:
                     args.window(queryset.values(*sorted(attnames)), keys, positions)
                 ),
             )
-            return self._connection(plan, rows, keys, args)
-        # The ORM compiles the rows once (the caller's visibility and filters); their count
-        # and the page's cursor, order and limit are SQL around that query, which PostgreSQL
-        # plans as the one query with them (it pulls a plain subquery up into its reader).
+        return self._connection(plan, rows, keys, args)
+
+    def _rows_around(self, queryset: QuerySet, keys, args: PageArgs, positions) -> _Rows:
+        """The ORM compiles the rows once (the caller's visibility and filters); their count
+        and the page's cursor, order and limit are SQL around that query, which PostgreSQL
+        plans as the one query with them (it pulls a plain subquery up into its reader)."""
         compiled: list[tuple[str, list]] = []
 
         def rows_of(attnames) -> tuple[str, list]:
@@ -236,18 +240,16 @@ class Renderer:
             return compiled[0]
 
         def window(attnames) -> str:
-            text, params = rows_of(attnames)
             text, params = self.page(
-                text, list(params), queryset.model, attnames, keys, args, positions
+                *rows_of(attnames), queryset.model, attnames, keys, args, positions
             )
             return self.mark(queryset.model, text, params)
 
-        rows = _Rows(
+        return _Rows(
             queryset.model,
             count=lambda attnames: self.mark(queryset.model, *rows_of(attnames)),
             window=window,
         )
-        return self._connection(plan, rows, keys, args)
 
     def page(self, text, params, model, attnames, keys, args: PageArgs, positions):
         """The SQL of `args.window` over the rows of `text`: the rows after (or before) the
@@ -255,20 +257,20 @@ class Renderer:
         alias = self.alias()
         names_of = columns(model, attnames)
         terms = _SQLTerms(lambda attname: f'{alias}."{names_of[attname]}"', connections[self.using])
-        conditions = []
+        conditions, condition_params = [], []
         for decoded, compare in zip(positions, (after, before), strict=True):
             if decoded is not None:
-                condition, condition_params = compare(keys, decoded, terms)
+                condition, values = compare(keys, decoded, terms)
                 conditions.append(condition)
-                params += condition_params
+                condition_params += values
         read = [key.reversed() for key in keys] if args.from_end else list(keys)
-        order = ", ".join(_index_order(key, terms.column(key.attname)) for key in read)
+        order = ", ".join(_order(key, terms.column(key.attname)) for key in read)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         offset = f" OFFSET {args.offset}" if args.offset else ""
         text = (
             f"SELECT * FROM ({text}) {alias}{where} ORDER BY {order} LIMIT {args.size + 1}{offset}"
         )
-        return text, params
+        return text, [*params, *condition_params]
 
     def _connection(self, plan: ConnectionPlan, rows: _Rows, keys, args: PageArgs) -> str:
         names = plan.names()
@@ -511,16 +513,10 @@ class _SQLTerms:
         return "FALSE", []
 
 
-def _index_order(key: Key, column: str) -> str:
+def _order(key: Key, column: str) -> str:
     """`key.order_by()` in SQL: where nulls sort said only for a nullable key (the index's
     order for the others)."""
     direction = "DESC" if key.descending else "ASC"
     if not key.nullable:
         return f"{column} {direction}"
     return f"{column} {direction} {'NULLS FIRST' if key.nulls_first else 'NULLS LAST'}"
-
-
-def _order(key: Key, column: str) -> str:
-    direction = "DESC" if key.descending else "ASC"
-    nulls = "NULLS FIRST" if key.nulls_first else "NULLS LAST"
-    return f"{column} {direction} {nulls}"
