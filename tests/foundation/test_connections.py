@@ -356,16 +356,33 @@ def test_cursor_round_trips_microseconds_and_time_zones(alice):
     assert cursor_of(thread, keys) != cursor_of(ThreadFactory(owner=alice), keys)
 
 
-def test_a_deep_log_page_is_an_index_range_scan(make_user):
-    # given: a cursor deep in 20,000 logs
+def _insert_logs(count: int) -> None:
+    """`count` logs a second apart from T0, in one statement."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO monitoring_monitoringlog (client_id, timestamp, level, source, message, "
             "context, received_at) SELECT 'c' || g, %s::timestamptz + g * interval '1 second', "
-            "20, 'api', 'm', '{}', now() FROM generate_series(1, 20000) g",
-            [T0],
+            "20, 'api', 'm', '{}', now() FROM generate_series(1, %s) g",
+            [T0, count],
         )
+
+
+def _analyze_logs() -> None:
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE monitoring_monitoringlog")
+
+
+def _explained(sql: str, params=()) -> list[str]:
+    """The lines of the plan `sql` ran with, its row counts measured."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql, params)
+        return [row[0].strip() for row in cursor.fetchall()]
+
+
+def test_a_deep_log_page_is_an_index_range_scan(make_user):
+    # given: a cursor deep in 20,000 logs
+    _insert_logs(20000)
+    _analyze_logs()
     deep = MonitoringLog.objects.newest_first()[15000]
     _, keys = order_keys(MonitoringLog.objects.newest_first())
     page = MonitoringLog.objects.newest_first().filter(after_q(keys, [deep.timestamp, deep.pk]))[
@@ -373,10 +390,7 @@ def test_a_deep_log_page_is_an_index_range_scan(make_user):
     ]
 
     # when
-    sql, params = page.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql, params)
-        plan = [row[0].strip() for row in cursor.fetchall()]
+    plan = _explained(*page.query.sql_with_params())
 
     # then: the partitions' index scans (of the partitions at and before the cursor only)
     # merged in order, each starting at the cursor and stopping once the page is full: 50 rows
@@ -430,17 +444,10 @@ def test_a_deep_log_page_asked_through_the_api_reads_the_page_alone(make_user, a
     from monitoring.partitions import partitions_ensure
 
     partitions_ensure(start=T0.date(), end=T0.date() + timedelta(days=2))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO monitoring_monitoringlog (client_id, timestamp, level, source, message, "
-            "context, received_at) SELECT 'c' || g, %s::timestamptz + g * interval '1 second', "
-            "20, 'api', 'm', '{}', now() FROM generate_series(1, 20000) g",
-            [T0],
-        )
+    _insert_logs(20000)
     for n in range(5):
         MonitoringLogFactory(timestamp=T0 + timedelta(days=1, seconds=n))
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE monitoring_monitoringlog")
+    _analyze_logs()
     deep = MonitoringLog.objects.newest_first()[15000]
     _, keys = order_keys(MonitoringLog.objects.newest_first())
     client = api_client(make_user("viewer", perms=["monitoring.view_monitoringlog"]))
@@ -449,10 +456,7 @@ def test_a_deep_log_page_asked_through_the_api_reads_the_page_alone(make_user, a
     # when: the statement the request runs for the page, explained
     with CaptureQueriesContext(connection) as queries:
         result = client.execute(DEEP_LOGS, {"after": cursor_of(deep, keys)})
-    statement = queries.captured_queries[-1]["sql"]
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + statement)
-        plan = [row[0].strip() for row in cursor.fetchall()]
+    plan = _explained(queries.captured_queries[-1]["sql"])
 
     # then: the right page, read by index range scans starting at the cursor of the partitions
     # at and before it only (a compiled statement wraps the page's rows in SQL of its own:
