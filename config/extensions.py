@@ -304,6 +304,25 @@ class DocumentCache(SchemaExtension):
         self._key: tuple | None = None
         self._hit: _ValidDocument | None = None
 
+    @staticmethod
+    def key(query: str) -> tuple:
+        """What a kept document is kept under: its text and the settings its validation read."""
+        return (
+            query,
+            settings.GRAPHQL_INTROSPECTION,
+            settings.GRAPHQL_FIELD_SUGGESTIONS,
+            settings.GRAPHQL_MAX_DEPTH,
+            settings.GRAPHQL_MAX_ALIASES,
+            settings.GRAPHQL_MAX_TOKENS,
+        )
+
+    @classmethod
+    def kept(cls, schema, key: tuple) -> _ValidDocument | None:
+        """The document kept under `key` for `schema` (it parsed and passed every rule)."""
+        with cls._lock:
+            cache = cls._caches.get(schema)
+            return cache.get(key) if cache is not None else None
+
     def _cache(self) -> OrderedDict:
         with self._lock:
             return self._caches.setdefault(self.execution_context.schema, OrderedDict())
@@ -311,14 +330,7 @@ class DocumentCache(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.query is not None and context.graphql_document is None:
-            self._key = (
-                context.query,
-                settings.GRAPHQL_INTROSPECTION,
-                settings.GRAPHQL_FIELD_SUGGESTIONS,
-                settings.GRAPHQL_MAX_DEPTH,
-                settings.GRAPHQL_MAX_ALIASES,
-                settings.GRAPHQL_MAX_TOKENS,
-            )
+            self._key = self.key(context.query)
             cache = self._cache()
             with self._lock:
                 self._hit = cache.get(self._key)

@@ -295,7 +295,10 @@ class ReplicaReadsMiddleware:
     """Open replica_reads() for API requests (after authentication, so the caller is known).
 
     A read that fails because its replica went away (stopped, restarted, cut off) is answered
-    again from the primary: the request wrote nothing, so running it twice is harmless.
+    again from the primary: the request wrote nothing, so running it twice is harmless. A
+    request that recovered by itself (its answer is not the 503 of an unavailable database:
+    a kept operation retried on the standard path, config.compiler.operations, reads from
+    the primary once the replica is marked failed) is not run a third time.
     """
 
     def __init__(self, get_response):
@@ -310,7 +313,7 @@ class ReplicaReadsMiddleware:
         pinned = getattr(key, "user_replica_pinned", None)
         with replica_reads(user_id=user_id, pinned=pinned) as state, self._watch_replicas():
             response = self.get_response(request)
-            if state.failed and not state.wrote:
+            if state.failed and not state.wrote and response.status_code == 503:
                 logger.warning(
                     "Replica %s failed mid-request; answered from the primary", state.alias
                 )

@@ -13,6 +13,7 @@ from chat.schema import Query as ChatQuery
 from chat.services.interactions import MAX_CALLS
 from chat.subscriptions import Subscription as ChatSubscription
 from config.compiler import CompiledExecutionContext
+from config.compiler.operations import CompilingSchema
 from config.descriptions import describe
 from config.errors import ClientErrors
 from config.extensions import (
@@ -90,13 +91,16 @@ def build_schema(
 ) -> strawberry.Schema:
     """A schema with this project's configuration, limits and error masking.
 
-    Reads the compiler answers in one statement are handed on as they are (config.compiler);
-    `execution_context_class=None` gives Strawberry's standard execution. Every mutation's
-    OperationInfo answers in the error vocabulary (config.operation_info).
+    Reads the compiler answers in one statement are handed on as they are (config.compiler),
+    and a query it answers whole is answered without the executor the next time
+    (config.compiler.operations); `execution_context_class=None` gives Strawberry's standard
+    execution. Every mutation's OperationInfo answers in the error vocabulary
+    (config.operation_info).
     """
     if mutation is not None:
         declare_vocabulary_codes(mutation)
-    built = strawberry.Schema(
+    compiling = execution_context_class is CompiledExecutionContext
+    built = (CompilingSchema if compiling else strawberry.Schema)(
         query=query,
         mutation=mutation,
         subscription=subscription,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextvars import ContextVar
 
 import orjson
 import strawberry
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 PLAN_CACHE_SIZE = 1000
 _plans: dict = {}
 _plans_lock = threading.Lock()
+# The response keys of the root fields the compiler answered in the operation being executed,
+# while config.compiler.operations watches it (to learn which operations it answers alone).
+root_answers: ContextVar[set | None] = ContextVar("compiled_root_answers", default=None)
 
 
 class Precompleted:
@@ -126,7 +130,11 @@ def _compiled(kind: str, queryset: QuerySet, info: strawberry.Info, plan_of, ren
         expression = render(renderer, plan)
     except NotCompilable:
         return None
-    return _run(renderer, expression)
+    answer = _run(renderer, expression)
+    answered = root_answers.get()
+    if answer is not None and answered is not None and raw_info.path.prev is None:
+        answered.add(raw_info.path.key)
+    return answer
 
 
 def compiled_connection(queryset: QuerySet, keys, args, positions, info: strawberry.Info):

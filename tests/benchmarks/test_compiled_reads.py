@@ -45,9 +45,15 @@ def answer(client: BenchClient, settings, query: str, variables=None, *, compile
 
 
 def both(client, settings, query, variables=None):
-    """(compiled answer, its statements, standard answer)."""
+    """(compiled answer, its statements, standard answer). The compiled query is sent twice:
+    through the executor, then (when the compiler answered it whole) without it
+    (config.compiler.operations); both times it answers the same bytes, the second time in
+    as many statements or fewer (a standard path's first run fills caches)."""
     answer(client, settings, "{ viewer { id } }", compiled=False)  # the key's first use
+    executed, executed_statements = answer(client, settings, query, variables, compiled=True)
     compiled, statements = answer(client, settings, query, variables, compiled=True)
+    assert compiled == executed
+    assert statements <= executed_statements
     standard, _ = answer(client, settings, query, variables, compiled=False)
     return compiled, statements, standard
 
