@@ -78,6 +78,8 @@ class Operation:
 
     def answer(self, schema: strawberry.Schema, inputs: dict, context, root_value, extensions):
         """The answer's data, or None: the standard path answers this request."""
+        if not isinstance(inputs, dict):  # the executor words the refusal
+            return None
         core = schema._schema
         variables = get_variable_values(core, self.operation.variable_definitions or (), inputs)
         if isinstance(variables, list):  # errors: the executor words them

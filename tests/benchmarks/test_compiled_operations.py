@@ -167,3 +167,27 @@ def test_at_most_kept_operations_are_kept_the_least_recent_first_out(client, set
     # then
     assert [kept(query) for query in queries] == [False, True, True]
     assert len(schema._operations) == 2
+
+
+@pytest.mark.parametrize("variables", [["first", 2], "first=2", 2])
+def test_variables_that_are_not_an_object_get_the_executors_answer(client, settings, variables):
+    # given: the query kept; a caller of the schema itself (not the HTTP view, which refuses
+    # such a body before)
+    _cursor(client, settings)
+    assert kept(LOGS)
+    request = client.post("/graphql/", {"query": "{ viewer { id } }"}).wsgi_request
+
+    # when
+    result = schema.execute_sync(LOGS, variable_values=variables, context_value=_Context(request))
+
+    # then
+    assert result.data is None
+    assert len(result.errors) == 1
+    assert not kept(LOGS)
+
+
+class _Context:
+    """What the resolvers read of Strawberry's Django context: the authenticated request."""
+
+    def __init__(self, request):
+        self.request = request
