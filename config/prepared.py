@@ -71,6 +71,9 @@ def cursor(using: str = "default", *, tables: frozenset[str] | set[str] = frozen
     connection = connections[using]
     if not connection.settings_dict.get("PREPARED_STATEMENTS"):
         return connection.cursor()
+    # As Django's own cursors do: a kept connection is checked before the request's first
+    # statement (CONN_HEALTH_CHECKS), and replaced when it was dropped since the last request.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     kind = _PlannedWithValues if tables & PLANNED_WITH_VALUES else psycopg.Cursor

@@ -6,7 +6,7 @@ as a restart or Neon's idle close would.
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client
 
 from chat.models import ApiKey
@@ -89,8 +89,6 @@ def test_the_next_request_after_a_drop_succeeds(make_user, make_api_key):
     key = make_api_key(make_user("alice"))
     drop_app_connection()
     failed = GraphQLClient(api_key=key).request({"query": "{ viewer { username } }"})
-    from django.db import close_old_connections
-
     close_old_connections()
 
     # when
@@ -101,3 +99,25 @@ def test_the_next_request_after_a_drop_succeeds(make_user, make_api_key):
     assert response.status_code == 200
     assert response.json() == {"data": {"viewer": {"username": "alice"}}}
     assert ApiKey.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_between_requests_is_replaced_before_the_first_statement(
+    make_user, make_api_key, reconnect_afterwards
+):
+    # given: a kept connection dropped while idle (a restart, Neon closing idle sessions),
+    # then the start of the next request as the server runs it (request_started closes old
+    # connections and asks for a health check; Django's test client leaves that out)
+    key = make_api_key(make_user("alice"))
+    assert (
+        GraphQLClient(api_key=key).request({"query": "{ viewer { username } }"}).status_code == 200
+    )
+    drop_app_connection()
+    close_old_connections()
+
+    # when: the API key's lookup (a prepared statement) is the request's first statement
+    response = GraphQLClient(api_key=key).request({"query": "{ viewer { username } }"})
+
+    # then: checked, replaced, answered
+    assert response.status_code == 200
+    assert response.json() == {"data": {"viewer": {"username": "alice"}}}
