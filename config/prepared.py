@@ -14,8 +14,10 @@ is prepared too, but planned with its values on every run: PostgreSQL's generic 
 cannot know which partitions and how many rows the filters select, and for some values it is
 several times slower (the first log page over all time: 55.6 ms against 12.5 ms planned with
 the values), so the statement runs with `plan_cache_mode = force_custom_plan`, set and reset
-around it in the same round trip (a pipeline). Preparing still spares the parsing and analysis
-of its long text on every run (1.2 ms on log page 10,000, 0.6 ms on the first page).
+around it in the same round trip (a pipeline: one implicit transaction, which a failure undoes
+with the setting, and which a transaction-mode pooler keeps on one server). Preparing still
+spares the parsing and analysis of its long text on every run (1.2 ms on log page 10,000,
+0.6 ms on the first page).
 
 The database entry's PREPARED_STATEMENTS (DB_PREPARED_STATEMENTS, config.database) switches
 them off, as it is behind a transaction-mode pooler unless it tracks prepared statements; then
