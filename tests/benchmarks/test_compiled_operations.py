@@ -191,3 +191,21 @@ class _Context:
 
     def __init__(self, request):
         self.request = request
+
+
+def test_a_kept_query_sent_with_get_answers_as_with_post(client, settings):
+    # given: kept from a POST
+    _cursor(client, settings)
+    assert kept(LOGS)
+    params = {"query": LOGS, "variables": json.dumps({"first": 2})}
+
+    # when
+    settings.GRAPHQL_COMPILE = True
+    by_get = client.client.get("/graphql/", params, headers={"Accept": "application/json"})
+    settings.GRAPHQL_COMPILE = False
+    standard = client.client.get("/graphql/", params, headers={"Accept": "application/json"})
+
+    # then
+    assert by_get.status_code == standard.status_code == 200
+    assert by_get.content == standard.content
+    assert kept(LOGS)
