@@ -6,7 +6,9 @@ and the operation is forgotten."""
 import json
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connection
+from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 
 from chat.services import api_key_create
@@ -209,3 +211,31 @@ def test_a_kept_query_sent_with_get_answers_as_with_post(client, settings):
     assert by_get.status_code == standard.status_code == 200
     assert by_get.content == standard.content
     assert kept(LOGS)
+
+
+def test_a_query_sent_to_the_asgi_application_is_kept_and_answered_the_same(client, settings):
+    # given: Django's ASGI handler (production serves HTTP through it), which runs the view's
+    # synchronous execution in a thread
+    schema._operations.clear()
+    asgi = AsyncClient()
+    headers = {"Authorization": client.client.defaults["HTTP_AUTHORIZATION"]}
+    body = {"query": LOGS, "variables": {"first": 3}}
+
+    def post():
+        response = async_to_sync(asgi.post)(
+            "/graphql/", body, content_type="application/json", headers=headers
+        )
+        return response.status_code, response.content
+
+    # when
+    settings.GRAPHQL_COMPILE = True
+    executed = post()
+    kept_after_one = kept(LOGS)
+    again = post()
+    settings.GRAPHQL_COMPILE = False
+    standard = post()
+
+    # then
+    assert kept_after_one
+    assert executed == again == standard
+    assert executed[0] == 200
