@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from django.db import connection
 from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
+from strawberry.django.context import StrawberryDjangoContext
 
 from chat.services import api_key_create
 from config.compiler import operations
@@ -180,19 +181,13 @@ def test_variables_that_are_not_an_object_get_the_executors_answer(client, setti
     request = client.post("/graphql/", {"query": "{ viewer { id } }"}).wsgi_request
 
     # when
-    result = schema.execute_sync(LOGS, variable_values=variables, context_value=_Context(request))
+    context = StrawberryDjangoContext(request=request, response=None)
+    result = schema.execute_sync(LOGS, variable_values=variables, context_value=context)
 
     # then
     assert result.data is None
     assert len(result.errors) == 1
     assert not kept(LOGS)
-
-
-class _Context:
-    """What the resolvers read of Strawberry's Django context: the authenticated request."""
-
-    def __init__(self, request):
-        self.request = request
 
 
 def test_a_kept_query_sent_with_get_answers_as_with_post(client, settings):
