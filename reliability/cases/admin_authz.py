@@ -2,7 +2,8 @@
 none, against the real server: signed in through the login form (session and CSRF), every admin
 page reachable by links, and on every changelist an undeclared lookup on a hidden or unlisted
 field. Each forbidden lookup must answer 400 (or 403 without access to the list), no page of a
-model outside the permission may open, no page may show a student's email, a key hash or a
+model outside the permission may open (nor a dashboard whose permissions it does not hold), no
+page may show a student's email, a key hash or a
 password hash, and nothing answers 5xx."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from reliability.cases.deploy import crawl_admin
 from reliability.suite import APPS, Result, Suite
 
 MODEL_PAGE = re.compile(r"^/admin/(\w+)/(\w+)/")
+DASHBOARD_PAGE = re.compile(r"^/admin/dashboards/([\w-]+)/")
 # One undeclared lookup per model: the hidden fields where there are some.
 HIDDEN_LOOKUPS = {
     ("students", "student"): "email__startswith=a",
@@ -21,15 +23,18 @@ HIDDEN_LOOKUPS = {
 }
 
 
-def _staff(suite: Suite, password: str) -> tuple[list[tuple[str, str | None]], dict, list[str]]:
+def _staff(
+    suite: Suite, password: str
+) -> tuple[list[tuple[str, str | None]], dict, list[str], dict[str, set[str]]]:
     """(username, 'app.model.action' or None) per staff user, the forbidden lookup URL per
-    model, and the values no admin page may show."""
+    model, the values no admin page may show, and each dashboard's permissions."""
     with suite.orm():
         from django.contrib import admin
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Permission
 
         from chat.models import ApiKey
+        from config.dashboards import DASHBOARDS
         from students.models import Student
 
         users = []
@@ -56,12 +61,13 @@ def _staff(suite: Suite, password: str) -> tuple[list[tuple[str, str | None]], d
         hidden = [e for e in Student.objects.values_list("email", flat=True) if e]
         hidden += list(ApiKey.objects.values_list("key_hash", flat=True))
         hidden += [p for p in model.objects.values_list("password", flat=True) if len(p) > 20]
-    return users, lookups, hidden
+        boards = {board.slug: set(board.permissions) for board in DASHBOARDS}
+    return users, lookups, hidden, boards
 
 
 def run(suite: Suite, *, name: str) -> list[Result]:
     password = secrets.token_urlsafe(18)
-    users, lookups, hidden = _staff(suite, password)
+    users, lookups, hidden, boards = _staff(suite, password)
     details: list[str] = []
     pages_read = refused = 0
     with suite.server() as (_server, client):
@@ -82,10 +88,16 @@ def run(suite: Suite, *, name: str) -> list[Result]:
                     details.append(f"{username}: {path} answered {response.status}, not {expected}")
                 else:
                     refused += 1
+            held = {f"{app}.{codename}"} if grant else set()
             for response in pages:
                 path = response.path
+                board = DASHBOARD_PAGE.match(path)
                 match = MODEL_PAGE.match(path)
-                if response.status == 200 and match and match.groups() != (app, model):
+                if board:  # a dashboard opens with all of its permissions
+                    outside = not boards.get(board.group(1), {""}) <= held
+                else:
+                    outside = match is not None and match.groups() != (app, model)
+                if response.status == 200 and outside:
                     details.append(f"{username}: {path} opened outside the permission")
                 if any(value in response.text for value in hidden):
                     details.append(f"{username}: {path} shows a hidden value")
