@@ -9,7 +9,10 @@ Configuration (environment, or the same names as options: --scale, --requests, â
   BENCH_LEVELS    concurrency levels                            (default 1,4,8)
   BENCH_ROUNDS    rounds per level, GraphQL/raw/PostGraphile in alternating order (default 3)
   BENCH_WORKERS   gunicorn workers, and PostGraphile's processes (default 2)
-  BENCH_THREADS   threads per gunicorn worker (gthread) when above 1 (default 1: sync)
+  BENCH_SERVER    asgi: gunicorn with uvicorn workers serving config.asgi, as the Procfile
+                  serves production (HTTP_THREADS threads a worker); wsgi: gunicorn's sync
+                  workers serving config.wsgi                    (default asgi)
+  BENCH_THREADS   with wsgi: threads per gunicorn worker (gthread) when above 1 (default 1)
   BENCH_PEER      0 leaves PostGraphile out                      (default 1; needs npm)
   BENCH_ONLY      scenario or app names, comma-separated        (default all)
   BENCH_SEED      0 reuses the data already seeded              (default 1)
@@ -40,7 +43,8 @@ from benchmarks.peer.install import ensure_installed, peer_versions
 from benchmarks.peer.queries import PEER_QUERIES, PeerQuery
 from benchmarks.peer.server import PeerServer
 from benchmarks.scenarios import GRAPHQL, RAW, SCENARIOS, Scenario
-from benchmarks.server import Server
+from benchmarks.server import SERVERS, Server
+from config.threaded_asgi import DEFAULT_THREADS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "benchmarks" / "results"
@@ -62,6 +66,7 @@ class Options:
     out: Path | None
     peer: bool = True
     threads: int = 1
+    server: str = "asgi"
 
 
 def parse_options(argv: list[str]) -> Options:
@@ -74,6 +79,9 @@ def parse_options(argv: list[str]) -> Options:
     parser.add_argument("--rounds", type=int, default=env.get("BENCH_ROUNDS") or 3)
     parser.add_argument("--workers", type=int, default=env.get("BENCH_WORKERS") or 2)
     parser.add_argument("--threads", type=int, default=env.get("BENCH_THREADS") or 1)
+    parser.add_argument(
+        "--server", choices=sorted(SERVERS), default=env.get("BENCH_SERVER") or "asgi"
+    )
     parser.add_argument("--only", default=env.get("BENCH_ONLY") or "")
     parser.add_argument("--seed", default=env.get("BENCH_SEED") or "1")
     parser.add_argument("--peer", default=env.get("BENCH_PEER") or "1")
@@ -88,6 +96,7 @@ def parse_options(argv: list[str]) -> Options:
         rounds=max(1, args.rounds),
         workers=args.workers,
         threads=args.threads,
+        server=args.server,
         only=[name.strip() for name in args.only.split(",") if name.strip()],
         seed=args.seed.strip().lower() not in {"0", "false", "no", "off"},
         peer=args.peer.strip().lower() not in {"0", "false", "no", "off"},
@@ -568,10 +577,14 @@ def main(argv: list[str] | None = None) -> int:
         workers=options.workers,
         log=RESULTS_DIR / "server.log.tmp",
         threads=options.threads,
+        **SERVERS[options.server],
     )
     threads = f" of {options.threads} threads" if options.threads > 1 else ""
+    if options.server == "asgi":
+        threads = f" of {env.get('HTTP_THREADS') or DEFAULT_THREADS} threads"
     print(
-        f"gunicorn config.wsgi: {options.workers} workers{threads} on {server.host}:{server.port}, "
+        f"gunicorn {server.app}: {options.workers} {options.server} workers{threads} on "
+        f"{server.host}:{server.port}, "
         f"DEBUG off; levels {options.levels}, {options.requests} requests or "
         f"{options.time_cap:g} s per variant and level, {options.rounds} rounds",
         flush=True,
@@ -614,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
             "levels": options.levels,
             "rounds": options.rounds,
             "workers": options.workers,
+            "server": options.server,
             "database": "BENCH_DATABASE_URL" if options.database_url else "embedded",
             "postgraphile": peer_versions() if peer_server is not None else None,
         },

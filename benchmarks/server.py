@@ -28,6 +28,14 @@ def free_port(host: str = "127.0.0.1") -> int:
     raise RuntimeError(f"No free port in {PORT_RANGE.start}-{PORT_RANGE.stop - 1}")
 
 
+# BENCH_SERVER: what gunicorn serves. asgi is production's (the Procfile): uvicorn workers,
+# config.asgi, each plain HTTP request in one of HTTP_THREADS threads (config.threaded_asgi).
+SERVERS = {
+    "asgi": {"app": "config.asgi:application", "worker_class": "uvicorn_worker.UvicornWorker"},
+    "wsgi": {"app": "config.wsgi"},
+}
+
+
 class Server:
     """gunicorn config.wsgi (or another app and worker class), started and stopped by the
     harness."""

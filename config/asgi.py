@@ -1,21 +1,27 @@
-"""ASGI entry point: HTTP goes to Django (queries, mutations, admin), WebSockets on /graphql/
-to the graphql-transport-ws consumer (docs/realtime.md).
+"""ASGI entry point: HTTP goes to Django (queries, mutations, admin), each request in one thread
+of a fixed pool (config.threaded_asgi); WebSockets on /graphql/ to the graphql-transport-ws
+consumer and graphql-sse requests to their handler, on the event loop (docs/realtime.md).
 
 Production: gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker (Procfile).
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Under ASGI every request runs its sync code in a thread of its own, so a persistent
-# connection (DB_CONN_MAX_AGE) is never reused and lingers until garbage collection: 1,000
-# WebSocket subscribers beside a query load exhausted max_connections. A process-wide psycopg
-# pool returns each request's connection instead. DB_POOL=0 turns it off.
+# WebSocket and graphql-sse work runs its sync code in threads of asgiref's making, one per
+# connection, so a persistent connection (DB_CONN_MAX_AGE) is never reused and lingers until
+# garbage collection: 1,000 subscribers beside a query load exhausted max_connections. A
+# process-wide psycopg pool returns each piece of work's connection instead, and bounds what
+# the HTTP threads and the subscribers hold together. DB_POOL=0 turns it off.
 os.environ.setdefault("DB_POOL", "1")
 
-django_application = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application
+
+from config.threaded_asgi import ThreadedASGIHandler  # noqa: E402
+
+django_application = ThreadedASGIHandler()
 
 # Imported after Django is set up: the schema imports models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -11,6 +11,7 @@ from strawberry_django.test.client import TestClient
 
 from chat import services as chat_services
 from tests.factories import UserFactory
+from tests.processes import start_asgi
 
 # The headless Chromium fixtures (browser, live_session) for the page tests.
 pytest_plugins = ["tests.browser"]
@@ -117,3 +118,26 @@ def module_db(request, django_db_setup, django_db_blocker):
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def serve_asgi(transactional_db):
+    """Start uvicorn serving config.asgi with extra environment; return its `host:port`.
+    Every server started is stopped at the end of the test."""
+    started = []
+
+    def serve(**env_overrides: str) -> str:
+        process, base = start_asgi(env_overrides)
+        started.append(process)
+        return base
+
+    yield serve
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def asgi_server(serve_asgi):
+    """uvicorn serving config.asgi with the test settings; its `host:port`."""
+    return serve_asgi()

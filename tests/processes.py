@@ -1,9 +1,14 @@
-"""Running manage.py as a separate process, the way an operator does, with a clean environment."""
+"""Running manage.py as a separate process, the way an operator does, with a clean environment;
+and the ASGI server (uvicorn, the production worker's server) on 127.0.0.1 and a free port."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -53,3 +58,50 @@ def database_url() -> str:
     if host.startswith("/"):
         return f"postgresql://{auth}/{s['NAME']}?host={quote(host)}&port={s.get('PORT') or 5432}"
     return f"postgresql://{auth}{host}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_asgi(env_overrides: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """uvicorn serving config.asgi against the test database, once it answers /healthz; the
+    process and its `host:port`."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_ENV_FILE": "",
+        "REALTIME_POLL_INTERVAL": "0.05",
+        **env_overrides,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=str(Path(settings.BASE_DIR)),
+        env=env,
+    )
+    base = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://{base}/healthz", timeout=1).read()
+            return process, base
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("the ASGI server did not start") from None
+            time.sleep(0.1)

@@ -13,7 +13,8 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from chat import services as chat_services
-from tests.realtime.conftest import backends, database_url, free_port, wait_for_backends
+from tests.processes import database_url, free_port
+from tests.realtime.conftest import backends, wait_for_backends
 from tests.realtime.test_message_added import MESSAGE_ADDED, _append, _message_events, in_thread
 
 AN_HOUR = "3600"
