@@ -19,6 +19,14 @@ with the setting, and which a transaction-mode pooler keeps on one server). Prep
 spares the parsing and analysis of its long text on every run (1.2 ms on log page 10,000,
 0.6 ms on the first page).
 
+Only the filters make the values matter. A statement that reads such a table without any
+(`unfiltered`: the rows in the list's order from a cursor on, the page after log 10,000) has
+one good plan for every cursor: an ordered merge of the partitions' indexes, the partitions
+past the cursor pruned when it starts. PostgreSQL would still plan it with its values every
+time (its estimate of a plan for all partitions exceeds that of one pruned by the values), so
+it runs with `plan_cache_mode = force_generic_plan`, set and reset the same way: planned once
+per connection (log page 10,000: 1.05 ms a statement against 1.60 ms planned every time).
+
 The database entry's PREPARED_STATEMENTS (DB_PREPARED_STATEMENTS, config.database) switches
 them off, as it is behind a transaction-mode pooler unless it tracks prepared statements; then
 this is Django's own cursor.
@@ -43,23 +51,32 @@ class _LoggedCursor(CursorDebugWrapper):
 
 # Tables whose statements are planned with their values on every run (see above).
 PLANNED_WITH_VALUES: set[str] = set()
-CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
 RESET_PLANS = "RESET plan_cache_mode"
 
 
-class _PlannedWithValues(psycopg.Cursor):
-    """A server-bound cursor whose prepared statements are planned with their values: the
-    plan cache mode is set for the statement alone, in the statement's round trip."""
+class _PlanMode(psycopg.Cursor):
+    """A server-bound cursor whose prepared statements run with the plan cache mode of
+    `SET_PLANS`, set for the statement alone, in the statement's round trip."""
+
+    SET_PLANS = ""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         # One implicit transaction until the pipeline's sync: a failing statement undoes the
         # SET with it (tests/foundation/test_prepared.py).
         connection = self.connection
         with connection.pipeline():
-            connection.execute(CUSTOM_PLANS)
+            connection.execute(self.SET_PLANS)
             super().execute(query, params, prepare=prepare, binary=binary)
             connection.execute(RESET_PLANS)
         return self
+
+
+class _PlannedWithValues(_PlanMode):
+    SET_PLANS = "SET plan_cache_mode = force_custom_plan"
+
+
+class _PlannedOnce(_PlanMode):
+    SET_PLANS = "SET plan_cache_mode = force_generic_plan"
 
 
 def plan_with_values(table: str) -> None:
@@ -67,9 +84,15 @@ def plan_with_values(table: str) -> None:
     PLANNED_WITH_VALUES.add(table)
 
 
-def cursor(using: str = "default", *, tables: frozenset[str] | set[str] = frozenset()):
-    """A cursor of database `using` whose repeated statements are prepared (planned with
-    their values every time when they read one of `tables` declared so)."""
+def cursor(
+    using: str = "default",
+    *,
+    tables: frozenset[str] | set[str] = frozenset(),
+    unfiltered: frozenset[str] | set[str] = frozenset(),
+):
+    """A cursor of database `using` whose repeated statements are prepared: planned with
+    their values every time when they read one of `tables` declared so, unless the statement
+    reads each of those only `unfiltered` (no condition but a cursor's): then planned once."""
     connection = connections[using]
     if not connection.settings_dict.get("PREPARED_STATEMENTS"):
         return connection.cursor()
@@ -78,7 +101,13 @@ def cursor(using: str = "default", *, tables: frozenset[str] | set[str] = frozen
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    kind = _PlannedWithValues if tables & PLANNED_WITH_VALUES else psycopg.Cursor
+    declared = tables & PLANNED_WITH_VALUES
+    if declared - unfiltered:
+        kind = _PlannedWithValues
+    elif declared:
+        kind = _PlannedOnce
+    else:
+        kind = psycopg.Cursor
     server_bound = kind(connection.connection)
     if connection.queries_logged:
         return _LoggedCursor(server_bound, connection)

@@ -117,6 +117,9 @@ class Renderer:
         self.aliases = 0
         self.queries: list[tuple[str, tuple]] = []
         self.tables: set[str] = set()  # what the statement reads (config.prepared)
+        # What it reads under a condition other than a root page's cursor (the others are
+        # read whole, in an order: config.prepared plans them once).
+        self.filtered: set[str] = set()
 
     def alias(self) -> str:
         self.aliases += 1
@@ -157,6 +160,7 @@ class Renderer:
         alias = self.alias()
         meta = entry.model._meta
         self.tables.add(meta.db_table)
+        self.filtered.add(meta.db_table)
         columns = {field.attname: field.column for field in meta.concrete_fields}
         inner = self.object(entry.plan, lambda attname: f'{alias}."{columns[attname]}"')
         value = (
@@ -178,6 +182,7 @@ class Renderer:
         if entry.nested.permission and not self.may(entry.nested.permission):
             return self.constant_connection(entry.plan, args, None, rows_read=False)
         self.tables.add(entry.model._meta.db_table)
+        self.filtered.add(entry.model._meta.db_table)
         templates = entry.templates
         base, keys = entry.nested.ordered
         try:
@@ -229,6 +234,10 @@ class Renderer:
         and the page's cursor, order and limit are SQL around that query, which PostgreSQL
         plans as the one query with them (it pulls a plain subquery up into its reader)."""
         compiled: list[tuple[str, list]] = []
+        query = queryset.query
+        # A list read whole (no visibility rule or filter, one table): only the cursor's
+        # values change its rows, and one plan serves them all (config.prepared).
+        filtered = bool(query.where) or bool(query.extra) or len(query.alias_map) > 1
 
         def rows_of(attnames) -> tuple[str, list]:
             if not compiled:
@@ -243,11 +252,11 @@ class Renderer:
             text, params = self.page(
                 *rows_of(attnames), queryset.model, attnames, keys, args, positions
             )
-            return self.mark(queryset.model, text, params)
+            return self.mark(queryset.model, text, params, filtered=filtered)
 
         return _Rows(
             queryset.model,
-            count=lambda attnames: self.mark(queryset.model, *rows_of(attnames)),
+            count=lambda attnames: self.mark(queryset.model, *rows_of(attnames), filtered=filtered),
             window=window,
         )
 
@@ -397,9 +406,12 @@ class Renderer:
             raise NotCompilable("empty") from None
         return self.mark(queryset.model, text, params)
 
-    def mark(self, model, text: str, params) -> str:
-        """A mark standing for the SQL `text` (reading `model`'s table) and its `params`."""
+    def mark(self, model, text: str, params, *, filtered: bool = True) -> str:
+        """A mark standing for the SQL `text` (reading `model`'s table: under a condition,
+        unless not `filtered`) and its `params`."""
         self.tables.add(model._meta.db_table)
+        if filtered:
+            self.filtered.add(model._meta.db_table)
         self.queries.append((text, params))
         return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
 

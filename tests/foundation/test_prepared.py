@@ -91,6 +91,37 @@ def test_a_read_of_the_partitioned_log_table_is_prepared_and_planned_with_its_va
     assert _plan_cache_mode() == "auto"
 
 
+LOGS_AFTER = """query ($after: String) { logs(first: 2, after: $after) {
+  nodes { id } pageInfo { endCursor } } }"""
+
+
+def test_a_log_page_read_without_filters_is_planned_once(make_user, api_client, settings):
+    # given: a cursor into three logs
+    logs = [MonitoringLogFactory() for _ in range(3)]
+    client = api_client(make_user("reader", perms=["monitoring.view_monitoringlog"]))
+    first = client.execute(LOGS_AFTER.replace("first: 2", "first: 1"))["data"]["logs"]
+    cursor = first["pageInfo"]["endCursor"]
+
+    # when: the page after it, more often than PostgreSQL plans a statement with its values
+    # before it weighs a generic plan (5 runs)
+    answers = [client.execute(LOGS_AFTER, {"after": cursor}) for _ in range(8)]
+
+    # then: the answer of every run, from one statement planned once (no filter: one plan
+    # serves every cursor), the session's plan cache mode as it was
+    assert all(answer == answers[0] for answer in answers)
+    newest_first = sorted(logs, key=lambda log: (log.timestamp, log.pk), reverse=True)
+    expected = [str(log.pk) for log in newest_first]
+    assert [first["nodes"][0]["id"]] + [
+        node["id"] for node in answers[0]["data"]["logs"]["nodes"]
+    ] == expected
+    plans = _plans_of('FROM "monitoring_monitoringlog"')
+    if not connection.settings_dict["PREPARED_STATEMENTS"] or not settings.GRAPHQL_COMPILE:
+        assert plans == []
+    else:  # the first page's statement (no parameter: generic), the later pages'
+        assert sorted(plans) == [(1, 0), (8, 0)]
+    assert _plan_cache_mode() == "auto"
+
+
 @pytest.mark.parametrize("in_transaction", [False, True])
 def test_a_log_statement_that_fails_leaves_the_plan_cache_mode_as_it_was(
     transactional_db, in_transaction
