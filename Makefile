@@ -40,7 +40,7 @@ run: migrate
 	@echo "Admin:                              http://127.0.0.1:$(PORT)/admin/"
 	@echo "Health:                             http://127.0.0.1:$(PORT)/healthz"
 	@echo "Subscriptions (graphql-transport-ws): ws://127.0.0.1:$(PORT)/graphql/"
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python -m uvicorn config.asgi:application \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python -m uvicorn config.asgi:application --http config.serving:HttpProtocol \
 		--host 127.0.0.1 --port $(PORT) --reload --reload-dir chat --reload-dir config \
 		--reload-dir learn --reload-dir monitoring --reload-dir students
 

@@ -99,7 +99,7 @@ def main() -> int:
         workers=1,
         log=RESULTS_DIR / "server.log.tmp",
         app="config.asgi:application",
-        worker_class="uvicorn_worker.UvicornWorker",
+        worker_class="config.serving.UvicornWorker",
     )
     server.start()
     session = HttpSession(server, key)

@@ -31,7 +31,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 # BENCH_SERVER: what gunicorn serves. asgi is production's (the Procfile): uvicorn workers,
 # config.asgi, each plain HTTP request in one of HTTP_THREADS threads (config.threaded_asgi).
 SERVERS = {
-    "asgi": {"app": "config.asgi:application", "worker_class": "uvicorn_worker.UvicornWorker"},
+    "asgi": {"app": "config.asgi:application", "worker_class": "config.serving.UvicornWorker"},
     "wsgi": {"app": "config.wsgi"},
 }
 

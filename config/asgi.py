@@ -2,7 +2,7 @@
 of a fixed pool (config.threaded_asgi); WebSockets on /graphql/ to the graphql-transport-ws
 consumer and graphql-sse requests to their handler, on the event loop (docs/realtime.md).
 
-Production: gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker (Procfile).
+Production: gunicorn config.asgi:application -k config.serving.UvicornWorker (Procfile).
 """
 
 import os

@@ -84,6 +84,8 @@ def start_asgi(env_overrides: dict[str, str]) -> tuple[subprocess.Popen, str]:
             "-m",
             "uvicorn",
             "config.asgi:application",
+            "--http",
+            "config.serving:HttpProtocol",
             "--host",
             "127.0.0.1",
             "--port",

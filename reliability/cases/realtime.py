@@ -50,7 +50,7 @@ def _serve(env: dict, port: int, log_path) -> subprocess.Popen:
             str(VENV_BIN / "gunicorn"),
             "config.asgi:application",
             "-k",
-            "uvicorn_worker.UvicornWorker",
+            "config.serving.UvicornWorker",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
