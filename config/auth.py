@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from chat.models import ApiKey, hash_api_key, split_api_key
 from config import prepared
-from config.errors import UNAUTHENTICATED, database_unavailable_response, is_connection_failure
+from config.errors import (
+    UNAUTHENTICATED,
+    database_unavailable_response,
+    error_document,
+    is_connection_failure,
+)
 from config.replicas import pinned_annotation
 
 logger = logging.getLogger(__name__)
@@ -153,7 +158,7 @@ def authenticate_api_key(raw_key: str) -> ApiKey:
 
 def unauthenticated(message: str) -> JsonResponse:
     return JsonResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": UNAUTHENTICATED}}]},
+        error_document(message, UNAUTHENTICATED),
         status=401,
         headers={"WWW-Authenticate": 'Bearer realm="api"'},
     )

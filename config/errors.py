@@ -420,21 +420,17 @@ def mark_unavailable(response) -> None:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
 
 
+def error_document(message: str, code: str) -> dict:
+    """A whole answer that is one error: GraphQL's response shape with the error's code."""
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+
 def database_unavailable_response():
     """The whole answer when the database fails before GraphQL runs (e.g. authentication)."""
     from django.http import JsonResponse
 
     response = JsonResponse(
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": DATABASE_UNAVAILABLE_MESSAGE,
-                    "extensions": {"code": DATABASE_UNAVAILABLE},
-                }
-            ],
-        },
-        status=503,
+        error_document(DATABASE_UNAVAILABLE_MESSAGE, DATABASE_UNAVAILABLE), status=503
     )
     mark_unavailable(response)
     return response

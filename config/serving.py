@@ -20,19 +20,14 @@ import json
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
-from config.errors import BAD_REQUEST
+from config.errors import BAD_REQUEST, error_document
 
 TRUNCATED = json.dumps(
-    {
-        "data": None,
-        "errors": [
-            {
-                "message": "The request body ended before its announced length: the client "
-                "closed its side of the connection.",
-                "extensions": {"code": BAD_REQUEST},
-            }
-        ],
-    },
+    error_document(
+        "The request body ended before its announced length: the client closed its side of "
+        "the connection.",
+        BAD_REQUEST,
+    ),
     separators=(",", ":"),
 ).encode()
 

@@ -27,6 +27,7 @@ from config.errors import (
     NOT_FOUND,
     REQUEST_TOO_LARGE,
     database_unavailable_response,
+    error_document,
     is_connection_failure,
 )
 from config.http import check_operation, decode_body
@@ -154,8 +155,7 @@ HTTP_CODES = {
 def http_error(status: int, message: str) -> JsonResponse:
     """A refusal of the HTTP request itself, in GraphQL's error shape."""
     code = HTTP_CODES.get(status, BAD_REQUEST)
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    return JsonResponse(body, status=status)
+    return JsonResponse(error_document(message, code), status=status)
 
 
 def refuse_before_parsing(request) -> None:
@@ -214,6 +214,6 @@ def csrf_failure(request, reason=""):
         "or authenticate with an API key instead."
     )
     return JsonResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": CSRF_FAILED}}]},
+        error_document(message, CSRF_FAILED),
         status=403,
     )

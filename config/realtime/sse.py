@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from graphql import ExecutionResult
 
-from config.errors import BAD_REQUEST, UserError
+from config.errors import BAD_REQUEST, UserError, error_document
 from config.realtime.auth import Principal, principal_from_key, raw_key_from
 from config.realtime.conf import LIMITS
 from config.realtime.rendering import sharing_schema
@@ -28,10 +28,6 @@ def wants_sse(scope) -> bool:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"")
     return b"text/event-stream" in accept
-
-
-def _error(message: str, code: str) -> dict:
-    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
 
 
 async def _json_response(send, status: int, body: dict) -> None:
@@ -102,27 +98,29 @@ class SSEApplication:
                 body = await asyncio.wait_for(_read_body(receive), LIMITS.init_timeout)
             except TimeoutError:
                 message = f"Request body not received within {LIMITS.init_timeout:g} s."
-                return await _json_response(send, 408, _error(message, "BAD_REQUEST"))
+                return await _json_response(send, 408, error_document(message, "BAD_REQUEST"))
             try:
                 request = json.loads(body or b"{}")
             except ValueError:
                 request = None
             if not isinstance(request, dict):
-                return await _json_response(send, 400, _error("Body is not JSON.", BAD_REQUEST))
+                return await _json_response(
+                    send, 400, error_document("Body is not JSON.", BAD_REQUEST)
+                )
         else:
             query = parse_qs(scope.get("query_string", b"").decode())
             request = {k: v[0] for k, v in query.items()}
             try:
                 request["variables"] = json.loads(request.get("variables") or "null")
             except ValueError:
-                error = _error("variables: not JSON.", BAD_REQUEST)
+                error = error_document("variables: not JSON.", BAD_REQUEST)
                 return await _json_response(send, 400, error)
         if not isinstance(request.get("query"), str):
-            return await _json_response(send, 400, _error("query: required.", BAD_REQUEST))
+            return await _json_response(send, 400, error_document("query: required.", BAD_REQUEST))
         try:
             principal = await _principal(scope, headers)
         except UserError as exc:
-            return await _json_response(send, 401, _error(str(exc), exc.code))
+            return await _json_response(send, 401, error_document(str(exc), exc.code))
         last_event_id = headers.get(b"last-event-id", b"").decode("latin1") or None
         context = {"principal": principal, "last_event_id": last_event_id, "cursor": None}
         await send(
