@@ -58,7 +58,7 @@ class _PlanMode(psycopg.Cursor):
     """A server-bound cursor whose prepared statements run with the plan cache mode of
     `SET_PLANS`, set for the statement alone, in the statement's round trip."""
 
-    SET_PLANS = ""
+    SET_PLANS: str  # the subclass's
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         # One implicit transaction until the pipeline's sync: a failing statement undoes the

@@ -93,9 +93,8 @@ class Gunicorn:
         log_path: Path,
         workers: int = 2,
         threads: int = 4,
-        kind: str | None = None,
     ):
-        self.kind = kind or server_kind()
+        self.kind = server_kind()
         self.env = {**env, "HTTP_THREADS": str(threads)} if self.kind == "asgi" else env
         self.port = port
         self.log_path = log_path

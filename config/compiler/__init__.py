@@ -101,8 +101,8 @@ def _run(renderer: Renderer, expression: str):
     """The statement's answer, as JSON text for the HTTP view (which copies it into the
     response) and as Python values for any other caller; None: the standard path answers."""
     statement, params = renderer.statement(expression)
-    unfiltered = renderer.tables - renderer.filtered
-    with prepared.cursor(renderer.using, tables=renderer.tables, unfiltered=unfiltered) as cursor:
+    tables, unfiltered = renderer.tables, renderer.unfiltered
+    with prepared.cursor(renderer.using, tables=tables, unfiltered=unfiltered) as cursor:
         cursor.execute(statement, params)
         (text,) = cursor.fetchone()
     if text is None:

@@ -117,9 +117,19 @@ class Renderer:
         self.aliases = 0
         self.queries: list[tuple[str, tuple]] = []
         self.tables: set[str] = set()  # what the statement reads (config.prepared)
-        # What it reads under a condition other than a root page's cursor (the others are
-        # read whole, in an order: config.prepared plans them once).
+        # What it reads under a condition other than a root page's cursor (`unfiltered`: the
+        # others, read whole, in an order: config.prepared plans them once).
         self.filtered: set[str] = set()
+
+    def reads(self, model, *, filtered: bool = True) -> None:
+        """The statement reads `model`'s table (under a condition, unless not `filtered`)."""
+        self.tables.add(model._meta.db_table)
+        if filtered:
+            self.filtered.add(model._meta.db_table)
+
+    @property
+    def unfiltered(self) -> set[str]:
+        return self.tables - self.filtered
 
     def alias(self) -> str:
         self.aliases += 1
@@ -159,8 +169,7 @@ class Renderer:
             return sql.NULL
         alias = self.alias()
         meta = entry.model._meta
-        self.tables.add(meta.db_table)
-        self.filtered.add(meta.db_table)
+        self.reads(entry.model)
         columns = {field.attname: field.column for field in meta.concrete_fields}
         inner = self.object(entry.plan, lambda attname: f'{alias}."{columns[attname]}"')
         value = (
@@ -181,8 +190,7 @@ class Renderer:
             raise NotCompilable("page arguments") from None
         if entry.nested.permission and not self.may(entry.nested.permission):
             return self.constant_connection(entry.plan, args, None, rows_read=False)
-        self.tables.add(entry.model._meta.db_table)
-        self.filtered.add(entry.model._meta.db_table)
+        self.reads(entry.model)
         templates = entry.templates
         base, keys = entry.nested.ordered
         try:
@@ -409,9 +417,7 @@ class Renderer:
     def mark(self, model, text: str, params, *, filtered: bool = True) -> str:
         """A mark standing for the SQL `text` (reading `model`'s table: under a condition,
         unless not `filtered`) and its `params`."""
-        self.tables.add(model._meta.db_table)
-        if filtered:
-            self.filtered.add(model._meta.db_table)
+        self.reads(model, filtered=filtered)
         self.queries.append((text, params))
         return f"{QUERY_MARK}{len(self.queries) - 1}{QUERY_MARK}"
 
