@@ -38,7 +38,7 @@ ANSWER_MARGIN_S = 2.0  # the answer itself, a worker thread freeing up, a busy m
 THREADS = 4
 ABSENT = "zz-not-in-any-log"
 SLOW_LOGS = f'{{ logs(first: 1, filters: {{search: "{ABSENT}"}}) {{ nodes {{ id }} }} }}'
-THREAD_READ = "query ($id: ID!) { thread(id: $id) { id messages(last: 1) { id } } }"
+THREAD_READ = "query ($id: ID!) { thread(id: $id) { id messages(last: 1) { nodes { id } } } }"
 THREAD_CREATE = """
 mutation ($input: ThreadCreateInput!) {
   threadCreate(input: $input) { __typename ... on Thread { id } }
