@@ -38,6 +38,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise DatabaseConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def request_timeout(env: Mapping[str, str]) -> float:
+    """DB_REQUEST_TIMEOUT: seconds a request may wait for the database in all (0: no bound)."""
+    value = (env.get("DB_REQUEST_TIMEOUT") or "").strip()
+    try:
+        seconds = float(value) if value else 8.0
+    except ValueError:
+        raise DatabaseConfigError(f"DB_REQUEST_TIMEOUT must be a number, got {value!r}") from None
+    if seconds < 0:
+        raise DatabaseConfigError(f"DB_REQUEST_TIMEOUT must not be negative, got {value!r}")
+    return seconds
+
+
 def configured_url(env: Mapping[str, str]) -> tuple[str, str] | None:
     """Return (variable name, URL) of the first database URL variable that is set."""
     for name in URL_VARIABLES:
@@ -74,10 +86,16 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
 
     if _flag(env, "DB_POOL"):
         # psycopg's pool keeps connections open itself; Django's persistent connections must be off.
+        # A request waiting for a pooled connection holds no connection the request's deadline
+        # could cut (config.deadline), so the wait itself is bounded by the deadline: while the
+        # server is down behind a pooler, the pool cannot connect and each request answers 503
+        # after DB_REQUEST_TIMEOUT, not after the pool's own timeout.
+        timeout = _int(env, "DB_POOL_TIMEOUT", 10)
+        deadline = request_timeout(env)
         options["pool"] = {
             "min_size": _int(env, "DB_POOL_MIN", 1),
             "max_size": _int(env, "DB_POOL_MAX", 10),
-            "timeout": _int(env, "DB_POOL_TIMEOUT", 10),
+            "timeout": min(timeout, deadline) if deadline else timeout,
         }
         config["CONN_MAX_AGE"] = 0
     else:

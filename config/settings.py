@@ -162,7 +162,7 @@ DB_IDLE_IN_TRANSACTION_TIMEOUT = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT", 10000
 DB_COMMAND_STATEMENT_TIMEOUT = env_int("DB_COMMAND_STATEMENT_TIMEOUT", 30 * 60 * 1000)
 # Seconds a request may wait for the database in all before its connection is cut (503): the
 # bound that holds when a pooler waits for a server that is down. Above the statement timeout.
-DB_REQUEST_TIMEOUT = float(os.environ.get("DB_REQUEST_TIMEOUT", "").strip() or 8)
+DB_REQUEST_TIMEOUT = database.request_timeout(os.environ)
 # Seconds /healthz waits for the database before answering 503.
 DB_HEALTH_TIMEOUT = float(os.environ.get("DB_HEALTH_TIMEOUT", "").strip() or 2)
 EMBEDDED_DATABASE = database.configured_url(os.environ) is None
@@ -229,7 +229,8 @@ GRAPHQL_MAX_OFFSET = env_int("GRAPHQL_MAX_OFFSET", 10_000)
 # the response's JSON (config/compiler); off, every request takes Strawberry's standard path.
 # `make test` runs the suite both ways.
 GRAPHQL_COMPILE = env_flag("GRAPHQL_COMPILE", True)
-# Nested pages' SQL the compiler keeps, one per shape of page (config.compiler.render).
+# SQL the compiler keeps, one per shape: nested pages' (config.compiler.render) and, as many
+# again, root lists' rows (config.compiler.shapes).
 GRAPHQL_COMPILE_TEMPLATES = 2000
 # Largest request body read; batch ingests of 5,000 logs need more than the 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)

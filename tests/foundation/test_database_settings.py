@@ -102,6 +102,29 @@ def test_pool_settings_come_from_the_environment():
     assert config["CONN_MAX_AGE"] == 0
 
 
+@pytest.mark.parametrize(
+    ("env", "timeout"),
+    [
+        ({}, 8.0),  # the request's deadline, 8 s by default, below the pool's 10 s
+        ({"DB_REQUEST_TIMEOUT": "4"}, 4.0),
+        ({"DB_REQUEST_TIMEOUT": "4", "DB_POOL_TIMEOUT": "3"}, 3),
+        ({"DB_REQUEST_TIMEOUT": "30"}, 10),
+        ({"DB_REQUEST_TIMEOUT": "0"}, 10),  # no deadline: the pool's own
+    ],
+)
+def test_a_wait_for_a_pooled_connection_is_bounded_by_the_request_deadline(env, timeout):
+    # when
+    config = database.database_config(NEON_DIRECT_URL, {"DB_POOL": "1", **env})
+
+    # then
+    assert config["OPTIONS"]["pool"]["timeout"] == timeout
+
+
+def test_a_request_deadline_that_is_not_a_number_is_refused():
+    with pytest.raises(database.DatabaseConfigError, match="DB_REQUEST_TIMEOUT must be a number"):
+        database.database_config(NEON_DIRECT_URL, {"DB_POOL": "1", "DB_REQUEST_TIMEOUT": "soon"})
+
+
 def test_conn_max_age_comes_from_the_environment():
     # when
     config = database.database_config(NEON_DIRECT_URL, {"DB_CONN_MAX_AGE": "30"})
