@@ -79,7 +79,8 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
     if not config.get("NAME"):
         raise DatabaseConfigError(f"{source} names no database (add /dbname to the URL)")
 
-    config["ENGINE"] = "django.db.backends.postgresql"
+    # Django's backend, with pooled connections checked under the request's deadline.
+    config["ENGINE"] = "config.postgresql"
     options = config.setdefault("OPTIONS", {})
     # Fail fast instead of hanging when the host is unreachable or Neon is waking up.
     options.setdefault("connect_timeout", _int(env, "DB_CONNECT_TIMEOUT", 10))

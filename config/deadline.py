@@ -18,6 +18,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+import psycopg
+import psycopg_pool
 from django.conf import settings
 from django.db import connections
 
@@ -25,20 +27,24 @@ logger = logging.getLogger(__name__)
 
 
 class _Watcher:
-    """Tracks {ticket: (deadline, database wrapper of the request's thread)}."""
+    """Tracks {ticket: (deadline, database wrapper of the request's thread, the thread)}, and
+    the connection psycopg's pool is checking for each thread (check_pooled)."""
 
     TICK_S = 0.1
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._requests: dict[int, tuple[float, object]] = {}
+        self._requests: dict[int, tuple[float, object, int]] = {}
+        self._checking: dict[int, object] = {}  # thread -> the pooled connection it checks
+        self._expired: dict[int, int] = {}  # ticket past its deadline -> its thread
         self._tickets = itertools.count()
         self._thread: threading.Thread | None = None
 
     def watch(self, seconds: float) -> int:
         ticket = next(self._tickets)
+        deadline = time.monotonic() + seconds
         with self._lock:
-            self._requests[ticket] = (time.monotonic() + seconds, connections["default"])
+            self._requests[ticket] = (deadline, connections["default"], threading.get_ident())
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="db-deadline", daemon=True)
                 self._thread.start()
@@ -47,22 +53,37 @@ class _Watcher:
     def release(self, ticket: int) -> None:
         with self._lock:
             self._requests.pop(ticket, None)
+            self._expired.pop(ticket, None)
+
+    def check(self, connection) -> bool:
+        """This thread checks `connection` (None: no longer); False when its request is
+        already past its deadline."""
+        ident = threading.get_ident()
+        with self._lock:
+            if connection is None:
+                self._checking.pop(ident, None)
+                return True
+            if ident in self._expired.values():
+                return False
+            self._checking[ident] = connection
+            return True
 
     def _run(self) -> None:
         while True:
             time.sleep(self.TICK_S)
             now = time.monotonic()
             with self._lock:
-                expired = [t for t, (deadline, _) in self._requests.items() if deadline <= now]
+                expired = [t for t, (deadline, _, _) in self._requests.items() if deadline <= now]
                 for ticket in expired:
-                    _deadline, wrapper = self._requests.pop(ticket)
-                    _cut(wrapper)
+                    _deadline, wrapper, ident = self._requests.pop(ticket)
+                    self._expired[ticket] = ident
+                    _cut(getattr(wrapper, "connection", None))
+                    _cut(self._checking.get(ident))
 
 
-def _cut(wrapper) -> None:
-    """Shut the socket of `wrapper`'s open psycopg connection, if any (the fd stays owned by
+def _cut(raw) -> None:
+    """Shut the socket of the open psycopg connection `raw`, if any (the fd stays owned by
     psycopg, which sees the connection as lost and lets Django discard it)."""
-    raw = getattr(wrapper, "connection", None)
     try:
         fd = raw.pgconn.socket if raw is not None and not raw.closed else None
     except Exception:  # the connection is already gone
@@ -90,6 +111,20 @@ def database_deadline(seconds: float):
         yield
     finally:
         _watcher.release(ticket)
+
+
+def check_pooled(connection) -> None:
+    """psycopg's pool checks a connection before handing it out (an empty statement): behind a
+    pooler whose server is down that statement waits like any other, before the request's
+    database wrapper holds the connection. Checked here, the request's deadline cuts it too,
+    and once the request is past its deadline no further check waits (the pool then answers
+    PoolTimeout, the 503 of an unavailable database)."""
+    if not _watcher.check(connection):
+        raise psycopg.OperationalError("the request is past DB_REQUEST_TIMEOUT")
+    try:
+        psycopg_pool.ConnectionPool.check_connection(connection)
+    finally:
+        _watcher.check(None)
 
 
 class DatabaseDeadlineMiddleware:

@@ -40,7 +40,7 @@ def test_neon_pooler_url_keeps_ssl_options_and_disables_server_side_cursors():
     config = database.database_config(NEON_POOLER_URL, {})
 
     # then
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "config.postgresql"
     assert config["HOST"] == "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
     assert config["NAME"] == "neondb"
     assert config["USER"] == "app"
@@ -170,7 +170,7 @@ def test_bad_numbers_in_db_variables_are_refused():
 
 
 def test_the_suite_runs_on_postgresql():
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.DATABASES["default"]["ENGINE"] == "config.postgresql"
 
 
 EMBEDDED_SCRIPT = """

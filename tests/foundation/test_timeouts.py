@@ -1,10 +1,15 @@
+import os
+import signal
+
+import psycopg
 import pytest
 import strawberry
 from django.db import OperationalError, connection, transaction
 from django.test import Client
 
-from config.deadline import DatabaseDeadlineMiddleware
+from config.deadline import DatabaseDeadlineMiddleware, check_pooled, database_deadline
 from config.errors import is_connection_failure
+from config.postgresql.base import DatabaseWrapper
 from config.schema import build_schema
 from config.timeouts import command_limits
 
@@ -97,3 +102,65 @@ def test_a_request_past_its_database_deadline_loses_its_connection(settings, rf)
 
     # then: cut, not slept through (pg_sleep would have returned), and answered as the 503
     assert is_connection_failure(raised.value)
+
+
+@pytest.fixture
+def stopped_backend():
+    """A psycopg connection whose server process is stopped (SIGSTOP): every statement on it
+    waits, as behind a pooler whose server is down; resumed and closed afterwards."""
+    raw = psycopg.connect(**_params(), autocommit=True)
+    pid = raw.info.backend_pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield raw
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        raw.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pooled_connections_check_is_cut_at_the_request_deadline(stopped_backend):
+    # given: the pool checks a connection for a request whose deadline is 0.3 s
+    with database_deadline(0.3):
+        # when / then: the check's statement is cut, not waited for
+        with pytest.raises(psycopg.OperationalError):
+            check_pooled(stopped_backend)
+        # and, past the deadline, a further check (the pool tries the next connection) does
+        # not wait either
+        with (
+            psycopg.connect(**_params(), autocommit=True) as healthy,
+            pytest.raises(psycopg.OperationalError, match="past DB_REQUEST_TIMEOUT"),
+        ):
+            check_pooled(healthy)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_healthy_pooled_connection_passes_its_check():
+    with database_deadline(5), psycopg.connect(**_params(), autocommit=True) as healthy:
+        check_pooled(healthy)
+        assert healthy.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_backend_checks_pooled_connections_under_the_deadline(settings):
+    # given: a pooled database (as config.asgi configures it)
+    wrapper = DatabaseWrapper(
+        {
+            **settings.DATABASES["default"],
+            "CONN_MAX_AGE": 0,
+            "OPTIONS": {"pool": {"min_size": 0, "max_size": 1}},
+        },
+        alias="pooled",
+    )
+
+    # then
+    try:
+        assert wrapper.pool._check is check_pooled
+    finally:
+        wrapper.close_pool()
+
+
+def _params() -> dict:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return params
