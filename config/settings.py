@@ -229,8 +229,7 @@ GRAPHQL_MAX_OFFSET = env_int("GRAPHQL_MAX_OFFSET", 10_000)
 # the response's JSON (config/compiler); off, every request takes Strawberry's standard path.
 # `make test` runs the suite both ways.
 GRAPHQL_COMPILE = env_flag("GRAPHQL_COMPILE", True)
-# SQL the compiler keeps, one per shape: nested pages' (config.compiler.render) and, as many
-# again, root lists' rows (config.compiler.shapes).
+# Nested pages' SQL the compiler keeps, one per shape of page (config.compiler.render).
 GRAPHQL_COMPILE_TEMPLATES = 2000
 # Largest request body read; batch ingests of 5,000 logs need more than the 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)

@@ -6,8 +6,9 @@ columns the selection needs; around it, `json_build_object` / `json_agg` build t
 every nested list is a correlated subquery of its parent row (one index range scan per parent
 that stops after the page).
 
-A root list's rows are the resolver's queryset, compiled once for each request: its count and
-its page (the cursor's condition, the order, the limit) are SQL around that query
+A root list's rows are the resolver's queryset, built for each request and compiled once per
+shape (config.compiler.shapes: the text kept, this query's values as its parameters): its
+count and its page (the cursor's condition, the order, the limit) are SQL around that query
 (`Renderer.page`, the conditions of config.connections.keyset in SQL's words), which PostgreSQL
 plans as the one query with them. A nested list's rows are the same for every caller
 (`NestedList.rows`), so the SQL of its page is compiled once per shape (page size, direction,
@@ -35,6 +36,7 @@ from config.compiler.plan import (
     ObjectPlan,
     Related,
 )
+from config.compiler.shapes import sql_of
 from config.connections.keyset import Key, after, before, signature
 from config.connections.pages import ROW_FIELDS, PageArgs
 from config.connections.selection import argument_values
@@ -251,7 +253,7 @@ class Renderer:
             if not compiled:
                 rows = queryset.order_by().values(*sorted(attnames))
                 try:
-                    compiled.append(rows.query.get_compiler(using=self.using).as_sql())
+                    compiled.append(sql_of(rows.query, self.using))
                 except EmptyResultSet:
                     raise NotCompilable("empty") from None
             return compiled[0]
@@ -409,7 +411,7 @@ class Renderer:
         """A mark standing for the ORM's SQL of `queryset` (its parameters join the statement's
         where its text goes: `statement` puts both in place)."""
         try:
-            text, params = queryset.query.get_compiler(using=self.using).as_sql()
+            text, params = sql_of(queryset.query, self.using)
         except EmptyResultSet:
             raise NotCompilable("empty") from None
         return self.mark(queryset.model, text, params)
