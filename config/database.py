@@ -93,10 +93,15 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
         # after DB_REQUEST_TIMEOUT, not after the pool's own timeout.
         timeout = _int(env, "DB_POOL_TIMEOUT", 10)
         deadline = request_timeout(env)
+        # After a failed connect the pool retries with a doubling delay (1, 2, 4, … s) for
+        # `reconnect_timeout`, then gives the slot up and a waiting request starts anew: with
+        # psycopg's 5 minutes, a 40 s outage left the pool waiting up to 30 s after the
+        # database was back; DB_POOL_RECONNECT_TIMEOUT (10 s) keeps that wait to a few seconds.
         options["pool"] = {
             "min_size": _int(env, "DB_POOL_MIN", 1),
             "max_size": _int(env, "DB_POOL_MAX", 10),
             "timeout": min(timeout, deadline) if deadline else timeout,
+            "reconnect_timeout": _int(env, "DB_POOL_RECONNECT_TIMEOUT", 10),
         }
         config["CONN_MAX_AGE"] = 0
     else:

@@ -64,10 +64,9 @@ def manage(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.Co
     )
 
 
-# What gunicorn serves: config.wsgi with gthread workers (the default), or with
-# RELIABILITY_SERVER=asgi config.asgi with the worker the Procfile names (each plain HTTP
-# request in one of HTTP_THREADS threads of a worker). Under asgi the statements case still
-# fails (requests beside the cancelled statements answered with errors): docs/reliability.md.
+# What gunicorn serves: what the Procfile serves (the default), config.asgi with the worker the
+# Procfile names (each plain HTTP request in one of HTTP_THREADS threads of a worker), or with
+# RELIABILITY_SERVER=wsgi config.wsgi with gthread workers (docs/reliability.md).
 SERVERS = {
     "asgi": ["config.asgi:application", "--worker-class", "config.serving.UvicornWorker"],
     "wsgi": ["config.wsgi"],
@@ -75,7 +74,7 @@ SERVERS = {
 
 
 def server_kind() -> str:
-    kind = os.environ.get("RELIABILITY_SERVER") or "wsgi"
+    kind = os.environ.get("RELIABILITY_SERVER") or "asgi"
     if kind not in SERVERS:
         raise ValueError(f"RELIABILITY_SERVER must be one of {', '.join(SERVERS)}, not {kind!r}")
     return kind

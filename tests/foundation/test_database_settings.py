@@ -98,7 +98,12 @@ def test_pool_settings_come_from_the_environment():
     config = database.database_config(NEON_DIRECT_URL, env)
 
     # then
-    assert config["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 8, "timeout": 5}
+    assert config["OPTIONS"]["pool"] == {
+        "min_size": 2,
+        "max_size": 8,
+        "timeout": 5,
+        "reconnect_timeout": 10,
+    }
     assert config["CONN_MAX_AGE"] == 0
 
 
@@ -118,6 +123,14 @@ def test_a_wait_for_a_pooled_connection_is_bounded_by_the_request_deadline(env, 
 
     # then
     assert config["OPTIONS"]["pool"]["timeout"] == timeout
+
+
+def test_the_pools_reconnect_timeout_comes_from_the_environment():
+    env = {"DB_POOL": "1", "DB_POOL_RECONNECT_TIMEOUT": "30"}
+
+    config = database.database_config(NEON_DIRECT_URL, env)
+
+    assert config["OPTIONS"]["pool"]["reconnect_timeout"] == 30
 
 
 def test_a_request_deadline_that_is_not_a_number_is_refused():
