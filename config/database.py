@@ -38,16 +38,21 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise DatabaseConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration setting in seconds (0: no bound), refused clearly when it is not one."""
+    value = (env.get(name) or "").strip()
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        raise DatabaseConfigError(f"{name} must be a number, got {value!r}") from None
+    if number < 0:
+        raise DatabaseConfigError(f"{name} must not be negative, got {value!r}")
+    return number
+
+
 def request_timeout(env: Mapping[str, str]) -> float:
     """DB_REQUEST_TIMEOUT: seconds a request may wait for the database in all (0: no bound)."""
-    value = (env.get("DB_REQUEST_TIMEOUT") or "").strip()
-    try:
-        seconds = float(value) if value else 8.0
-    except ValueError:
-        raise DatabaseConfigError(f"DB_REQUEST_TIMEOUT must be a number, got {value!r}") from None
-    if seconds < 0:
-        raise DatabaseConfigError(f"DB_REQUEST_TIMEOUT must not be negative, got {value!r}")
-    return seconds
+    return seconds(env, "DB_REQUEST_TIMEOUT", 8.0)
 
 
 def configured_url(env: Mapping[str, str]) -> tuple[str, str] | None:

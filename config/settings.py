@@ -164,7 +164,7 @@ DB_COMMAND_STATEMENT_TIMEOUT = env_int("DB_COMMAND_STATEMENT_TIMEOUT", 30 * 60 *
 # bound that holds when a pooler waits for a server that is down. Above the statement timeout.
 DB_REQUEST_TIMEOUT = database.request_timeout(os.environ)
 # Seconds /healthz waits for the database before answering 503.
-DB_HEALTH_TIMEOUT = float(os.environ.get("DB_HEALTH_TIMEOUT", "").strip() or 2)
+DB_HEALTH_TIMEOUT = database.seconds(os.environ, "DB_HEALTH_TIMEOUT", 2.0)
 EMBEDDED_DATABASE = database.configured_url(os.environ) is None
 if EMBEDDED_DATABASE:
     database.announce(DATABASE_DESCRIPTION)

@@ -112,7 +112,7 @@ def sql_of(query, using: str) -> tuple[str, tuple]:
     text = _texts.get(key)
     if text is not None:
         return text, tuple(params)
-    text, full = query.get_compiler(using=using).as_sql()
+    text, full = compiler.as_sql()
     if key not in _texts:
         kept = text if _same(full, params) else None
         with _lock:

@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 from reliability.bouncer import PgBouncer
-from reliability.server import BASE_DIR, VENV_BIN
+from reliability.server import BASE_DIR, SERVERS, VENV_BIN
 from reliability.suite import Result, Suite
 
 NAME = "realtime: subscriptions through PgBouncer (transaction mode)"
@@ -48,9 +48,7 @@ def _serve(env: dict, port: int, log_path) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
-            "config.asgi:application",
-            "-k",
-            "config.serving.UvicornWorker",
+            *SERVERS["asgi"],  # subscriptions need the ASGI worker, whatever the suite serves
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
