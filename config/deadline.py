@@ -23,6 +23,8 @@ import psycopg_pool
 from django.conf import settings
 from django.db import connections
 
+from config.postgresql.health import quiet
+
 logger = logging.getLogger(__name__)
 
 
@@ -114,15 +116,18 @@ def database_deadline(seconds: float):
 
 
 def check_pooled(connection) -> None:
-    """psycopg's pool checks a connection before handing it out (an empty statement): behind a
-    pooler whose server is down that statement waits like any other, before the request's
-    database wrapper holds the connection. Checked here, the request's deadline cuts it too,
-    and once the request is past its deadline no further check waits (the pool then answers
-    PoolTimeout, the 503 of an unavailable database)."""
+    """psycopg's pool checks a connection before handing it out. One that nothing happened to
+    since its last use passes without a statement (config.postgresql.health); the others get
+    the pool's own check, an empty statement, which behind a pooler whose server is down
+    waits like any other, before the request's database wrapper holds the connection.
+    Checked here, the request's deadline cuts it too, and once the request is past its
+    deadline no further check waits (the pool then answers PoolTimeout, the 503 of an
+    unavailable database)."""
     if not _watcher.check(connection):
         raise psycopg.OperationalError("the request is past DB_REQUEST_TIMEOUT")
     try:
-        psycopg_pool.ConnectionPool.check_connection(connection)
+        if not quiet(connection):
+            psycopg_pool.ConnectionPool.check_connection(connection)
     finally:
         _watcher.check(None)
 

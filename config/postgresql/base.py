@@ -1,5 +1,7 @@
-"""Django's PostgreSQL backend, whose psycopg pool checks connections under the request's
-deadline (config.deadline.check_pooled) instead of without a bound.
+"""Django's PostgreSQL backend, whose kept connections are checked without a round trip when
+nothing has happened to them since their last use (config.postgresql.health), and whose
+psycopg pool checks connections under the request's deadline (config.deadline.check_pooled)
+instead of without a bound.
 
 Django builds the pool itself (`DatabaseWrapper.pool`) with psycopg_pool's own check and
 refuses a `check` among the pool options (it passes one already), so the check is replaced
@@ -12,6 +14,7 @@ from django.db.backends.postgresql import base
 from psycopg_pool import ConnectionPool
 
 from config.deadline import check_pooled
+from config.postgresql.health import quiet
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -22,3 +25,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if pool is not None and pool._check is ConnectionPool.check_connection:
             pool._check = check_pooled
         return pool
+
+    def close_if_health_check_failed(self):
+        """CONN_HEALTH_CHECKS before a request reuses a persistent connection: `SELECT 1`
+        (Django's check) only when the connection is not quiet."""
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and not self.pool
+            and quiet(self.connection)
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()

@@ -1,4 +1,5 @@
 import os
+import select
 import signal
 
 import psycopg
@@ -104,11 +105,24 @@ def test_a_request_past_its_database_deadline_loses_its_connection(settings, rf)
     assert is_connection_failure(raised.value)
 
 
+def readable(raw: psycopg.Connection, seconds: float = 5.0) -> bool:
+    """Whether `raw`'s socket has something to read within `seconds`."""
+    poller = select.poll()
+    poller.register(raw.fileno(), select.POLLIN)
+    return bool(poller.poll(seconds * 1000))
+
+
 @pytest.fixture
 def stopped_backend():
-    """A psycopg connection whose server process is stopped (SIGSTOP): every statement on it
-    waits, as behind a pooler whose server is down; resumed and closed afterwards."""
+    """A psycopg connection whose server process is stopped (SIGSTOP) after it sent a
+    notification the client has not read yet: the pool's check must then go to the server,
+    and every statement on it waits, as behind a pooler whose server is down; resumed and
+    closed afterwards."""
     raw = psycopg.connect(**_params(), autocommit=True)
+    raw.execute("LISTEN deadline_check")
+    with psycopg.connect(**_params(), autocommit=True) as other:
+        other.execute("NOTIFY deadline_check")
+    assert readable(raw)
     pid = raw.info.backend_pid
     os.kill(pid, signal.SIGSTOP)
     try:
