@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.core import signals
 from django.core.exceptions import RequestAborted
@@ -60,13 +60,17 @@ class ThreadedASGIHandler(ASGIHandler):
             return
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self.executor, self.serve, loop, scope, body_file, send)
+            sending = await loop.run_in_executor(
+                self.executor, self.serve, loop, scope, body_file, send
+            )
         finally:
             body_file.close()
+        if sending is not None:  # a whole response, still being written by the loop
+            await asyncio.wrap_future(sending)
 
-    def serve(self, loop, scope, body_file, send) -> None:
+    def serve(self, loop, scope, body_file, send) -> Future | None:
         """The request, in a thread of the pool: as WSGIHandler runs it, the response written
-        through the loop."""
+        through the loop (`write`)."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
@@ -78,11 +82,16 @@ class ThreadedASGIHandler(ASGIHandler):
             if isinstance(response, FileResponse):
                 response.block_size = self.chunk_size
         try:
-            self.write(loop, response, send)
+            return self.write(loop, response, send)
         finally:
             response.close()  # request_finished, in this thread
 
-    def write(self, loop, response, send) -> None:
+    def write(self, loop, response, send) -> Future | None:
+        """A whole response is handed to the loop and not waited for here: the loop writes it
+        while this thread closes the response (request_finished returns the database
+        connection), and the returned future is the loop's to await. A streaming response is
+        iterated here, each part sent and waited for before the next."""
+
         def run(coroutine):
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
@@ -92,13 +101,15 @@ class ThreadedASGIHandler(ASGIHandler):
             "headers": headers(response),
         }
         if not response.streaming:
-            run(self._send_whole(send, start, response.content))
-            return
+            return asyncio.run_coroutine_threadsafe(
+                self._send_whole(send, start, response.content), loop
+            )
         run(send(start))
         for part in response:  # iterated here, in the thread that made the response
             for chunk, _ in self.chunk_bytes(part):
                 run(send({"type": "http.response.body", "body": chunk, "more_body": True}))
         run(send({"type": "http.response.body"}))
+        return None
 
     async def _send_whole(self, send, start, content: bytes) -> None:
         await send(start)
