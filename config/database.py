@@ -6,6 +6,7 @@ Kept free of Django imports so settings.py can call it and tests can exercise it
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import sys
 import warnings
@@ -87,8 +88,14 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
     # Django's backend, with pooled connections checked under the request's deadline.
     config["ENGINE"] = "config.postgresql"
     options = config.setdefault("OPTIONS", {})
-    # Fail fast instead of hanging when the host is unreachable or Neon is waking up.
-    options.setdefault("connect_timeout", _int(env, "DB_CONNECT_TIMEOUT", 10))
+    # Fail fast instead of hanging when the host is unreachable or Neon is waking up, and
+    # within the request's deadline: the deadline's watcher can cut a connection's statements,
+    # not its connecting (libpq counts whole seconds, 2 at least).
+    connect_timeout = _int(env, "DB_CONNECT_TIMEOUT", 10)
+    deadline = request_timeout(env)
+    if deadline:
+        connect_timeout = min(connect_timeout, max(2, math.ceil(deadline)))
+    options.setdefault("connect_timeout", connect_timeout)
 
     if _flag(env, "DB_POOL"):
         # psycopg's pool keeps connections open itself; Django's persistent connections must be off.
@@ -97,7 +104,6 @@ def database_config(url: str, env: Mapping[str, str], *, source: str = "DATABASE
         # server is down behind a pooler, the pool cannot connect and each request answers 503
         # after DB_REQUEST_TIMEOUT, not after the pool's own timeout.
         timeout = _int(env, "DB_POOL_TIMEOUT", 10)
-        deadline = request_timeout(env)
         # After a failed connect the pool retries with a doubling delay (1, 2, 4, … s) for
         # `reconnect_timeout`, then gives the slot up and a waiting request starts anew: with
         # psycopg's 5 minutes, a 40 s outage left the pool waiting up to 30 s after the

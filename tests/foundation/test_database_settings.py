@@ -48,7 +48,7 @@ def test_neon_pooler_url_keeps_ssl_options_and_disables_server_side_cursors():
     assert config["OPTIONS"] == {
         "sslmode": "require",
         "channel_binding": "require",
-        "connect_timeout": 10,
+        "connect_timeout": 8,  # DB_REQUEST_TIMEOUT's 8 s, below DB_CONNECT_TIMEOUT's 10
     }
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["CONN_MAX_AGE"] == 60
@@ -284,3 +284,26 @@ def test_a_replica_url_that_is_not_postgresql_is_refused():
     assert str(refused.value) == (
         "DATABASE_REPLICA_URL #1 must be a postgresql:// URL (scheme 'mysql' is not PostgreSQL)"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, 8),  # connecting never outlasts the request's deadline
+        ({"DB_CONNECT_TIMEOUT": "5"}, 5),
+        ({"DB_REQUEST_TIMEOUT": "30"}, 10),
+        ({"DB_REQUEST_TIMEOUT": "2.5"}, 3),  # libpq counts whole seconds
+        ({"DB_REQUEST_TIMEOUT": "0.3"}, 2),  # and waits 2 at least
+        ({"DB_REQUEST_TIMEOUT": "0"}, 10),  # no deadline
+    ],
+)
+def test_connecting_is_bounded_by_the_request_deadline(env, expected):
+    config = database.database_config(NEON_DIRECT_URL, env)
+
+    assert config["OPTIONS"]["connect_timeout"] == expected
+
+
+def test_a_connect_timeout_in_the_url_is_kept():
+    config = database.database_config(f"{NEON_DIRECT_URL}&connect_timeout=20", {})
+
+    assert config["OPTIONS"]["connect_timeout"] == 20  # the operator's own choice
