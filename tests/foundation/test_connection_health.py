@@ -3,35 +3,20 @@ last use (config.postgresql.health): the server ending it, a notification, a tra
 open. What each check sent is read from pg_stat_activity, whose `query` is the last statement
 the backend received."""
 
-import select
-
 import psycopg
 import pytest
-from django.db import connection
 
 from config.deadline import check_pooled, database_deadline
 from config.postgresql.base import DatabaseWrapper
 from config.postgresql.health import quiet
+from tests.connections import psycopg_params, readable
 
 MARK = "SELECT 'health-mark'"
 
 
-def _params() -> dict:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return params
-
-
-def readable(raw: psycopg.Connection, seconds: float = 5.0) -> bool:
-    poller = select.poll()
-    poller.register(raw.fileno(), select.POLLIN)
-    return bool(poller.poll(seconds * 1000))
-
-
 @pytest.fixture
 def admin():
-    with psycopg.connect(**_params(), autocommit=True) as session:
+    with psycopg.connect(**psycopg_params(), autocommit=True) as session:
         yield session
 
 
@@ -48,7 +33,7 @@ def terminate(admin: psycopg.Connection, raw: psycopg.Connection) -> None:
 @pytest.fixture
 def used():
     """A connection that ran one statement, as a request leaves it."""
-    with psycopg.connect(**_params(), autocommit=True) as raw:
+    with psycopg.connect(**psycopg_params(), autocommit=True) as raw:
         raw.execute(MARK)
         yield raw
 
@@ -97,14 +82,14 @@ def test_a_notification_waiting_sends_the_check_which_reads_it(admin, used):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_inside_a_transaction_is_not_quiet():
-    with psycopg.connect(**_params()) as raw:  # not autocommit: the statement opens one
+    with psycopg.connect(**psycopg_params()) as raw:  # not autocommit: the statement opens one
         raw.execute("SELECT 1")
         assert raw.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
         assert quiet(raw) is False
 
 
 def test_a_closed_connection_is_not_quiet(db):
-    raw = psycopg.connect(**_params(), autocommit=True)
+    raw = psycopg.connect(**psycopg_params(), autocommit=True)
     raw.close()
     assert quiet(raw) is False
 

@@ -1,5 +1,4 @@
 import os
-import select
 import signal
 
 import psycopg
@@ -13,6 +12,7 @@ from config.errors import is_connection_failure
 from config.postgresql.base import DatabaseWrapper
 from config.schema import build_schema
 from config.timeouts import command_limits
+from tests.connections import psycopg_params, readable
 
 
 @strawberry.type
@@ -105,22 +105,15 @@ def test_a_request_past_its_database_deadline_loses_its_connection(settings, rf)
     assert is_connection_failure(raised.value)
 
 
-def readable(raw: psycopg.Connection, seconds: float = 5.0) -> bool:
-    """Whether `raw`'s socket has something to read within `seconds`."""
-    poller = select.poll()
-    poller.register(raw.fileno(), select.POLLIN)
-    return bool(poller.poll(seconds * 1000))
-
-
 @pytest.fixture
 def stopped_backend():
     """A psycopg connection whose server process is stopped (SIGSTOP) after it sent a
     notification the client has not read yet: the pool's check must then go to the server,
     and every statement on it waits, as behind a pooler whose server is down; resumed and
     closed afterwards."""
-    raw = psycopg.connect(**_params(), autocommit=True)
+    raw = psycopg.connect(**psycopg_params(), autocommit=True)
     raw.execute("LISTEN deadline_check")
-    with psycopg.connect(**_params(), autocommit=True) as other:
+    with psycopg.connect(**psycopg_params(), autocommit=True) as other:
         other.execute("NOTIFY deadline_check")
     assert readable(raw)
     pid = raw.info.backend_pid
@@ -142,7 +135,7 @@ def test_a_pooled_connections_check_is_cut_at_the_request_deadline(stopped_backe
         # and, past the deadline, a further check (the pool tries the next connection) does
         # not wait either
         with (
-            psycopg.connect(**_params(), autocommit=True) as healthy,
+            psycopg.connect(**psycopg_params(), autocommit=True) as healthy,
             pytest.raises(psycopg.OperationalError, match="past DB_REQUEST_TIMEOUT"),
         ):
             check_pooled(healthy)
@@ -150,7 +143,7 @@ def test_a_pooled_connections_check_is_cut_at_the_request_deadline(stopped_backe
 
 @pytest.mark.django_db(transaction=True)
 def test_a_healthy_pooled_connection_passes_its_check():
-    with database_deadline(5), psycopg.connect(**_params(), autocommit=True) as healthy:
+    with database_deadline(5), psycopg.connect(**psycopg_params(), autocommit=True) as healthy:
         check_pooled(healthy)
         assert healthy.execute("SELECT 1").fetchone() == (1,)
 
@@ -171,10 +164,3 @@ def test_the_backend_checks_pooled_connections_under_the_deadline(settings):
         assert wrapper.pool._check is check_pooled
     finally:
         wrapper.close_pool()
-
-
-def _params() -> dict:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return params

@@ -11,6 +11,7 @@ from django.test import Client
 
 from chat.models import ApiKey
 from tests.conftest import GraphQLClient
+from tests.connections import psycopg_params
 
 UNAVAILABLE = "The database is temporarily unavailable; retry shortly."
 
@@ -19,10 +20,7 @@ def drop_app_connection() -> None:
     """Terminate the backend behind Django's connection from a second session."""
     connection.ensure_connection()
     pid = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as admin:
+    with psycopg.connect(**psycopg_params(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
