@@ -26,16 +26,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             pool._check = check_pooled
         return pool
 
-    def close_if_health_check_failed(self):
-        """CONN_HEALTH_CHECKS before a request reuses a persistent connection: `SELECT 1`
-        (Django's check) only when the connection is not quiet."""
-        if (
-            self.connection is not None
-            and self.health_check_enabled
-            and not self.health_check_done
-            and not self.pool
-            and quiet(self.connection)
-        ):
-            self.health_check_done = True
-            return
-        super().close_if_health_check_failed()
+    def is_usable(self):
+        """Django's liveness check (CONN_HEALTH_CHECKS before a request reuses a persistent
+        connection, and after a request whose statements failed): `SELECT 1` only when the
+        connection is not quiet."""
+        return (self.connection is not None and quiet(self.connection)) or super().is_usable()
