@@ -11,17 +11,20 @@ from django.test import Client
 
 from chat.models import ApiKey
 from tests.conftest import GraphQLClient
-from tests.connections import psycopg_params
+from tests.connections import psycopg_params, readable
 
 UNAVAILABLE = "The database is temporarily unavailable; retry shortly."
 
 
 def drop_app_connection() -> None:
-    """Terminate the backend behind Django's connection from a second session."""
+    """Terminate the backend behind Django's connection from a second session, and wait for
+    the server's goodbye to reach the connection's socket (pg_terminate_backend only signals
+    the backend: it ends a moment later)."""
     connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
+    raw = connection.connection
     with psycopg.connect(**psycopg_params(), autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        admin.execute("SELECT pg_terminate_backend(%s)", (raw.info.backend_pid,))
+    assert readable(raw)
 
 
 @pytest.fixture
