@@ -44,8 +44,29 @@ def _orjson_default(value):
 
 def _json_default(value):
     if type(value) is CompiledJSON:
-        return orjson.loads(value.text)
+        return json.loads(value.text)  # (integers beyond 64 bits read exactly)
     return _DJANGO_JSON.default(value)
+
+
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1  # what orjson prints
+
+
+def _printable(value):
+    """`value` with what orjson refuses replaced by its JSON text (orjson.Fragment): an
+    integer beyond 64 bits, a string that is not valid UTF-8 (a lone surrogate)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _printable(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_printable(item) for item in value]
+    if kind is int and not _INT64_MIN <= value <= _UINT64_MAX:
+        return orjson.Fragment(str(value))
+    if kind is str and not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return orjson.Fragment(json.dumps(value))
+    return value
 
 
 class RawBodyRequestAdapter(DjangoHTTPRequestAdapter):
@@ -104,13 +125,17 @@ class GraphQLView(StrawberryGraphQLView):
 
     def encode_json(self, data: object) -> bytes:
         """The answer as compact UTF-8 JSON, by orjson (several times faster than the json
-        module on a page of a thousand messages). What orjson refuses is left to the json
-        module: an integer beyond 64 bits (a JSON value may hold one), which it prints
-        exactly, and a lone surrogate (an error message may quote the refused input), which
-        it escapes (`\\ud800`)."""
+        module on a page of a thousand messages). The two values orjson refuses are printed
+        in place, and the rest as orjson prints it: an integer beyond 64 bits (a JSON value
+        may hold one) as its digits, and a string holding a lone surrogate (an error message
+        may quote the refused input) with its characters escaped (`\\ud800`)."""
         try:
             return orjson.dumps(data, default=_orjson_default)
         except (TypeError, orjson.JSONEncodeError):
+            pass
+        try:
+            return orjson.dumps(_printable(data), default=_orjson_default)
+        except (TypeError, orjson.JSONEncodeError):  # (what a `default` made of a value)
             return json.dumps(data, default=_json_default, separators=(",", ":")).encode()
 
     def get_context(self, request, response):

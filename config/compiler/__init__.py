@@ -19,11 +19,11 @@ compiler sees it, and nested lists and guarded fields consult the same declarati
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from contextvars import ContextVar
 
-import orjson
 import strawberry
 from django.conf import settings
 from django.db.models import QuerySet
@@ -111,9 +111,9 @@ def _run(renderer: Renderer, expression: str):
         return None  # a value the standard path answers with an error
     if getattr(renderer.info.context, "json_fragments", False):
         return Precompleted(CompiledJSON(text))
-    # orjson reads it as the json module would: numbers it would read otherwise (beyond 64
-    # bits) sent the request down the standard path (sql.BEYOND_64_BITS).
-    return Precompleted(orjson.loads(text))
+    # Read as the standard path reads a JSON column (psycopg's loader, the json module): an
+    # integer beyond 64 bits exactly, which orjson would read as a float.
+    return Precompleted(json.loads(text))
 
 
 def _compiled(kind: str, queryset: QuerySet, info: strawberry.Info, plan_of, render):

@@ -18,11 +18,6 @@ SENTINEL_SQL = f"'{SENTINEL}'"
 NULL = "'null'"
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
-# A number in a JSON value that orjson would read as a float (an integer beyond 64 bits, or a
-# huge float PostgreSQL keeps as its digits): such a value is left to the standard path.
-BEYOND_64_BITS = (
-    "'$.** ? (@.type() == \"number\" && (@ > 18446744073709551615 || @ < -9223372036854775808))'"
-)
 
 
 def literal(text: str) -> str:
@@ -102,11 +97,13 @@ def float_text(expr: str) -> str:
 # A number in a JSON value whose text orjson would not print back the same: a decimal other
 # than the shortest text of its double (`0.0000001`, `1.50`), for the exact check below.
 _DECIMAL = "'[0-9]\\.[0-9]'"
-# What either check needs to find anything: a decimal, or a run of 19 digits (a number beyond
-# 64 bits has at least 19 digits, since PostgreSQL prints numbers in full, never with an
-# exponent). Most values have neither, and skip both checks for this one regular expression.
-_SUSPECT = "'[0-9](\\.[0-9]|[0-9]{18})'"
 _NUMBERS = "'$.** ? (@.type() == \"number\")'"
+# An integer of more digits than Python reads (sys.get_int_max_str_digits(), 4300): the
+# standard path's loader refuses it. Only a text longer than that can hold one.
+_INT_MAX_DIGITS = 4300
+_UNREADABLE = (
+    f"'$.** ? (@.type() == \"number\" && (@ >= 1e{_INT_MAX_DIGITS} || @ <= -1e{_INT_MAX_DIGITS}))'"
+)
 
 
 def json_text(expr: str) -> str:
@@ -115,9 +112,12 @@ def json_text(expr: str) -> str:
     inside strings). `json_strip_nulls` re-prints JSON compactly with jsonb's own escaping, in
     C; it also drops object members that are null, so a value whose text holds `: null` (such
     a member, or those characters inside a string) is compacted by a regular expression
-    instead, several times slower. A value holding a number either would print differently
-    goes to the standard path (SENTINEL): beyond 64 bits, or a decimal whose text is not
-    orjson's (a value with neither a decimal nor 19 digits in a row is spared both checks)."""
+    instead, several times slower. A value holding a decimal whose text is not orjson's goes
+    to the standard path (SENTINEL), as does one holding an integer of more digits than
+    Python reads; a value without a `.` holds no decimal and is spared that check, one of at
+    most 4300 characters the other. (An integer beyond 64 bits prints as its digits either
+    way: PostgreSQL prints numbers in full, and the view prints such an integer of the
+    standard path's as its digits, config.views.GraphQLView.encode_json.)"""
     text = f"({expr})::text"
     exact = (
         f"(SELECT bool_and(strpos(n::text, '.') = 0 OR {float_text('n::text::float8')} = n::text) "
@@ -125,8 +125,10 @@ def json_text(expr: str) -> str:
     )
     return (
         f"CASE WHEN {expr} IS NULL THEN NULL "
-        f"WHEN {text} ~ {_SUSPECT} AND (jsonb_path_exists({expr}, {BEYOND_64_BITS}) "
-        f"OR ({text} ~ {_DECIMAL} AND NOT {exact})) THEN {SENTINEL_SQL} "
+        f"WHEN strpos({text}, '.') > 0 AND {text} ~ {_DECIMAL} AND NOT {exact} "
+        f"THEN {SENTINEL_SQL} "
+        f"WHEN octet_length({text}) > {_INT_MAX_DIGITS} "
+        f"AND jsonb_path_exists({expr}, {_UNREADABLE}) THEN {SENTINEL_SQL} "
         f"WHEN strpos({text}, ': null') = 0 THEN json_strip_nulls(({expr})::json)::text "
         f"ELSE regexp_replace({text}, '(\"(?:[^\"\\\\]|\\\\.)*\")|([,:]) ', '\\1\\2', 'g') END"
     )

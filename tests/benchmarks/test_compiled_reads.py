@@ -18,6 +18,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
 )
+from strawberry.django.context import StrawberryDjangoContext
 
 from benchmarks.scenarios import GRAPHQL, SCENARIOS
 from chat.models import Message, Thread
@@ -339,33 +340,83 @@ def test_json_values_answer_the_same_bytes_compacted_either_way(bench, bench_cli
     assert b'{"metadata":{"text":"x: null","member":null}}' in compiled
 
 
-# Numbers at the edges of 64 bits, and digits that only look like numbers (inside strings).
+# Numbers at the edges of 64 bits and beyond, and digits that only look like numbers (inside
+# strings).
 IN_64_BITS = [
     {"a": 18446744073709551615, "b": -9223372036854775808, "c": 1234567890123456789},
     ["id 12345678901234567890", "v1.5", 1],
 ]
-BEYOND_64_BITS = [[18446744073709551616], {"b": -9223372036854775809}]
+BEYOND_64_BITS = [[18446744073709551616], {"b": -9223372036854775809}, [2**70, "é"]]
+METADATA_QUERY = "{ students(first: 1) { nodes { events(first: 2) { nodes { metadata } } } } }"
 
 
-@pytest.mark.parametrize(
-    ("values", "compiles"), [(IN_64_BITS, True), *(([value], False) for value in BEYOND_64_BITS)]
-)
+@pytest.mark.parametrize("values", [IN_64_BITS, *([value] for value in BEYOND_64_BITS)])
 def test_json_numbers_at_the_edges_of_64_bits_answer_the_same_bytes(
-    bench, bench_client, settings, values, compiles
+    bench, bench_client, settings, values
 ):
     # given
     first_student_metadata(values)
-    query = "{ students(first: 1) { nodes { events(first: 2) { nodes { metadata } } } } }"
 
     # when
-    compiled, statements, standard = both(bench_client, settings, query)
+    compiled, statements, standard = both(bench_client, settings, METADATA_QUERY)
 
-    # then: numbers orjson prints are compiled; one beyond 64 bits is left to the standard path
+    # then: compiled, each integer printed as its digits, the rest as orjson prints it (the
+    # standard path's encoder prints an integer orjson refuses in place: é stays UTF-8)
     assert compiled == standard
     assert b'"errors"' not in compiled
-    assert (statements == COMPILED_STATEMENTS) is compiles
+    assert statements == COMPILED_STATEMENTS
     for value in values:  # (keys of one length: jsonb keeps them in this order)
-        assert json.dumps(value, separators=(",", ":")).encode() in compiled
+        printed = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        assert printed in compiled
+
+
+def test_json_integers_beyond_64_bits_read_exactly_by_a_caller_of_the_schema(
+    bench, bench_client, settings
+):
+    # given: a caller of the schema itself, which gets the values rather than the JSON text
+    first_student_metadata([[2**70, -(2**64)]])
+    request = bench_client.post("/graphql/", {"query": "{ viewer { id } }"}).wsgi_request
+    context = StrawberryDjangoContext(request=request, response=None)
+
+    # when
+    answers = {}
+    for compiled in (True, False):
+        settings.GRAPHQL_COMPILE = compiled
+        with CaptureQueriesContext(connection) as queries:
+            result = schema.execute_sync(METADATA_QUERY, context_value=context)
+        answers[compiled] = (result.errors, result.data, len(queries))
+
+    # then: the integers, not floats, either way
+    (errors, data, statements), (_, standard, _) = answers[True], answers[False]
+    assert errors is None
+    assert data == standard
+    metadata = data["students"]["nodes"][0]["events"]["nodes"][0]["metadata"]
+    assert metadata == [2**70, -(2**64)]
+    assert [type(number) for number in metadata] == [int, int]
+    assert statements == 1
+
+
+def test_a_json_integer_python_cannot_read_is_left_to_the_standard_path(
+    bench, bench_client, settings
+):
+    # given: an integer of 4,301 digits (beyond sys.get_int_max_str_digits()), written past
+    # the API; and one of 4,300, which Python reads
+    events = first_student_metadata([[1], [1]])
+    for event, digits in zip(events, (4301, 4300), strict=False):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {LearningEvent._meta.db_table} "
+                "SET metadata = ('[' || repeat('9', %s) || ']')::jsonb WHERE id = %s",
+                [digits, event.pk],
+            )
+
+    # when
+    compiled, statements, standard = both(bench_client, settings, METADATA_QUERY)
+
+    # then: the standard path's answer (its loader refuses the first), not a compiled one
+    assert compiled == standard
+    assert statements > COMPILED_STATEMENTS
+    assert json.loads(standard)["errors"][0]["path"][:2] == ["students", "nodes"]
 
 
 NESTED_PAGE_QUERY = """
