@@ -163,7 +163,8 @@ class Renderer:
         names_of = columns(queryset.model, attnames)
         alias = self.alias()
         inner = self.object(plan, lambda attname: f'{alias}."{names_of[attname]}"')
-        first = self.query(queryset.values(*sorted(attnames))[:1])
+        names = tuple(sorted(attnames))
+        first = self.query(queryset, ("first", names), lambda: queryset.values(*names)[:1])
         return f"(SELECT {inner} FROM ({first}) {alias})"
 
     def related(self, entry: Related, column) -> str:
@@ -251,9 +252,10 @@ class Renderer:
 
         def rows_of(attnames) -> tuple[str, list]:
             if not compiled:
-                rows = queryset.order_by().values(*sorted(attnames))
+                names = tuple(sorted(attnames))
+                rows = ("rows", names), lambda: queryset.order_by().values(*names).query
                 try:
-                    compiled.append(sql_of(rows.query, self.using))
+                    compiled.append(sql_of(query, self.using, rows))
                 except EmptyResultSet:
                     raise NotCompilable("empty") from None
             return compiled[0]
@@ -407,11 +409,13 @@ class Renderer:
             values.append(value)
         return sql.cursor(signature(keys), values)
 
-    def query(self, queryset: QuerySet) -> str:
+    def query(self, queryset: QuerySet, part=None, derive=None) -> str:
         """A mark standing for the ORM's SQL of `queryset` (its parameters join the statement's
-        where its text goes: `statement` puts both in place)."""
+        where its text goes: `statement` puts both in place), or of the queryset `derive()`
+        makes of it, kept as `part` of its shape (config.compiler.shapes.sql_of)."""
+        derived = None if derive is None else (part, lambda: derive().query)
         try:
-            text, params = sql_of(queryset.query, self.using)
+            text, params = sql_of(queryset.query, self.using, derived)
         except EmptyResultSet:
             raise NotCompilable("empty") from None
         return self.mark(queryset.model, text, params)

@@ -98,20 +98,30 @@ class _Unshaped(Exception):
     """The query holds something this module does not know to key."""
 
 
-def sql_of(query, using: str) -> tuple[str, tuple]:
+def sql_of(query, using: str, derived=None) -> tuple[str, tuple]:
     """The ORM's `query.get_compiler(using).as_sql()`, its text kept per shape. Raises what
-    the ORM raises (EmptyResultSet)."""
+    the ORM raises (EmptyResultSet).
+
+    `derived`, a pair (`part`, `derive`): the SQL of the query `derive()` makes of this one
+    (its rows with some columns: `values(...)`, which resolves each name again, a third of a
+    compile), kept per shape of this query and `part`, so that a kept text needs no deriving.
+    The derived query must keep this one's conditions as they are: the parameters are theirs."""
     compiler = query.get_compiler(using=using)
     connection = connections[using]
     params: list = []
     try:
         key = (using, _rest(query), _node(query.where, compiler, connection, params))
+        if derived is not None:
+            key = (*key, derived[0])
         hash(key)
     except Exception:  # not keyed (_Unshaped, unhashable), or a lookup refusing its value:
-        return compiler.as_sql()  # the ORM compiles it, or raises what it raised before
+        target = query if derived is None else derived[1]()
+        return target.get_compiler(using=using).as_sql()  # or raises what it raised before
     text = _texts.get(key)
     if text is not None:
         return text, tuple(params)
+    if derived is not None:
+        compiler = derived[1]().get_compiler(using=using)
     text, full = compiler.as_sql()
     if key not in _texts:
         kept = text if _same(full, params) else None

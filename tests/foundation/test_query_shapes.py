@@ -97,6 +97,46 @@ def test_a_kept_shape_gives_the_orms_sql_for_every_value(name):
     assert all(text is kept()[0] for text in texts)  # not compiled again
 
 
+def derived_sql_of(queryset, names):
+    """The SQL of `queryset`'s rows with the columns `names`, kept per shape of `queryset`."""
+    derived = (("rows", names), lambda: queryset.values(*names).query)
+    return comparable(shapes.sql_of(queryset.query, "default", derived))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SAME_SHAPE)
+def test_a_derived_query_kept_per_shape_gives_the_orms_sql_for_every_value(name):
+    # given
+    querysets = SAME_SHAPE[name]
+    names = ("id",)
+
+    # when
+    answers = [derived_sql_of(queryset, names) for queryset in querysets]
+
+    # then: the derived query's own SQL each time, compiled once
+    assert answers == [orm(queryset.values(*names)) for queryset in querysets]
+    assert len(kept()) == 1 and kept()[0] is not None
+    derived = (("rows", names), lambda: pytest.fail("derived again"))
+    texts = [shapes.sql_of(q.query, "default", derived)[0] for q in querysets]
+    assert all(text is kept()[0] for text in texts)
+
+
+@pytest.mark.django_db
+def test_a_derived_query_is_its_own_shape_beside_the_query_and_other_columns():
+    queryset = Thread.objects.filter(owner_id=1).order_by("-updated_at")
+
+    answers = [sql_of(queryset), derived_sql_of(queryset, ("id",))]
+    answers.append(derived_sql_of(queryset, ("id", "title")))
+
+    assert answers == [
+        orm(queryset),
+        orm(queryset.values("id")),
+        orm(queryset.values("id", "title")),
+    ]
+    assert len({text for text, _ in answers}) == 3
+    assert len(kept()) == 3
+
+
 @pytest.mark.django_db
 def test_booleans_are_part_of_the_shape():
     users = get_user_model().objects
