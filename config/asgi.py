@@ -52,3 +52,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+from config.startup import settle  # noqa: E402
+
+settle()
