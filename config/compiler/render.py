@@ -365,8 +365,9 @@ class Renderer:
                     info_pairs.append((info_key, info_value))
                 value = sql.json_object(info_pairs)
             pairs.append((key, value))
+        shared, body = _once_per_row(sql.json_object(pairs), rows.model, names_of, alias)
         return (
-            f"(SELECT {sql.json_object(pairs)} FROM (SELECT *, "
+            f"(SELECT {body} FROM (SELECT *, {shared}"
             f"row_number() OVER (ORDER BY {order}) AS _n, "
             f"count(*) OVER () AS _rows FROM ({window_sql}) {alias}w) {alias})"
         )
@@ -479,6 +480,66 @@ def columns(model, attnames) -> dict[str, str]:
     (its db_column), an annotation's own name (a sort key on a relation, `_sort_0`)."""
     fields = {field.attname: field.column for field in model._meta.concrete_fields}
     return {attname: fields.get(attname, attname) for attname in attnames}
+
+
+def _text(column: str) -> str:
+    return f"({column})::text"
+
+
+# What a page's statement may print more than once from a column of this type.
+_PRINTED = {"DateTimeField": sql.iso, "JSONField": _text, "FloatField": _text}
+
+
+def _once_per_row(body: str, model, names_of: dict[str, str], alias: str) -> tuple[str, str]:
+    """The values `body` prints from a page's row more than once, printed once a row: a
+    timestamp's text in its node and its cursor (`sql.iso`), a JSON value's or a number's
+    text in its checks and its answer (`::text`; PostgreSQL evaluates each occurrence anew).
+    Each becomes a column of the page's inner SELECT (over `{alias}w`); the answer is the
+    same expression's. Returns the columns' SQL (each followed by ", ") and `body` reading
+    them."""
+    columns = []
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    for attname, name in names_of.items():
+        field = fields.get(attname)  # (not a sort key's annotation)
+        printed = _PRINTED.get(sql.internal_type(field)) if field is not None else None
+        if printed is None:
+            continue
+        outer, inner = f'{alias}."{name}"', f'{alias}w."{name}"'
+        expression = printed(outer)
+        found = _occurrences(body, expression)
+        if len(found) < 2:
+            continue
+        column = f"{alias}_{len(columns)}"
+        columns.append(f'{printed(inner)} AS "{column}", ')
+        body = _replaced(body, found, len(expression), f'{alias}."{column}"')
+        if printed is _text:  # jsonb read as json: its text read as json
+            as_json = f"({outer})::json"
+            found = _occurrences(body, as_json)
+            body = _replaced(body, found, len(as_json), f'({alias}."{column}")::json')
+    return "".join(columns), body
+
+
+def _occurrences(body: str, expression: str) -> list[int]:
+    """Where `expression` stands in `body` as itself, not as the end of another
+    (`to_json(…)::text`) nor the start of one (`…::text[]`)."""
+    found = []
+    start = body.find(expression)
+    while start != -1:
+        end = start + len(expression)
+        before = body[start - 1] if start else " "
+        after = body[end] if end < len(body) else " "
+        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after in "_["):
+            found.append(start)
+        start = body.find(expression, end)
+    return found
+
+
+def _replaced(body: str, found: list[int], length: int, replacement: str) -> str:
+    pieces, last = [], 0
+    for start in found:
+        pieces += [body[last:start], replacement]
+        last = start + length
+    return "".join([*pieces, body[last:]])
 
 
 def _flag(value: bool) -> str:

@@ -616,3 +616,28 @@ def test_a_root_page_between_cursors_past_an_offset_or_of_distinct_rows_answers_
         assert compiled == standard, variables
         assert b'"errors"' not in compiled, variables
         assert statements == COMPILED_STATEMENTS, variables
+
+
+def test_a_page_prints_each_timestamp_and_json_value_once_a_row(bench, bench_client, settings):
+    # given: a log page whose timestamp is printed for the node, its cursor and the end
+    # cursor, and whose context's text is read by its checks and its answer
+    query = (
+        "{ logs(first: 30) { edges { cursor node { id timestamp receivedAt context } } "
+        "pageInfo { endCursor } } }"
+    )
+    compiled, _, standard = both(bench_client, settings, query)
+    settings.GRAPHQL_COMPILE = True
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        bench_client.post("/graphql/", {"query": query})
+
+    # then: the same bytes; in the statement, each timestamp printed once (two to_char
+    # each: seconds, microseconds) and the context's text taken once
+    assert compiled == standard
+    assert compiled.count(b'"cursor"') == 30
+    (statement,) = [
+        q["sql"] for q in queries.captured_queries if "monitoring_monitoringlog" in q["sql"]
+    ]
+    assert statement.count("to_char(") == 4
+    assert statement.count('."context")::text') == 1
