@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from benchmarks import printing
 from benchmarks.load import Call, percentile, run_batch
 from benchmarks.run import first_difference
 from benchmarks.sql import iso
@@ -139,3 +140,15 @@ def test_load_client_counts_failures(http_server):
     # then
     assert (len(batch.latencies), batch.errors) == (0, 3)
     assert batch.first_error.startswith("HTTP 500")
+
+
+def test_printing_costs_every_printer_over_the_seeded_logs(seed):
+    # given
+    seed(logs=300)
+
+    # when
+    costs = printing.measure(rows=300, rounds=1)
+
+    # then
+    assert [name for name, _ in costs] == list(printing.printers())
+    assert all(isinstance(cost, float) for _, cost in costs)
