@@ -210,10 +210,14 @@ class Postgres:
             return conn.execute(sql, params).fetchall()
 
     def terminate_app_backends(self) -> int:
-        """pg_terminate_backend every session of the app's user (what Neon does to idle ones)."""
+        """pg_terminate_backend every session of the app's user (what Neon does to idle ones),
+        and wait (up to 5 s each) until they have exited: Neon closes a connection that has
+        been idle for minutes, long gone by the next request. Without the wait, a request
+        sent at once could reach a backend still exiting (through PgBouncer, whose pool had
+        not yet seen it close), a failure of the harness's timing, not of idle connections."""
         rows = self.query(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE usename = %s AND pid <> pg_backend_pid()",
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
+            "FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
             (APP_USER,),
         )
         return rows[0][0]
