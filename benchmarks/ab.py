@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 from benchmarks.load import run_batch
-from benchmarks.run import BASE_DIR, Calls, HttpSession, Options, seed, server_environment
+from benchmarks.run import BASE_DIR, Calls, HttpSession, seed, seeded_options, server_environment
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.server import SERVERS, Server
 
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
 
-    options = Options("default", 0, 0, [1], 1, 1, [], False, None, None)
+    options = seeded_options()
     env = server_environment(options)
     api_key = seed(env, options, ["chat", "learn", "monitoring", "students"])["api_key"]
     servers: dict[str, Server] = {}

@@ -66,12 +66,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    from benchmarks.run import Options, server_environment
+    from benchmarks.run import seeded_options, server_environment
 
-    options = Options(
-        "default", 0, 0, [], 1, 1, [], False, os.environ.get("BENCH_DATABASE_URL"), None
-    )
-    os.environ.update(server_environment(options))
+    os.environ.update(server_environment(seeded_options()))
 
     import django
 

@@ -24,12 +24,9 @@ def main() -> None:
     parser.add_argument("--html", action="store_true")
     args = parser.parse_args()
 
-    from benchmarks.run import RESULTS_DIR, Options, server_environment
+    from benchmarks.run import RESULTS_DIR, seeded_options, server_environment
 
-    options = Options(
-        "default", 0, 0, [], 1, 1, [], False, os.environ.get("BENCH_DATABASE_URL"), None
-    )
-    os.environ.update(server_environment(options))
+    os.environ.update(server_environment(seeded_options()))
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
 
     import django

@@ -69,6 +69,13 @@ class Options:
     server: str = "asgi"
 
 
+def seeded_options() -> Options:
+    """Options for a tool that works on the data `make bench` seeded, as it is (nothing
+    seeded again): its database (BENCH_DATABASE_URL, or the embedded server), default scale."""
+    database_url = (os.environ.get("BENCH_DATABASE_URL") or "").strip() or None
+    return Options("default", 0, 0, [1], 1, 1, [], False, database_url, None)
+
+
 def parse_options(argv: list[str]) -> Options:
     env = os.environ
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
