@@ -18,7 +18,9 @@ of this request's cursor fill its parameter slots (`Slot`), as the ORM would hav
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -490,6 +492,17 @@ def _text(column: str) -> str:
 _PRINTED = {"DateTimeField": sql.iso, "JSONField": _text, "FloatField": _text}
 
 
+@functools.cache
+def _printed_twice(model) -> dict[str, Callable[[str], str]]:
+    """The printer `_once_per_row` looks for, per attname of `model`'s columns that have one."""
+    printers = {}
+    for field in model._meta.concrete_fields:
+        printed = _PRINTED.get(sql.internal_type(field))
+        if printed is not None:
+            printers[field.attname] = printed
+    return printers
+
+
 def _once_per_row(body: str, model, names_of: dict[str, str], alias: str) -> tuple[str, str]:
     """The values `body` prints from a page's row more than once, printed once a row: a
     timestamp's text in its node and its cursor (`sql.iso`), a JSON value's or a number's
@@ -498,10 +511,9 @@ def _once_per_row(body: str, model, names_of: dict[str, str], alias: str) -> tup
     same expression's. Returns the columns' SQL (each followed by ", ") and `body` reading
     them."""
     columns = []
-    fields = {field.attname: field for field in model._meta.concrete_fields}
+    printers = _printed_twice(model)
     for attname, name in names_of.items():
-        field = fields.get(attname)  # (not a sort key's annotation)
-        printed = _PRINTED.get(sql.internal_type(field)) if field is not None else None
+        printed = printers.get(attname)  # (none for a sort key's annotation)
         if printed is None:
             continue
         outer, inner = f'{alias}."{name}"', f'{alias}w."{name}"'
