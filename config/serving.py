@@ -9,14 +9,16 @@ answer already under way when the client's data ends (an event stream) ends ther
 A request whose body ends before its `Content-Length` (or its last chunk) is refused with a 400
 in GraphQL's error shape, and nothing of it runs: the rest can never arrive.
 
-Each worker keeps to one CPU of its own when the machine's CPUs are the service's (at least as
-many workers as CPUs; `WEB_CPU_AFFINITY`: `auto`, `1` always, `0` never). A request hops from
-the event loop to one of the worker's threads and back (config.threaded_asgi): on a CPU of its
-own, each hop wakes a thread on the CPU that is already awake; without, the other thread is
-often woken on another CPU, idle until then, which on a virtual machine costs more than the
-hop itself. One worker uses one CPU at a time anyway (the GIL). Serial reads answered 4-25 %
-sooner on the bench's 2-core machine; at 4 and 8 concurrent requests none was slower
-(docs/benchmarks.md).
+With `WEB_CPU_AFFINITY=1` each worker keeps to a CPU of its own (round the CPUs, a replacement
+taking the one its predecessor held) while it serves one request at a time, and spreads over
+all of them from two requests on until it is idle again (config.threaded_asgi.CpuHome). A
+request hops from the event loop to one of the worker's threads and back: on one CPU each hop
+wakes a thread where the CPU is already awake, instead of on another CPU idle until then,
+which on a virtual machine costs more than the hop. Off by default: on the bench's 2-core
+machine, PostgreSQL on the same cores, it answered four of six reads 6-23 % faster at
+concurrency 1 and two 5-12 % slower, and the heaviest read (threads with their last 20
+messages) 20-25 % slower at 4 and 8 (docs/benchmarks.md); how it does beside a remote
+database is for a deployment to measure.
 
     gunicorn config.asgi:application -k config.serving.UvicornWorker   (the Procfile)
     uvicorn config.asgi:application --http config.serving:HttpProtocol (make run)
@@ -31,6 +33,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
 from config.errors import BAD_REQUEST, error_document
+from config.threaded_asgi import CpuHome
 
 TRUNCATED = json.dumps(
     error_document(
@@ -70,47 +73,41 @@ class HttpProtocol(HttpToolsProtocol):
 
 
 class UvicornWorker(BaseUvicornWorker):
-    """gunicorn's uvicorn worker (uvloop, httptools) with `HttpProtocol`, kept to one CPU
-    (`WEB_CPU_AFFINITY`)."""
+    """gunicorn's uvicorn worker (uvloop, httptools) with `HttpProtocol`, kept to a CPU of
+    its own when asked (`WEB_CPU_AFFINITY`)."""
 
     CONFIG_KWARGS = {"loop": "auto", "http": "config.serving:HttpProtocol"}
 
     def init_process(self) -> None:
-        mode = cpu_affinity()
-        if mode != "0":
-            self.keep_to_one_cpu(always=mode == "1")
+        if cpu_affinity():
+            self.keep_to_one_cpu()
         super().init_process()  # loads the application: its threads start on this CPU
 
-    def keep_to_one_cpu(self, *, always: bool) -> None:
-        """Run this worker (its event loop and its request threads) on one CPU, each worker
-        on its own while there are CPUs enough: a request hops from the loop to a thread and
-        back (config.threaded_asgi), and a thread woken on the CPU it was waiting on starts
-        sooner than one woken on an idle other CPU (docs/operations.md)."""
+    def keep_to_one_cpu(self) -> None:
+        """Keep this worker to a CPU of its own while there are CPUs enough (the module's
+        docstring); its request threads and event loop move with its load
+        (config.threaded_asgi.CpuHome)."""
         try:
             allowed = sorted(os.sched_getaffinity(0))
-            if len(allowed) < 2 or (not always and self.cfg.workers < len(allowed)):
+            if len(allowed) < 2:
                 return
-            taken = []
-            for pid in _siblings(self.ppid, self.pid):
-                try:
-                    cpus = os.sched_getaffinity(pid)
-                except OSError:  # exited since
-                    continue
-                if len(cpus) == 1:
-                    taken.extend(cpus)
-            os.sched_setaffinity(0, {chosen_cpu(self.age, allowed, taken)})
+            taken = [
+                cpu for pid in _siblings(self.ppid, self.pid) if (cpu := _home_of(pid)) is not None
+            ]
+            cpu = chosen_cpu(self.age, allowed, taken)
+            os.sched_setaffinity(0, {cpu})
+            CpuHome.home = CpuHome(cpu, set(allowed))
         except (OSError, AttributeError) as error:  # no /proc or a sandbox refusing it
             self.log.warning("Worker %s not kept to one CPU: %s", self.pid, error)
 
 
-def cpu_affinity(env=os.environ) -> str:
-    """WEB_CPU_AFFINITY: whether each worker keeps to one CPU: `auto` (the default) when
-    there are at least as many workers as CPUs (the machine is the service's), `1` always,
-    `0` never."""
-    raw = (env.get("WEB_CPU_AFFINITY") or "auto").strip().lower()
-    if raw not in ("auto", "0", "1"):
-        raise ValueError(f"WEB_CPU_AFFINITY must be auto, 0 or 1, not {raw!r}")
-    return raw
+def cpu_affinity(env=os.environ) -> bool:
+    """WEB_CPU_AFFINITY: whether each worker keeps to a CPU of its own while it serves one
+    request at a time (`1`), or runs wherever the kernel places it (`0`, the default)."""
+    raw = (env.get("WEB_CPU_AFFINITY") or "0").strip()
+    if raw not in ("0", "1"):
+        raise ValueError(f"WEB_CPU_AFFINITY must be 0 or 1, not {raw!r}")
+    return raw == "1"
 
 
 def _siblings(parent: int, own: int) -> list[int]:
@@ -127,6 +124,20 @@ def _siblings(parent: int, own: int) -> list[int]:
         if int(fields[1]) == parent:
             found.append(int(name))
     return found
+
+
+def _home_of(pid: int) -> int | None:
+    """The CPU a sibling keeps to: the one most of its threads keep to alone (its request
+    threads and event loop spread over all while it serves several requests)."""
+    homes: list[int] = []
+    try:
+        for thread in os.listdir(f"/proc/{pid}/task"):
+            cpus = os.sched_getaffinity(int(thread))
+            if len(cpus) == 1:
+                homes.extend(cpus)
+    except OSError:  # exited since
+        return None
+    return max(set(homes), key=homes.count) if homes else None
 
 
 def chosen_cpu(age: int, allowed: list[int], taken: list[int]) -> int:

@@ -17,7 +17,9 @@ connection, as under WSGI). WebSockets and graphql-sse stay on the event loop (c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.core import signals
@@ -40,6 +42,43 @@ def thread_count(env=os.environ) -> int:
     return int(raw)
 
 
+class CpuHome:
+    """The CPU a worker process keeps to while it serves one request at a time, and all it
+    may use from its second request under way until it is idle again (WEB_CPU_AFFINITY=1:
+    config.serving chooses the CPU). One request hops from the event loop to a thread and
+    back: on one CPU each hop wakes a thread where the CPU is already awake. Several at once
+    are better placed by the kernel, beside their SQL's backends when those are local."""
+
+    home: CpuHome | None = None  # this process's, set by the worker before the application
+
+    def __init__(self, cpu: int, allowed: set[int]):
+        self.cpu = {cpu}
+        self.allowed = set(allowed)
+        self.threads: list[int] = []  # native ids: the event loop's, the request threads'
+        self.spread = False
+
+    def adopt(self) -> None:
+        """The calling thread (the loop, a request thread) moves with the others."""
+        self.threads.append(threading.get_native_id())
+        self._move(self.threads[-1:], self.allowed if self.spread else self.cpu)
+
+    def load(self, in_flight: int) -> None:
+        """Requests under way changed (on the event loop): spread at two, gathered again at
+        none, when every request thread is waiting for work (moving a running thread to
+        another CPU waits for it to stop; widening where one may run moves nothing)."""
+        if in_flight > 1 and not self.spread:
+            self.spread = True
+            self._move(list(self.threads), self.allowed)
+        elif in_flight == 0 and self.spread:
+            self.spread = False
+            self._move(list(self.threads), self.cpu)
+
+    def _move(self, threads: list[int], cpus: set[int]) -> None:
+        for thread in threads:
+            with contextlib.suppress(OSError):  # refused: the thread stays where it is
+                os.sched_setaffinity(thread, cpus)
+
+
 class ThreadedASGIHandler(ASGIHandler):
     """Django's ASGI handler for HTTP with the middleware chain built for synchronous calls
     (as WSGIHandler builds it) and each request run in one thread of a fixed pool."""
@@ -48,8 +87,14 @@ class ThreadedASGIHandler(ASGIHandler):
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self.threads = threads or thread_count()
+        self.home = CpuHome.home
+        self.in_flight = 0
         # Threads start on first use (after a forking server has forked).
-        self.executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="http")
+        self.executor = ThreadPoolExecutor(
+            max_workers=self.threads,
+            thread_name_prefix="http",
+            initializer=self.home.adopt if self.home else None,
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -59,14 +104,25 @@ class ThreadedASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         loop = asyncio.get_running_loop()
+        home = self.home
+        if home is not None and not home.threads:
+            home.adopt()  # the event loop's thread, on its first request
+        self.in_flight += 1
         try:
-            sending = await loop.run_in_executor(
-                self.executor, self.serve, loop, scope, body_file, send
-            )
+            if home is not None:
+                home.load(self.in_flight)
+            try:
+                sending = await loop.run_in_executor(
+                    self.executor, self.serve, loop, scope, body_file, send
+                )
+            finally:
+                body_file.close()
+            if sending is not None:  # a whole response, still being written by the loop
+                await asyncio.wrap_future(sending)
         finally:
-            body_file.close()
-        if sending is not None:  # a whole response, still being written by the loop
-            await asyncio.wrap_future(sending)
+            self.in_flight -= 1
+            if home is not None:
+                home.load(self.in_flight)
 
     def serve(self, loop, scope, body_file, send) -> Future | None:
         """The request, in a thread of the pool: as WSGIHandler runs it, the response written
