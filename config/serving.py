@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 
+import psutil
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
@@ -91,13 +92,14 @@ class UvicornWorker(BaseUvicornWorker):
             allowed = sorted(os.sched_getaffinity(0))
             if len(allowed) < 2:
                 return
-            taken = [
-                cpu for pid in _siblings(self.ppid, self.pid) if (cpu := _home_of(pid)) is not None
+            siblings = [
+                child for child in psutil.Process(self.ppid).children() if child.pid != self.pid
             ]
+            taken = [cpu for child in siblings if (cpu := _home_of(child)) is not None]
             cpu = chosen_cpu(self.age, allowed, taken)
             os.sched_setaffinity(0, {cpu})
             CpuHome.home = CpuHome(cpu, set(allowed))
-        except (OSError, AttributeError) as error:  # no /proc or a sandbox refusing it
+        except (OSError, AttributeError, psutil.Error) as error:  # a sandbox refusing it
             self.log.warning("Worker %s not kept to one CPU: %s", self.pid, error)
 
 
@@ -110,32 +112,16 @@ def cpu_affinity(env=os.environ) -> bool:
     return raw == "1"
 
 
-def _siblings(parent: int, own: int) -> list[int]:
-    """The other processes of `parent` (the gunicorn master's other workers)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == own:
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(name))
-    return found
-
-
-def _home_of(pid: int) -> int | None:
-    """The CPU a sibling keeps to: the one most of its threads keep to alone (its request
-    threads and event loop spread over all while it serves several requests)."""
+def _home_of(process: psutil.Process) -> int | None:
+    """The CPU a sibling worker keeps to: the one most of its threads keep to alone (its
+    request threads and event loop spread over all while it serves several requests)."""
     homes: list[int] = []
     try:
-        for thread in os.listdir(f"/proc/{pid}/task"):
-            cpus = os.sched_getaffinity(int(thread))
+        for thread in process.threads():
+            cpus = os.sched_getaffinity(thread.id)
             if len(cpus) == 1:
                 homes.extend(cpus)
-    except OSError:  # exited since
+    except (OSError, psutil.Error):  # exited since
         return None
     return max(set(homes), key=homes.count) if homes else None
 

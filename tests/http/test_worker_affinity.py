@@ -13,6 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 from django.conf import settings
 
@@ -57,9 +58,9 @@ def _workers(master: subprocess.Popen, count: int, timeout: float = 60) -> list[
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert master.poll() is None, "gunicorn exited"
-        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+        children = psutil.Process(master.pid).children()
         if len(children) == count:
-            return sorted(map(int, children))
+            return sorted(child.pid for child in children)
         time.sleep(0.1)
     raise AssertionError(f"gunicorn did not start {count} workers")
 
