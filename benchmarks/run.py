@@ -478,12 +478,20 @@ def rate(value: float | None) -> str:
     return fmt(value, ",.1f" if value is not None and value < 100 else ",.0f")
 
 
+def sql_ms(row: dict) -> str:
+    """The median time in SQL a request, GraphQL/raw/PostGraphile (`-`: not measured); the
+    table shows it at the first level, concurrency 1, where PostGraphile's requests are alone
+    in their process (it times only those)."""
+    kinds = (GRAPHQL, RAW, PEER) if row.get(PEER) else (GRAPHQL, RAW)
+    return "/".join(fmt((row.get(kind) or {}).get("sql_ms_p50"), ".1f") for kind in kinds)
+
+
 def table(results: list[ScenarioResult]) -> str:
     header = (
         f"{'scenario':<26} {'c':>2} | {'GraphQL req/s':>13} {'p50 ms':>7} {'p99 ms':>7} | "
         f"{'raw req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | "
         f"{'PostGraphile':>12} {'p50 ms':>7} {'p99 ms':>7} | {'vs PG':>5} | {'SQL/req':>8} | "
-        f"{'RSS MB':>6} {'PG MB':>5}"
+        f"{'SQL ms':>14} | {'RSS MB':>6} {'PG MB':>5}"
     )
     lines = [header, "-" * len(header)]
     for result in results:
@@ -509,6 +517,7 @@ def table(results: list[ScenarioResult]) -> str:
                 f"{fmt(row['ratio'], '.2f'):>5} | "
                 f"{rate(p['rps']):>12} {fmt(p['p50_ms'], '.1f'):>7} {fmt(p['p99_ms'], '.1f'):>7} | "
                 f"{fmt(row.get('ratio_postgraphile'), '.2f'):>5} | {queries:>8} | "
+                f"{sql_ms(row) if first else '-':>14} | "
                 f"{fmt(result.peak_rss_mb, '.0f') if first else '':>6} "
                 f"{fmt(result.peer_rss_mb, '.0f') if first and result.peer_rss_mb else '':>5}"
             )

@@ -19,7 +19,7 @@ with the setting, and which a transaction-mode pooler keeps on one server). Prep
 spares the parsing and analysis of its long text on every run (1.2 ms on log page 10,000,
 0.6 ms on the first page). Taking the generic plan when the time range names few partitions
 was measured and refused: it picks each partition's index from which filters are present, not
-their values, and over days whose logs are mostly of other sources it was 100× slower
+their values, and over days whose logs are mostly of other sources it was 100 times slower
 (docs/benchmarks.md, "The log page's plan chosen by its time range").
 
 Only the filters make the values matter. A statement that reads such a table without any

@@ -19,6 +19,7 @@ BASE_DIR = HERE.parent.parent
 INSTALL_DIR = BASE_DIR / ".data" / "postgraphile"
 MANIFESTS = ("package.json", "package-lock.json")
 SERVER = "server.mjs"
+SOURCES = (SERVER, "statements.mjs")  # copied beside node_modules, which their imports need
 
 
 def manifests_digest() -> str:
@@ -33,7 +34,7 @@ def node_binary(folder: Path = INSTALL_DIR) -> Path:
 
 
 def ensure_installed(folder: Path = INSTALL_DIR) -> Path:
-    """Install when missing or stale, copy the server file in, and return the path of the
+    """Install when missing or stale, copy the server's files in, and return the path of the
     server file (its imports resolve from the folder's node_modules)."""
     stamp = folder / ".installed"
     wanted = manifests_digest()
@@ -55,7 +56,8 @@ def ensure_installed(folder: Path = INSTALL_DIR) -> Path:
         if result.returncode != 0:
             raise RuntimeError(f"npm ci failed ({result.returncode}): {result.stderr[-2000:]}")
         stamp.write_text(wanted)
-    shutil.copyfile(HERE / SERVER, folder / SERVER)
+    for name in SOURCES:
+        shutil.copyfile(HERE / name, folder / name)
     return folder / SERVER
 
 

@@ -9,9 +9,9 @@
 // The operation's permission (PEER_PERMISSIONS, by operation name) is checked like the
 // service's field permission.
 //
-// Each answer carries X-Bench-Queries, the SQL statements the process sent while serving it
-// (the lookup included), as the service's middleware counts them: only when no other request
-// was in flight in the process meanwhile (statements cannot be told apart then).
+// Each answer carries X-Bench-Queries and X-Bench-Sql-Ms, the SQL statements the process sent
+// while serving it (the lookup included) and the time they took, as the service's middleware
+// counts them (statements.mjs): only when no other request was in flight in the process.
 //
 // Environment: PEER_DATABASE (JSON: node-postgres pool config, or {"connectionString": …}),
 // PEER_PORT, PEER_WORKERS, PEER_PERMISSIONS (JSON {operationName: "app.codename" | null}).
@@ -28,6 +28,8 @@ import { grafserv } from "postgraphile/grafserv/node";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { sql } from "postgraphile/pg-sql2";
 import { addPgTableCondition } from "postgraphile/utils";
+
+import { countStatements } from "./statements.mjs";
 
 const PORT = Number(process.env.PEER_PORT);
 const WORKERS = Number(process.env.PEER_WORKERS || 2);
@@ -56,27 +58,7 @@ ORDER BY 6 DESC
 LIMIT 1`;
 const KEY_TOUCH = `UPDATE "chat_apikey" SET "last_used_at" = $1 WHERE "chat_apikey"."id" = $2`;
 
-// Every statement of the process goes through pg.Client#query (the pool's and PostGraphile's).
-let statements = 0;
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function query(...args) {
-  statements += 1;
-  return originalQuery.apply(this, args);
-};
-const inFlight = new Set();
-
-// Counts the request's statements; the header is left out if another request overlapped it.
-function countStatements(res) {
-  const mine = { first: statements, overlapped: inFlight.size > 0 };
-  for (const other of inFlight) other.overlapped = true;
-  inFlight.add(mine);
-  const writeHead = res.writeHead;
-  res.writeHead = function countedWriteHead(...args) {
-    if (!mine.overlapped) res.setHeader("X-Bench-Queries", String(statements - mine.first));
-    return writeHead.apply(this, args);
-  };
-  res.on("close", () => inFlight.delete(mine));
-}
+const countedStatements = countStatements(pg.Client);
 
 function keyFrom(req) {
   const header = req.headers.authorization || "";
@@ -198,7 +180,7 @@ async function worker() {
       res.end("ok");
       return;
     }
-    countStatements(res);
+    countedStatements(res);
     const raw = keyFrom(req);
     if (raw === null) {
       refuse(res, 401, "An API key is required.", "UNAUTHENTICATED");

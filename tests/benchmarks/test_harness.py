@@ -9,7 +9,8 @@ from django.test import Client
 
 from benchmarks import printing
 from benchmarks.load import Call, percentile, run_batch
-from benchmarks.run import first_difference
+from benchmarks.run import PEER, first_difference, sql_ms
+from benchmarks.scenarios import GRAPHQL, RAW
 from benchmarks.sql import iso
 from tests.processes import run_manage
 
@@ -70,6 +71,19 @@ def test_first_difference_names_the_path():
     assert first_difference(left, right) == '$.data.items[1].tags[0]: "b" != "c"'
     assert first_difference({"a": 1}, {"a": 1, "b": 2}) == "$.b: present on one side only"
     assert first_difference({"a": 1}, {"a": 1.0}) == "$.a: 1 != 1.0"
+
+
+def test_sql_time_reads_graphql_raw_and_postgraphile_in_that_order():
+    # given
+    row = {
+        GRAPHQL: {"sql_ms_p50": 2.12},
+        RAW: {"sql_ms_p50": 2.87},
+        PEER: {"sql_ms_p50": 1.04},
+    }
+    writes = {GRAPHQL: {"sql_ms_p50": 9.5}, RAW: {"sql_ms_p50": None}}
+
+    # then
+    assert (sql_ms(row), sql_ms(writes)) == ("2.1/2.9/1.0", "9.5/-")
 
 
 def test_percentile_is_nearest_rank():

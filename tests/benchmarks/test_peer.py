@@ -372,3 +372,96 @@ def test_the_server_file_is_valid_javascript():
 
     # then
     assert (result.returncode, result.stderr) == (0, "")
+
+
+COUNTER = SERVER.with_name("statements.mjs")
+
+# Drives statements.mjs with a stand-in for pg.Client (each statement takes a known time on a
+# clock the script moves) and for node's response objects; prints the headers each answer got.
+COUNTER_SCRIPT = """
+import { countStatements } from %(module)s;
+
+let clock = 0;
+class Client {
+  query(text, values, callback) {
+    clock += text.length;  // a statement "takes" as many ms as its text has characters
+    if (typeof callback === "function") {
+      queueMicrotask(() => callback(null, { rows: [] }));
+      return undefined;
+    }
+    if (text === "submittable") return { submit() {} };
+    return Promise.resolve({ rows: [] });
+  }
+}
+const track = countStatements(Client, () => clock);
+const client = new Client();
+
+function response() {
+  const res = { headers: {}, closers: [] };
+  res.setHeader = (name, value) => { res.headers[name] = value; };
+  res.writeHead = () => res;
+  res.on = (event, listener) => res.closers.push(listener);
+  res.finish = () => { res.writeHead(200); res.closers.forEach((listener) => listener()); };
+  return res;
+}
+
+const answers = {};
+
+// Alone: a promise's statement and a callback's, 3 + 5 ms.
+let res = response();
+track(res);
+await client.query("abc");
+await new Promise((resolve) => client.query("fivee", [], resolve));
+res.finish();
+answers.alone = res.headers;
+
+// Two requests in flight at once: neither can tell its statements from the other's.
+const first = response();
+const second = response();
+track(first);
+await client.query("ab");
+track(second);
+await client.query("abcd");
+first.finish();
+second.finish();
+answers.overlapped = [first.headers, second.headers];
+
+// A submittable query object is counted but cannot be timed: no time for its request.
+res = response();
+track(res);
+client.query("submittable");
+await client.query("a");
+res.finish();
+answers.submittable = res.headers;
+
+// After the others have closed, a request alone again.
+res = response();
+track(res);
+await client.query("x");
+res.finish();
+answers.again = res.headers;
+
+console.log(JSON.stringify(answers));
+"""
+
+
+def test_the_peer_counts_and_times_each_requests_statements_as_the_service_does():
+    # given
+    script = COUNTER_SCRIPT % {"module": json.dumps(COUNTER.as_uri())}
+
+    # when
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # then
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == {
+        "alone": {"X-Bench-Queries": "2", "X-Bench-Sql-Ms": "8.000"},
+        "overlapped": [{}, {}],
+        "submittable": {"X-Bench-Queries": "2"},
+        "again": {"X-Bench-Queries": "1", "X-Bench-Sql-Ms": "1.000"},
+    }
