@@ -1,7 +1,10 @@
 """A bounded, self-stopping HTTP load client (threads + http.client, standard library only).
 
 Each batch sends at most `total` requests and stops at `time_cap` seconds, whichever comes
-first; every request opens its own connection (gunicorn's sync workers close it anyway).
+first. Every request opens its own connection (gunicorn's sync workers close it anyway),
+unless `keep_alive`: then each of the batch's clients keeps one connection for all its
+requests, as a browser or a proxy in front of the server does, and opens another only when
+the server closed it (http.client reconnects on the next request).
 """
 
 from __future__ import annotations
@@ -33,22 +36,37 @@ class Response:
     sql_ms: float | None
 
 
-def send(host: str, port: int, call: Call, timeout: float = 120.0) -> Response:
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+def send(
+    host: str,
+    port: int,
+    call: Call,
+    timeout: float = 120.0,
+    *,
+    conn: http.client.HTTPConnection | None = None,
+) -> Response:
+    """`call` on a connection of its own, or on `conn`, left open for the next (closed on a
+    failure: the next request opens another)."""
+    own = conn is None
+    if own:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request("POST", call.path, body=call.body, headers=call.headers)
         response = conn.getresponse()
         body = response.read()
-        queries = response.getheader(QUERIES_HEADER)
-        sql_ms = response.getheader(SQL_MS_HEADER)
-        return Response(
-            status=response.status,
-            body=body,
-            queries=int(queries) if queries is not None else None,
-            sql_ms=float(sql_ms) if sql_ms is not None else None,
-        )
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    finally:
+        if own:
+            conn.close()
+    queries = response.getheader(QUERIES_HEADER)
+    sql_ms = response.getheader(SQL_MS_HEADER)
+    return Response(
+        status=response.status,
+        body=body,
+        queries=int(queries) if queries is not None else None,
+        sql_ms=float(sql_ms) if sql_ms is not None else None,
+    )
 
 
 def failure(response: Response) -> str | None:
@@ -91,6 +109,7 @@ def run_batch(
     concurrency: int,
     time_cap: float,
     first_number: int = 0,
+    keep_alive: bool = False,
 ) -> Batch:
     """Send up to `total` calls from `concurrency` threads; stop at `time_cap` seconds."""
     lock = threading.Lock()
@@ -100,6 +119,14 @@ def run_batch(
     deadline = started + time_cap
 
     def worker(part: Batch) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=120.0) if keep_alive else None
+        try:
+            requests(part, conn)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def requests(part: Batch, conn: http.client.HTTPConnection | None) -> None:
         nonlocal issued
         while True:
             with lock:
@@ -110,7 +137,7 @@ def run_batch(
             call = make_call(number)
             t0 = time.perf_counter()
             try:
-                response = send(host, port, call)
+                response = send(host, port, call, conn=conn)
             except (OSError, http.client.HTTPException) as exc:
                 part.errors += 1
                 part.first_error = part.first_error or f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,8 @@ Configuration (environment, or the same names as options: --scale, --requests, â
                   workers serving config.wsgi                    (default asgi)
   BENCH_THREADS   with wsgi: threads per gunicorn worker (gthread) when above 1 (default 1)
   BENCH_PEER      0 leaves PostGraphile out                      (default 1; needs npm)
+  BENCH_KEEPALIVE 1: each client keeps its connection for all its requests (default 0: a
+                  connection per request, for every engine)
   BENCH_ONLY      scenario or app names, comma-separated        (default all)
   BENCH_SEED      0 reuses the data already seeded              (default 1)
   BENCH_DATABASE_URL  a PostgreSQL database to WIPE and use; default: an embedded server
@@ -67,6 +69,7 @@ class Options:
     peer: bool = True
     threads: int = 1
     server: str = "asgi"
+    keep_alive: bool = False
 
 
 def seeded_options() -> Options:
@@ -93,6 +96,7 @@ def parse_options(argv: list[str]) -> Options:
     parser.add_argument("--seed", default=env.get("BENCH_SEED") or "1")
     parser.add_argument("--peer", default=env.get("BENCH_PEER") or "1")
     parser.add_argument("--out", default=env.get("BENCH_OUT") or None)
+    parser.add_argument("--keep-alive", default=env.get("BENCH_KEEPALIVE") or "0")
     args = parser.parse_args(argv)
     small = args.scale == "small"
     return Options(
@@ -107,6 +111,7 @@ def parse_options(argv: list[str]) -> Options:
         only=[name.strip() for name in args.only.split(",") if name.strip()],
         seed=args.seed.strip().lower() not in {"0", "false", "no", "off"},
         peer=args.peer.strip().lower() not in {"0", "false", "no", "off"},
+        keep_alive=args.keep_alive.strip().lower() not in {"0", "false", "no", "off"},
         database_url=(env.get("BENCH_DATABASE_URL") or "").strip() or None,
         out=Path(args.out) if args.out else None,
     )
@@ -397,6 +402,7 @@ def run_scenario(
             concurrency=options.workers,
             time_cap=options.time_cap,
             first_number=number,
+            keep_alive=options.keep_alive,
         )
         number += options.workers
     all_queries: dict[str, list[int]] = {variant: [] for variant in kinds}
@@ -419,6 +425,7 @@ def run_scenario(
                     concurrency=level,
                     time_cap=options.time_cap / options.rounds,
                     first_number=number,
+                    keep_alive=options.keep_alive,
                 )
                 number += per_round
                 batches[variant].merge(batch)
@@ -602,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
         f"gunicorn {server.app}: {options.workers} {options.server} workers{threads} on "
         f"{server.host}:{server.port}, "
         f"DEBUG off; levels {options.levels}, {options.requests} requests or "
-        f"{options.time_cap:g} s per variant and level, {options.rounds} rounds",
+        f"{options.time_cap:g} s per variant and level, {options.rounds} rounds"
+        + (", connections kept alive" if options.keep_alive else ""),
         flush=True,
     )
     server.start()
@@ -644,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": options.rounds,
             "workers": options.workers,
             "server": options.server,
+            "keep_alive": options.keep_alive,
             "database": "BENCH_DATABASE_URL" if options.database_url else "embedded",
             "postgraphile": peer_versions() if peer_server is not None else None,
         },

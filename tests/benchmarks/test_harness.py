@@ -166,3 +166,54 @@ def test_printing_costs_every_printer_over_the_seeded_logs(seed):
     # then
     assert [name for name, _ in costs] == list(printing.printers())
     assert all(isinstance(cost, float) for _, cost in costs)
+
+
+class KeptAliveHandler(Handler):
+    protocol_version = "HTTP/1.1"  # keeps the connection open between requests
+    clients: set = set()
+
+    def do_POST(self):
+        KeptAliveHandler.clients.add(self.client_address)
+        super().do_POST()
+
+
+@pytest.fixture
+def keep_alive_server():
+    KeptAliveHandler.clients = set()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeptAliveHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("keep_alive", "connections"), [(True, 3), (False, 30)])
+def test_load_client_keeps_one_connection_a_client_when_asked(
+    keep_alive_server, keep_alive, connections
+):
+    # when
+    batch = run_batch(
+        "127.0.0.1",
+        keep_alive_server,
+        call("/"),
+        total=30,
+        concurrency=3,
+        time_cap=30,
+        keep_alive=keep_alive,
+    )
+
+    # then: every request answered, over one connection a client or one a request
+    assert (len(batch.latencies), batch.errors) == (30, 0)
+    assert len(KeptAliveHandler.clients) == connections
+
+
+def test_a_kept_connection_the_server_closed_is_opened_again(http_server):
+    # given: a server that closes the connection after each answer (HTTP/1.0)
+    # when
+    batch = run_batch(
+        "127.0.0.1", http_server, call("/"), total=12, concurrency=2, time_cap=30, keep_alive=True
+    )
+
+    # then
+    assert (len(batch.latencies), batch.errors) == (12, 0)
