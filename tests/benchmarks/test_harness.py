@@ -114,14 +114,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def http_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def serving(handler):
+    """A threaded HTTP server on a free loopback port; yields the port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def http_server():
+    yield from serving(Handler)
 
 
 def call(path):
@@ -180,12 +185,7 @@ class KeptAliveHandler(Handler):
 @pytest.fixture
 def keep_alive_server():
     KeptAliveHandler.clients = set()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeptAliveHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    yield from serving(KeptAliveHandler)
 
 
 @pytest.mark.parametrize(("keep_alive", "connections"), [(True, 3), (False, 30)])
