@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime
 import decimal
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -41,14 +42,22 @@ class Key:
         )
 
     def order_by(self) -> OrderBy:
-        column = F(self.attname)
-        nulls = {}
-        if self.nullable:  # said only where it matters, so the plan can still use the index
-            nulls = {"nulls_first": True} if self.nulls_first else {"nulls_last": True}
-        return column.desc(**nulls) if self.descending else column.asc(**nulls)
+        return _order_by(self)
 
     def signature(self) -> str:
         return f"{'-' if self.descending else ''}{self.attname}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _order_by(key: Key) -> OrderBy:
+    """The ordering of `key`, one instance per key for every query: the ORM never changes an
+    expression it is given (it resolves a copy), and an instance computes its `identity` (the
+    hash that keys a query's shape, config.compiler.shapes) once, not on every request."""
+    column = F(key.attname)
+    nulls = {}
+    if key.nullable:  # said only where it matters, so the plan can still use the index
+        nulls = {"nulls_first": True} if key.nulls_first else {"nulls_last": True}
+    return column.desc(**nulls) if key.descending else column.asc(**nulls)
 
 
 def _target(model: type[models.Model], path: str) -> tuple[models.Field, bool]:

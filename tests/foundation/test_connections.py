@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat.models import Message, Thread
 from config.connections.keyset import after_q, before_q, cursor_of, order_keys
+from config.connections.pages import PageArgs
 from monitoring.models import MonitoringLog
 from students import models as students
 from tests.chat.factories import ThreadFactory
@@ -342,6 +343,23 @@ def test_keyset_walks_a_nullable_sort_key_in_both_directions(order):
     # then: forwards gives the list's order, backwards the reverse
     assert _walk(queryset) == ordered
     assert _walk(queryset, backwards=True) == ordered[::-1]
+
+
+def test_every_list_of_one_order_shares_its_ordering_and_no_query_changes_it():
+    # given: two lists in one order, one of them reversed and read from the end
+    first, keys = order_keys(students.Draft.objects.order_by("-due_at"))
+    second, _ = order_keys(students.Draft.objects.order_by("-due_at"))
+    text = str(second.query)
+    list(first.reverse()[:1])
+    list(PageArgs.of(None, None, 2, None, None).window(first, keys, (None, None)))
+
+    # then: the ordering is one object for both (its hash, which keys a query's shape, is
+    # computed once), and reading the other list backwards left it as it was
+    assert first.query.order_by[0] is second.query.order_by[0]
+    assert str(second.query) == text
+    assert text.endswith(
+        'ORDER BY "students_draft"."due_at" DESC NULLS FIRST, "students_draft"."id" DESC'
+    )
 
 
 def test_cursor_round_trips_microseconds_and_time_zones(alice):
